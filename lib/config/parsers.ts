@@ -1,0 +1,120 @@
+/**
+ * Value parsers shared by every option. Each takes the raw value (a string from a flag or the
+ * environment, or a typed value from the library API) and the name the user gave it, and either
+ * returns the typed value or throws an InvalidOptionError naming the option and the accepted form.
+ */
+import { InvalidOptionError } from '../errors.js';
+
+export type Parser<T> = (value: unknown, name: string) => T;
+
+function fail(name: string, value: unknown, accepts: string): never {
+  const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  throw new InvalidOptionError(name, `invalid ${name} ${shown}: expected ${accepts}`);
+}
+
+const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const DURATION_FORM = 'a duration such as 500ms, 10s, 5m or 1h (or 0)';
+
+/** `500ms`, `10s`, `1.5s`, `5m`, `1h`, or `0`. A number from the library API is taken as milliseconds. */
+export const duration: Parser<number> = (value, name) => {
+  if (typeof value === 'number') {
+    if (Number.isFinite(value) && value >= 0) return Math.round(value);
+    return fail(name, value, DURATION_FORM);
+  }
+  if (typeof value !== 'string') return fail(name, value, DURATION_FORM);
+  const text = value.trim();
+  if (text === '0') return 0;
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text);
+  if (!match) return fail(name, value, DURATION_FORM);
+  return Math.round(Number(match[1]) * (DURATION_UNITS_MS[match[2] as string] as number));
+};
+
+export function integer(min: number, max = Number.MAX_SAFE_INTEGER): Parser<number> {
+  const accepts = max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`;
+  return (value, name) => {
+    const n = typeof value === 'number' ? value : typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) return fail(name, value, accepts);
+    return n;
+  };
+}
+
+export function number(min: number, max = Number.POSITIVE_INFINITY): Parser<number> {
+  const accepts = max === Number.POSITIVE_INFINITY ? `a number >= ${min}` : `a number from ${min} to ${max}`;
+  return (value, name) => {
+    const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
+    if (!Number.isFinite(n) || n < min || n > max) return fail(name, value, accepts);
+    return n;
+  };
+}
+
+export function oneOf<const T extends string>(choices: readonly T[]): Parser<T> {
+  return (value, name) => {
+    if (typeof value === 'string' && (choices as readonly string[]).includes(value)) return value as T;
+    return fail(name, value, `one of ${choices.join(', ')}`);
+  };
+}
+
+export const boolean: Parser<boolean> = (value, name) => {
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'string') {
+    const v = value.trim().toLowerCase();
+    if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+    if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  }
+  return fail(name, value, 'true or false');
+};
+
+export const nonEmptyString: Parser<string> = (value, name) => {
+  if (typeof value === 'string' && value.trim() !== '') return value.trim();
+  return fail(name, value, 'a non-empty string');
+};
+
+/** A comma-separated list (or an array) of non-empty names. */
+export const nameList: Parser<string[]> = (value, name) => {
+  const items = Array.isArray(value) ? value.map(String) : typeof value === 'string' ? value.split(',') : null;
+  const names = items?.map((s) => s.trim()).filter((s) => s !== '');
+  if (!names || names.length === 0 || (items && names.length !== items.length)) {
+    return fail(name, value, 'a comma-separated list of names, such as users,orders');
+  }
+  return names;
+};
+
+const BROKERS_FORM = 'a comma-separated list of host:port, such as localhost:9092,localhost:9093';
+
+/** `host:port[,host:port...]`, returned as the normalised comma-separated string librdkafka takes. */
+export const brokers: Parser<string> = (value, name) => {
+  const list = Array.isArray(value) ? value.map(String) : typeof value === 'string' ? value.split(',') : null;
+  if (!list || list.length === 0) return fail(name, value, BROKERS_FORM);
+  const out: string[] = [];
+  for (const raw of list) {
+    const entry = raw.trim();
+    const match = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(entry);
+    const port = match ? Number(match[2]) : 0;
+    if (!match || port < 1 || port > 65535) return fail(name, value, BROKERS_FORM);
+    out.push(entry);
+  }
+  return out.join(',');
+};
+
+const DATABASE_URL_FORM = 'a URL such as postgres://user:password@host:5432/database';
+
+export const databaseUrl: Parser<string> = (value, name) => {
+  if (typeof value !== 'string') return fail(name, value, DATABASE_URL_FORM);
+  let url: URL;
+  try {
+    url = new URL(value.trim());
+  } catch {
+    // Never echo the raw value: it may hold a password.
+    throw new InvalidOptionError(name, `invalid ${name}: not a URL; expected ${DATABASE_URL_FORM}`);
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new InvalidOptionError(name, `invalid ${name}: scheme "${url.protocol}" is not postgres:; expected ${DATABASE_URL_FORM}`);
+  }
+  return value.trim();
+};
+
+/** A Postgres schema (namespace) name; any text is allowed because it is always quoted as an identifier. */
+export const identifier: Parser<string> = (value, name) => {
+  if (typeof value === 'string' && value.length > 0 && value.length <= 63 && !value.includes('\0')) return value;
+  return fail(name, value, 'a name of 1 to 63 characters');
+};

