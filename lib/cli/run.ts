@@ -1,0 +1,39 @@
+/**
+ * Shared CLI plumbing: every bin/ entry calls `runCli`, which turns errors into one clear line on
+ * stderr and an exit code (2 for a bad option, 1 for anything else) instead of a stack trace.
+ */
+import yargs, { type Argv } from 'yargs';
+import { CdcError, InvalidOptionError } from '../errors.js';
+
+export const exitCodes = { ok: 0, failure: 1, usage: 2 } as const;
+
+/** A yargs parser with the settings every CLI shares: strict flags, --help/--version, no exit inside yargs. */
+export function cliParser(argv: string[], scriptName: string, usage: string): Argv {
+  return yargs(argv)
+    .scriptName(scriptName)
+    .usage(usage)
+    .strict()
+    .help()
+    .alias('h', 'help')
+    .version(false)
+    .wrap(Math.min(120, process.stdout.columns || 100))
+    .parserConfiguration({ 'parse-numbers': false, 'parse-positional-numbers': false })
+    .exitProcess(false)
+    .fail((message, err) => {
+      throw err ?? new InvalidOptionError('argv', message);
+    });
+}
+
+export async function runCli(name: string, main: () => Promise<number | undefined>): Promise<void> {
+  try {
+    const code = await main();
+    process.exitCode = code ?? exitCodes.ok;
+  } catch (err) {
+    const usage = err instanceof InvalidOptionError;
+    const text = err instanceof CdcError || usage ? err.message : err instanceof Error ? err.message : String(err);
+    process.stderr.write(`${name}: ${usage ? 'invalid usage: ' : 'error: '}${text}\n`);
+    if (usage) process.stderr.write(`Run ${name} --help for the accepted flags.\n`);
+    if (process.env.CDC_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    process.exitCode = usage ? exitCodes.usage : exitCodes.failure;
+  }
+}

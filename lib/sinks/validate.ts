@@ -1,0 +1,492 @@
+/**
+ * Shared validators for the sinks' decoders. Each returns the (possibly normalised) value, or a
+ * Rejection: the failing half of DecodeResult, whose message names the field and the problem, so a
+ * decoder returns it as is. A success is the bare value (no wrapper object): these run for every
+ * event, and callers tell the two apart with `typeof`.
+ *
+ * Everything here is checked the way Postgres will see it, so that a row that passes validation is
+ * not refused by the COPY or the apply SQL later: lengths in code points, no NUL, no year 0, and
+ * decimals from the JSON's own digits.
+ */
+import type { DeadLetterCode, DecodeResult, Op } from './types.js';
+
+export type Rejection = Extract<DecodeResult<never>, { ok: false }>;
+
+export function reject(code: DeadLetterCode, message: string): Rejection {
+  return { ok: false, code, message };
+}
+
+const PREVIEW_CHARS = 40;
+
+/** A short JSON rendering of a value for messages (the whole value is in the dead-letter row anyway). */
+export function preview(value: unknown): string {
+  if (typeof value === 'string') {
+    return JSON.stringify(value.length > PREVIEW_CHARS ? `${value.slice(0, PREVIEW_CHARS)}…` : value);
+  }
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > PREVIEW_CHARS ? `${text.slice(0, PREVIEW_CHARS)}…` : text;
+}
+
+/** The JSON type of a parsed value, as messages name it. */
+export function jsonType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  return typeof value;
+}
+
+function missing(field: string): Rejection {
+  return reject('MISSING_FIELD', `${field}: missing (absent or null)`);
+}
+
+function wrongType(field: string, expected: string, value: unknown): Rejection {
+  return reject('WRONG_TYPE', `${field}: expected ${expected}, got ${jsonType(value)}`);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Envelope: bytes -> text -> JSON object -> event_type -> id. Shared by every sink's decoder.
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Builds one sink's event from an object whose event_type and id are already valid. */
+export type EventBuilder<E> = (object: Record<string, unknown>, op: Op, id: string, json: string) => DecodeResult<E>;
+
+/**
+ * The checks every event goes through, in this order: empty value, UTF-8, JSON, null, object,
+ * event_type, id. `build` then validates the fields its op requires. `json` is passed on for the few
+ * fields whose raw text matters (decimals).
+ */
+export function decodeEnvelope<E>(value: Uint8Array | null, idField: string, build: EventBuilder<E>): DecodeResult<E> {
+  if (value === null) return reject('EMPTY_VALUE', 'null value (tombstone)');
+  if (value.length === 0) return reject('EMPTY_VALUE', 'empty value (0 bytes)');
+  let json: string;
+  try {
+    json = utf8.decode(value);
+  } catch {
+    return reject('INVALID_JSON', 'value is not valid UTF-8');
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(json);
+  } catch (err) {
+    // V8 quotes the input in its message, raw: a NUL there would make the dead letter unstorable.
+    return reject('INVALID_JSON', `invalid JSON: ${(err as Error).message.replaceAll('\u0000', '\\u0000')}`);
+  }
+  if (doc === null) return reject('EMPTY_VALUE', 'value is JSON null');
+  if (typeof doc !== 'object' || Array.isArray(doc)) return reject('NOT_AN_OBJECT', `expected a JSON object, got ${jsonType(doc)}`);
+  const object = doc as Record<string, unknown>;
+  const op = validateOp(object.event_type);
+  if (typeof op !== 'string') return op;
+  const id = validateUuid(idField, object[idField]);
+  if (typeof id !== 'string') return id;
+  return build(object, op, id, json);
+}
+
+export function validateOp(value: unknown): Op | Rejection {
+  if (value === 'CREATE' || value === 'UPDATE' || value === 'DELETE') return value;
+  if (value === undefined || value === null) return missing('event_type');
+  if (typeof value !== 'string') return wrongType('event_type', 'a string', value);
+  return reject('UNKNOWN_EVENT_TYPE', `event_type: ${preview(value)} is not CREATE, UPDATE or DELETE`);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// UUID
+
+/** 0: not hex; 1: 0-9 a-f; 2: A-F (needs lower-casing). */
+const HEX = new Uint8Array(128);
+for (let c = 48; c <= 57; c++) HEX[c] = 1;
+for (let c = 97; c <= 102; c++) HEX[c] = 1;
+for (let c = 65; c <= 70; c++) HEX[c] = 2;
+
+/**
+ * A canonical UUID, 8-4-4-4-12 hex digits in any case, returned in lower case so that one entity's
+ * events group under one key whatever case a producer used. A non-string is WRONG_TYPE, a malformed
+ * string INVALID_ID.
+ */
+export function validateUuid(field: string, value: unknown): string | Rejection {
+  if (value === undefined || value === null) return missing(field);
+  if (typeof value !== 'string') return wrongType(field, 'a UUID string', value);
+  if (value.length !== 36) return notUuid(field, value);
+  let upper = false;
+  for (let i = 0; i < 36; i++) {
+    const c = value.charCodeAt(i);
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (c !== 45) return notUuid(field, value);
+      continue;
+    }
+    const kind = c < 128 ? HEX[c] : 0;
+    if (kind === 0) return notUuid(field, value);
+    if (kind === 2) upper = true;
+  }
+  return upper ? value.toLowerCase() : value;
+}
+
+function notUuid(field: string, value: string): Rejection {
+  return reject('INVALID_ID', `${field}: ${preview(value)} is not a UUID (8-4-4-4-12 hex digits)`);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Dates and timestamps
+
+const DAYS_IN_MONTH = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2 && (year % 4 === 0 ? year % 100 !== 0 || year % 400 === 0 : false)) return 29;
+  return DAYS_IN_MONTH[month];
+}
+
+/** The digit at s[i], or -1 (also past the end: charCodeAt gives NaN there). */
+function digit(s: string, i: number): number {
+  const d = s.charCodeAt(i) - 48;
+  return d >= 0 && d <= 9 ? d : -1;
+}
+
+function twoDigits(s: string, i: number): number {
+  const a = digit(s, i);
+  const b = digit(s, i + 1);
+  return a < 0 || b < 0 ? -1 : a * 10 + b;
+}
+
+const BAD_FORMAT = 'bad format';
+
+/**
+ * Checks `YYYY-MM-DD` at the start of s. Returns undefined when valid, BAD_FORMAT when the shape is
+ * wrong, or the reason an otherwise well-formed date does not exist.
+ */
+function dateProblem(s: string): string | undefined {
+  const hi = twoDigits(s, 0);
+  const lo = twoDigits(s, 2);
+  const month = twoDigits(s, 5);
+  const day = twoDigits(s, 8);
+  if (hi < 0 || lo < 0 || month < 0 || day < 0 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45) return BAD_FORMAT;
+  const year = hi * 100 + lo;
+  // Postgres has no year 0 (1 BC precedes AD 1), and RFC 3339 years start at 0000 only in theory.
+  if (year === 0) return 'year 0000 does not exist';
+  if (month < 1 || month > 12) return `month ${s.slice(5, 7)} does not exist`;
+  if (day < 1 || day > daysInMonth(year, month)) return `day ${s.slice(8, 10)} does not exist in ${s.slice(0, 7)}`;
+  return undefined;
+}
+
+/** A calendar date `YYYY-MM-DD`, years 0001-9999. */
+export function validateDate(field: string, value: unknown): string | Rejection {
+  if (value === undefined || value === null) return missing(field);
+  if (typeof value !== 'string') return wrongType(field, 'a date string', value);
+  const problem = value.length === 10 ? dateProblem(value) : BAD_FORMAT;
+  if (problem === undefined) return value;
+  if (problem === BAD_FORMAT) return reject('INVALID_DATE', `${field}: ${preview(value)} is not a date (YYYY-MM-DD)`);
+  return reject('INVALID_DATE', `${field}: ${preview(value)}: ${problem}`);
+}
+
+/** 19 (date and time) + 1 + 9 (fraction) + 6 (offset). */
+const TIMESTAMP_MAX_LENGTH = 35;
+
+/**
+ * An RFC 3339 date-time: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|+hh:mm|-hh:mm)`, fraction of 1 to 9 digits
+ * (Go writes nanoseconds; Postgres rounds to microseconds), `T`/`Z` in either case (RFC 3339 allows
+ * lower case; we return upper case). The text is returned otherwise unchanged: Postgres parses it,
+ * which keeps the microseconds a JavaScript Date would lose.
+ *
+ * Rejected: impossible dates, hour 24, minute 60, second 60 (RFC 3339's leap second: Go never writes
+ * one, and Postgres would silently turn it into the next minute), offsets beyond 23:59.
+ */
+export function validateTimestamp(field: string, value: unknown): string | Rejection {
+  if (value === undefined || value === null) return missing(field);
+  if (typeof value !== 'string') return wrongType(field, 'a timestamp string', value);
+  const s = value;
+  const n = s.length;
+  if (n < 20 || n > TIMESTAMP_MAX_LENGTH) return notTimestamp(field, s);
+  const t = s.charCodeAt(10);
+  if ((t !== 84 && t !== 116) || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return notTimestamp(field, s);
+  const hour = twoDigits(s, 11);
+  const minute = twoDigits(s, 14);
+  const second = twoDigits(s, 17);
+  if (hour < 0 || minute < 0 || second < 0) return notTimestamp(field, s);
+  let i = 19;
+  if (s.charCodeAt(i) === 46) {
+    const start = ++i;
+    while (digit(s, i) >= 0) i++;
+    if (i === start || i - start > 9) return notTimestamp(field, s);
+  }
+  const z = s.charCodeAt(i);
+  let lowerCase = t === 116;
+  let offsetHour = 0;
+  let offsetMinute = 0;
+  if (z === 90 || z === 122) {
+    if (i + 1 !== n) return notTimestamp(field, s);
+    if (z === 122) lowerCase = true;
+  } else if (z === 43 || z === 45) {
+    if (i + 6 !== n || s.charCodeAt(i + 3) !== 58) return notTimestamp(field, s);
+    offsetHour = twoDigits(s, i + 1);
+    offsetMinute = twoDigits(s, i + 4);
+    if (offsetHour < 0 || offsetMinute < 0) return notTimestamp(field, s);
+  } else {
+    return notTimestamp(field, s);
+  }
+  const problem = dateProblem(s);
+  if (problem === BAD_FORMAT) return notTimestamp(field, s);
+  if (problem !== undefined) return badTimestamp(field, s, problem);
+  if (hour > 23) return badTimestamp(field, s, `hour ${s.slice(11, 13)} does not exist`);
+  if (minute > 59) return badTimestamp(field, s, `minute ${s.slice(14, 16)} does not exist`);
+  if (second > 59) return badTimestamp(field, s, `second ${s.slice(17, 19)} is not accepted (at most 59)`);
+  if (offsetHour > 23 || offsetMinute > 59) return badTimestamp(field, s, `offset ${s.slice(i)} out of range (at most ±23:59)`);
+  return lowerCase ? s.toUpperCase() : s;
+}
+
+function notTimestamp(field: string, value: string): Rejection {
+  return reject(
+    'INVALID_TIMESTAMP',
+    `${field}: ${preview(value)} is not an RFC 3339 timestamp (YYYY-MM-DDTHH:MM:SS[.fraction] and Z or ±hh:mm)`,
+  );
+}
+
+function badTimestamp(field: string, value: string, problem: string): Rejection {
+  return reject('INVALID_TIMESTAMP', `${field}: ${preview(value)}: ${problem}`);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Strings
+
+// ES2023's lib typings predate String.prototype.isWellFormed; Node 20 has it.
+const isWellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
+
+/** Unicode code points in a well-formed string: UTF-16 units minus one per surrogate pair. */
+export function codePointLength(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) n--;
+  }
+  return n;
+}
+
+/**
+ * A string that Postgres text can hold, with a length in code points (as Postgres counts characters
+ * in UTF-8; a character outside the BMP is one there and two UTF-16 units here) of minChars..maxChars.
+ * An empty string below minChars is MISSING_FIELD (there is no value); over maxChars STRING_TOO_LONG.
+ */
+export function validateString(field: string, value: unknown, maxChars: number, minChars = 0): string | Rejection {
+  if (value === undefined || value === null) return missing(field);
+  if (typeof value !== 'string') return wrongType(field, 'a string', value);
+  const nul = value.indexOf('\u0000');
+  if (nul >= 0)
+    return reject('NUL_CHARACTER', `${field}: contains a NUL character (U+0000) at index ${nul}, which Postgres text cannot store`);
+  if (!isWellFormed(value)) return reject('INVALID_STRING', `${field}: contains an unpaired UTF-16 surrogate (not encodable as UTF-8)`);
+  // Code points <= UTF-16 units <= 2 * code points: count only when the unit length cannot decide.
+  if (value.length > maxChars) {
+    const chars = codePointLength(value);
+    if (chars > maxChars) return reject('STRING_TOO_LONG', `${field}: ${chars} characters, at most ${maxChars}`);
+  }
+  if (value.length < 2 * minChars) {
+    const chars = codePointLength(value);
+    if (chars < minChars) {
+      return reject('MISSING_FIELD', `${field}: ${chars === 0 ? 'empty string' : `${chars} characters`}, at least ${minChars}`);
+    }
+  }
+  return value;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Numbers
+
+/**
+ * An integer in min..max. A fraction (1.5) is WRONG_TYPE: JSON has one number type, but the column is
+ * an integer and the value is not one; OUT_OF_RANGE is kept for integers (and infinities) beyond the
+ * range. Note JSON.parse has already rounded to float64, so `1.0000000000000001` reads as 1.
+ */
+export function validateInteger(field: string, value: unknown, min: number, max: number): number | Rejection {
+  if (value === undefined || value === null) return missing(field);
+  if (typeof value !== 'number') return wrongType(field, 'an integer', value);
+  if (!Number.isFinite(value)) return reject('OUT_OF_RANGE', `${field}: ${value} out of range ${min}..${max}`);
+  if (!Number.isInteger(value)) return reject('WRONG_TYPE', `${field}: ${value} is not an integer`);
+  if (value < min || value > max) return reject('OUT_OF_RANGE', `${field}: ${value} out of range ${min}..${max}`);
+  return value;
+}
+
+/** Validates one decimal field: `value` is what JSON.parse gave for it, `json` the text it came from. */
+export type NumericValidator = (value: unknown, json: string) => string | Rejection;
+
+/** Postgres' largest numeric scale: a value below 10^-1000 rounds to 0 in any numeric column. */
+const NUMERIC_MAX_SCALE = 1000;
+
+/**
+ * A validator for a JSON number stored in a Postgres `numeric(precision, scale)` column: accepted when
+ * >= 0 and, once Postgres rounds it to `scale` decimals (half away from zero), below
+ * 10^(precision - scale). So numeric(10,2) takes 99999999.994 and refuses 99999999.995.
+ *
+ * The result is the number's own text from the JSON (every digit, never float arithmetic; JSON.parse
+ * has lost what float64 cannot hold), in plain notation: exponents expanded (1.5e3 -> 1500), negative
+ * zero as 0. The text is cross-checked against the parsed number.
+ */
+export function numericValidator(field: string, precision: number, scale: number): NumericValidator {
+  const needle = `"${field}"`;
+  const integerDigits = precision - scale;
+  return (value, json) => {
+    if (value === undefined || value === null) return missing(field);
+    if (typeof value !== 'number') return wrongType(field, 'a number', value);
+    const text = numberTextOf(json, field, needle);
+    // Number() and JSON.parse both round a decimal text to the nearest float64, so the text that
+    // produced `value` converts back to exactly `value`. Anything else is a bug in numberTextOf.
+    if (text === undefined || Number(text) !== value) {
+      return reject('INVALID_JSON', `${field}: could not recover the number's text from the JSON (parsed ${value})`);
+    }
+    return checkDecimal(field, text, integerDigits, scale);
+  };
+}
+
+function checkDecimal(field: string, text: string, integerDigits: number, scale: number): string | Rejection {
+  const negative = text.charCodeAt(0) === 45;
+  // Fast path, allocation-free, for what Go writes: non-negative, no exponent. JSON forbids leading
+  // zeros, so the integer part's length is the magnitude (a lone "0" is below 1).
+  if (!negative && text.indexOf('e') < 0 && text.indexOf('E') < 0) {
+    const dot = text.indexOf('.');
+    const intLength = dot < 0 ? text.length : dot;
+    if (intLength < integerDigits || (integerDigits > 0 && intLength === 1 && text.charCodeAt(0) === 48)) return text;
+  }
+  return checkDecimalSlow(field, text, negative, integerDigits, scale);
+}
+
+function checkDecimalSlow(field: string, text: string, negative: boolean, integerDigits: number, scale: number): string | Rejection {
+  let e = text.indexOf('e');
+  if (e < 0) e = text.indexOf('E');
+  const mantissaEnd = e < 0 ? text.length : e;
+  const dot = text.indexOf('.');
+  const start = negative ? 1 : 0;
+  const intPart = dot < 0 ? text.slice(start, mantissaEnd) : text.slice(start, dot);
+  const fraction = dot < 0 ? '' : text.slice(dot + 1, mantissaEnd);
+  // Exponents too large for a double's integer precision still compare correctly below.
+  const exponent = e < 0 ? 0 : Number(text.slice(e + 1));
+  // The value is 0.<digits> x 10^point, digits without leading or trailing zeros.
+  let digits = intPart + fraction;
+  let point = intPart.length + exponent;
+  let lead = 0;
+  while (lead < digits.length && digits.charCodeAt(lead) === 48) lead++;
+  let trail = digits.length;
+  while (trail > lead && digits.charCodeAt(trail - 1) === 48) trail--;
+  if (lead === trail) return e < 0 && !negative ? text : '0';
+  digits = digits.slice(lead, trail);
+  point -= lead;
+  if (negative) return reject('OUT_OF_RANGE', `${field}: ${preview(text)} is negative, at least 0`);
+  if (point > integerDigits || (point === integerDigits && roundsUp(digits, integerDigits + scale))) {
+    return reject(
+      'OUT_OF_RANGE',
+      `${field}: ${preview(text)} out of range, must be below ${10 ** integerDigits} after rounding to ${scale} decimals`,
+    );
+  }
+  if (e < 0) return text;
+  if (point < -NUMERIC_MAX_SCALE) return '0';
+  if (point <= 0) return `0.${'0'.repeat(-point)}${digits}`;
+  if (point >= digits.length) return digits + '0'.repeat(point - digits.length);
+  return `${digits.slice(0, point)}.${digits.slice(point)}`;
+}
+
+/**
+ * Whether a value with exactly `keep` integer-plus-scale digit positions, given by its leading digits,
+ * reaches the next power of ten when rounded half away from zero: its first `keep` digits are all 9
+ * and the next is 5 or more.
+ */
+function roundsUp(digits: string, keep: number): boolean {
+  if (digits.length <= keep) return false;
+  for (let i = 0; i < keep; i++) if (digits.charCodeAt(i) !== 57) return false;
+  return digits.charCodeAt(keep) >= 53;
+}
+
+function isJsonSpace(c: number): boolean {
+  return c === 32 || c === 10 || c === 13 || c === 9;
+}
+
+function skipSpace(s: string, i: number): number {
+  while (isJsonSpace(s.charCodeAt(i))) i++;
+  return i;
+}
+
+/** JSON number characters: - + . 0-9 e E. */
+function isNumberChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || c === 45 || c === 43 || c === 46 || c === 101 || c === 69;
+}
+
+/**
+ * The raw text of the number that JSON.parse used for top-level key `key` of `json` (a valid JSON
+ * object), or undefined when that key's value is not a number.
+ *
+ * Fast path, for text holding no backslash and a single `{` (every event a Go producer writes): then
+ * every `"` delimits a string and every key is top-level, so the last `"key"` followed by `:` is the
+ * key JSON.parse keeps (the last duplicate wins). With a backslash, a `"key"` could sit inside a
+ * string (`"\"key": 1` is a key named `"key`), or the real key could be spelled with escapes
+ * (`"k\u0065y"`); with a second `{` it could be a nested object's key. Those take the exact scan.
+ */
+export function numberTextOf(json: string, key: string, needle = `"${key}"`): string | undefined {
+  const open = json.indexOf('{');
+  if (json.indexOf('\\') < 0 && json.indexOf('{', open + 1) < 0) {
+    for (let at = json.lastIndexOf(needle); at >= 0; at = at === 0 ? -1 : json.lastIndexOf(needle, at - 1)) {
+      let i = skipSpace(json, at + needle.length);
+      // Not followed by `:`, this was a string value that happens to equal the key.
+      if (json.charCodeAt(i) !== 58) continue;
+      i = skipSpace(json, i + 1);
+      let end = i;
+      while (isNumberChar(json.charCodeAt(end))) end++;
+      return end > i ? json.slice(i, end) : undefined;
+    }
+    return undefined;
+  }
+  return topLevelNumberText(json, key);
+}
+
+/** Index just past the string starting at s[i] (a `"`). */
+function skipString(s: string, i: number): number {
+  for (i++; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 34) return i + 1;
+    if (c === 92) i++;
+  }
+  return i;
+}
+
+/** Index just past the JSON value starting at s[i]. */
+function skipValue(s: string, i: number): number {
+  const c = s.charCodeAt(i);
+  if (c === 34) return skipString(s, i);
+  if (c === 123 || c === 91) {
+    let depth = 0;
+    while (i < s.length) {
+      const d = s.charCodeAt(i);
+      if (d === 34) {
+        i = skipString(s, i);
+        continue;
+      }
+      if (d === 123 || d === 91) depth++;
+      else if ((d === 125 || d === 93) && --depth === 0) return i + 1;
+      i++;
+    }
+    return i;
+  }
+  while (i < s.length) {
+    const d = s.charCodeAt(i);
+    if (d === 44 || d === 125 || d === 93 || isJsonSpace(d)) break;
+    i++;
+  }
+  return i;
+}
+
+/** Walks the top-level object's members (the text is valid JSON: JSON.parse accepted it). */
+function topLevelNumberText(json: string, key: string): string | undefined {
+  let i = skipSpace(json, 0);
+  if (json.charCodeAt(i) !== 123) return undefined;
+  i++;
+  let found: string | undefined;
+  for (;;) {
+    i = skipSpace(json, i);
+    if (json.charCodeAt(i) !== 34) return found;
+    const keyStart = i;
+    i = skipString(json, i);
+    const rawKey = json.slice(keyStart, i);
+    const name = rawKey.indexOf('\\') < 0 ? rawKey.slice(1, -1) : (JSON.parse(rawKey) as string);
+    i = skipSpace(json, skipSpace(json, i) + 1);
+    const valueStart = i;
+    i = skipValue(json, i);
+    if (name === key) {
+      const c = json.charCodeAt(valueStart);
+      found = c === 45 || (c >= 48 && c <= 57) ? json.slice(valueStart, i) : undefined;
+    }
+    i = skipSpace(json, i);
+    if (json.charCodeAt(i) === 44) i++;
+  }
+}

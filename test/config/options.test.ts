@@ -1,0 +1,111 @@
+import { expect } from 'chai';
+import { connectionOptions, databaseUrlFromEnv, option, parse, resolveOptions } from '../../lib/config/index.js';
+import { InvalidOptionError } from '../../lib/errors.js';
+
+function errorOf(fn: () => unknown): InvalidOptionError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).to.be.instanceOf(InvalidOptionError);
+    return err as InvalidOptionError;
+  }
+  throw new Error('expected an InvalidOptionError');
+}
+
+describe('config/options', () => {
+  describe('durations', () => {
+    const spec = { idle: option<number>({ flag: 'idle', env: 'CDC_IDLE', describe: '', default: 10_000, parse: parse.duration }) };
+
+    it('accepts ms, s, m, h and 0', () => {
+      expect(resolveOptions(spec, { idle: '500ms' }).idle).to.equal(500);
+      expect(resolveOptions(spec, { idle: '10s' }).idle).to.equal(10_000);
+      expect(resolveOptions(spec, { idle: '1.5s' }).idle).to.equal(1500);
+      expect(resolveOptions(spec, { idle: '5m' }).idle).to.equal(300_000);
+      expect(resolveOptions(spec, { idle: '1h' }).idle).to.equal(3_600_000);
+      expect(resolveOptions(spec, { idle: '0' }).idle).to.equal(0);
+    });
+
+    it('rejects a bare number or unknown unit, naming the flag and the accepted form', () => {
+      for (const bad of ['10', '10x', '-1s', 's', '']) {
+        const err = errorOf(() => resolveOptions(spec, { idle: bad }));
+        expect(err.option).to.equal('--idle');
+        expect(err.message)
+          .to.match(/--idle/)
+          .and.match(/500ms, 10s, 5m/);
+      }
+    });
+
+    it('names the environment variable when the bad value came from there', () => {
+      const err = errorOf(() => resolveOptions(spec, {}, { CDC_IDLE: 'soon' }));
+      expect(err.option).to.equal('CDC_IDLE');
+      expect(err.message).to.contain('CDC_IDLE').and.contain('"soon"');
+    });
+  });
+
+  describe('precedence', () => {
+    it('takes the flag over the environment over the default', () => {
+      const env = { KAFKA_BROKERS: 'envhost:9092' };
+      expect(resolveOptions(connectionOptions, { brokers: 'flaghost:1' }, env).brokers).to.equal('flaghost:1');
+      expect(resolveOptions(connectionOptions, {}, env).brokers).to.equal('envhost:9092');
+      expect(resolveOptions(connectionOptions, {}, {}).brokers).to.equal('localhost:9092,localhost:9093,localhost:9094');
+    });
+
+    it('treats an empty environment variable as unset', () => {
+      expect(resolveOptions(connectionOptions, {}, { KAFKA_BROKERS: '' }).brokers).to.equal('localhost:9092,localhost:9093,localhost:9094');
+    });
+
+    it('lets the last of a repeated flag win', () => {
+      expect(resolveOptions(connectionOptions, { brokers: ['a:1', 'b:2'] }, {}).brokers).to.equal('b:2');
+    });
+  });
+
+  describe('brokers', () => {
+    it('accepts host:port lists and rejects anything else, naming the option', () => {
+      expect(resolveOptions(connectionOptions, { brokers: ' a:1 , b.example:65535' }, {}).brokers).to.equal('a:1,b.example:65535');
+      for (const bad of ['localhost', 'a:0', 'a:70000', 'a:1,,b:2', 'http://a:1']) {
+        const err = errorOf(() => resolveOptions(connectionOptions, { brokers: bad }, {}));
+        expect(err.message).to.contain('--brokers').and.contain('host:port');
+      }
+    });
+  });
+
+  describe('database URL', () => {
+    it('uses DATABASE_URL first', () => {
+      const env = { DATABASE_URL: 'postgres://u:p@h:1/d', PGHOST: 'other' };
+      expect(resolveOptions(connectionOptions, {}, env).databaseUrl).to.equal('postgres://u:p@h:1/d');
+    });
+
+    it('builds the URL from PG* variables, the rest from the docker-compose defaults', () => {
+      expect(databaseUrlFromEnv({ PGHOST: 'db.internal', PGPORT: '6543', PGUSER: 'me', PGPASSWORD: 'p@ss' })).to.equal(
+        'postgres://me:p%40ss@db.internal:6543/cdc',
+      );
+      expect(databaseUrlFromEnv({ PGHOST: '/var/run/postgresql' })).to.equal('postgres://cdc@:5432/cdc?host=%2Fvar%2Frun%2Fpostgresql');
+    });
+
+    it('falls back to the docker-compose database', () => {
+      expect(resolveOptions(connectionOptions, {}, {}).databaseUrl).to.equal('postgres://cdc:cdc@localhost:5432/cdc');
+    });
+
+    it('rejects a non-postgres URL without echoing its password', () => {
+      const err = errorOf(() => resolveOptions(connectionOptions, { databaseUrl: 'mysql://u:secret@h/d' }, {}));
+      expect(err.message).to.contain('--database-url').and.not.contain('secret');
+      const err2 = errorOf(() => resolveOptions(connectionOptions, {}, { DATABASE_URL: 'not a url secret' }));
+      expect(err2.message).to.contain('DATABASE_URL').and.not.contain('secret');
+    });
+  });
+
+  describe('integers and choices', () => {
+    it('names the option and the range', () => {
+      const spec = { n: option<number>({ flag: 'workers', describe: '', default: 1, parse: parse.integer(1, 64) }) };
+      expect(resolveOptions(spec, { workers: '8' }).n).to.equal(8);
+      expect(errorOf(() => resolveOptions(spec, { workers: '0' })).message)
+        .to.contain('--workers')
+        .and.contain('from 1 to 64');
+      expect(errorOf(() => resolveOptions(spec, { workers: '2.5' })).message).to.contain('--workers');
+      const choice = {
+        from: option<'beginning' | 'end'>({ flag: 'from', describe: '', default: 'beginning', parse: parse.oneOf(['beginning', 'end']) }),
+      };
+      expect(errorOf(() => resolveOptions(choice, { from: 'middle' })).message).to.contain('one of beginning, end');
+    });
+  });
+});
