@@ -118,3 +118,27 @@ export const identifier: Parser<string> = (value, name) => {
   if (typeof value === 'string' && value.length > 0 && value.length <= 63 && !value.includes('\0')) return value;
   return fail(name, value, 'a name of 1 to 63 characters');
 };
+
+const KV_FORM = 'comma-separated key=value pairs, such as session.timeout.ms=10000,fetch.wait.max.ms=50';
+
+/** `key=value[,key=value...]` (or an object from the library API) for librdkafka pass-through settings. */
+export const keyValues: Parser<Record<string, string>> = (value, name) => {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
+  }
+  if (typeof value !== 'string') return fail(name, value, KV_FORM);
+  const out: Record<string, string> = {};
+  if (value.trim() === '') return out;
+  for (const pair of value.split(',')) {
+    const at = pair.indexOf('=');
+    const key = at > 0 ? pair.slice(0, at).trim() : '';
+    if (!/^[a-z][a-z0-9._-]*$/.test(key)) {
+      throw new InvalidOptionError(
+        name,
+        `invalid ${name}: ${JSON.stringify(pair.split('=')[0])} is not a setting name; expected ${KV_FORM}`,
+      );
+    }
+    out[key] = pair.slice(at + 1).trim();
+  }
+  return out;
+};

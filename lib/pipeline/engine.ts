@@ -1,0 +1,625 @@
+/**
+ * The consumer engine's main thread: a node-rdkafka KafkaConsumer, per-partition accumulation and
+ * dispatch to worker threads, and offset commits once a worker reports the rows durable. It does no JSON
+ * decoding and no SQL: both happen in the workers.
+ *
+ *   Kafka ──consume──▶ partition queues ──packed batch (transferred)──▶ worker slot (thread)
+ *                                                                      └─ one Postgres transaction:
+ *                                                                         rows + dead letters + cdc_offsets
+ *   Kafka ◀──commit(next offset)── applied ◀─────────────────────────────┘
+ */
+import { availableParallelism } from 'node:os';
+import Kafka from 'node-rdkafka';
+import { redactUrl } from '../config/redact.js';
+import { CdcError, InvalidOptionError } from '../errors.js';
+import { sinkFor, sinks } from '../sinks/registry.js';
+import type { ConsumerOptions } from './options.js';
+import { consumerDefaults } from './options.js';
+import { type ApplyStats, packBatch, type TopicPartition } from './protocol.js';
+import { WorkerSlot } from './worker-pool.js';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type Logger = (level: LogLevel, message: string, fields?: Record<string, unknown>) => void;
+
+export interface TopicTotals {
+  events: number;
+  upserted: number;
+  patched: number;
+  noops: number;
+  deadLetters: number;
+  skipped: number;
+}
+
+export interface EngineStats {
+  startedAt: number;
+  /** Messages received from Kafka (per topic). */
+  consumed: Record<string, number>;
+  /** Messages whose batch committed (per topic). */
+  totals: Record<string, TopicTotals>;
+  batches: number;
+  inflightBatches: number;
+  /** High watermark minus next offset, per `topic/partition`, when known. */
+  lag: Record<string, number>;
+  /** Latest batch commit times and durations, for latency measurements. */
+  lastBatch?: { topic: string; partition: number; durationMs: number; committedAt: number };
+}
+
+export interface EngineHooks {
+  log?: Logger;
+  /** Called after every committed batch (benchmarks measure latency with it). */
+  onBatch?: (tp: TopicPartition, stats: ApplyStats, timestamps: { min: number; max: number }) => void;
+}
+
+interface Message {
+  offset: number;
+  timestamp?: number | undefined;
+  key?: Buffer | string | null | undefined;
+  value: Buffer | null;
+  size: number;
+}
+
+interface InFlight {
+  messages: Message[];
+  bytes: number;
+  attempt: number;
+  running: boolean;
+  retryTimer?: NodeJS.Timeout;
+  /** First time this batch found orders without their user. */
+  orphansSince?: number;
+  lastError?: string;
+}
+
+class PartitionState {
+  readonly key: string;
+  pending: Message[] = [];
+  pendingBytes = 0;
+  firstPendingAt = 0;
+  inflight: InFlight | undefined;
+  paused = false;
+  revoked = false;
+  nextOffset: number | undefined;
+  /** Resolves when the running task (if any) settles: revocation and shutdown wait on it. */
+  settled: Promise<void> = Promise.resolve();
+  settle: () => void = () => {};
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly sink: string,
+    readonly slot: WorkerSlot,
+  ) {
+    this.key = `${topic}/${partition}`;
+  }
+
+  get bytesHeld(): number {
+    return this.pendingBytes + (this.inflight?.bytes ?? 0);
+  }
+}
+
+/** Settings the exactly-once design depends on: --kafka-config may not change them. */
+const ENGINE_OWNED_SETTINGS = new Set([
+  'metadata.broker.list',
+  'bootstrap.servers',
+  'group.id',
+  'enable.auto.commit',
+  'enable.auto.offset.store',
+  'auto.commit.enable',
+  'partition.assignment.strategy',
+  'group.protocol',
+  'rebalance_cb',
+  'offset_commit_cb',
+  'isolation.level',
+]);
+
+/**
+ * node-rdkafka's consume(count) returns only when it has `count` messages or the queue stays empty for
+ * the consume timeout; a large count under a steady stream would hold messages back for a long time.
+ * So the count adapts: it doubles while calls come back full (a backlog) and shrinks when they do not.
+ */
+const FETCH_MIN = 64;
+const FETCH_MAX = 4096;
+const CONSUME_TIMEOUT_MS = 10;
+const RETRY_BASE_MS = 100;
+const RETRY_MAX_MS = 10_000;
+/** Orders usually wait for users that are only moments behind: retry those sooner. */
+const ORPHAN_RETRY_BASE_MS = 25;
+const ORPHAN_RETRY_MAX_MS = 1000;
+
+/** Capped exponential backoff with jitter, so retrying partitions do not stampede Postgres. */
+function backoffMs(attempt: number, base = RETRY_BASE_MS, max = RETRY_MAX_MS): number {
+  const cap = Math.min(max, base * 2 ** Math.min(attempt, 16));
+  return Math.round(cap / 2 + (Math.random() * cap) / 2);
+}
+
+export class ConsumerEngine {
+  readonly stats: EngineStats;
+  readonly #options: ConsumerOptions;
+  readonly #log: Logger;
+  readonly #hooks: EngineHooks;
+  readonly #slots: WorkerSlot[] = [];
+  readonly #maxSlots: number;
+  readonly #partitions = new Map<string, PartitionState>();
+  /** topic -> sink name */
+  readonly #sinkOf = new Map<string, string>();
+  #consumer: Kafka.KafkaConsumer | undefined;
+  #stopping = false;
+  #stopReason = '';
+  #fatal: Error | undefined;
+  #assignedOnce = false;
+  #lastActivity = Date.now();
+  #wake: (() => void) | undefined;
+  #rebalancing: Promise<void> = Promise.resolve();
+  /** Postgres state as last logged, so a flapping database logs once per change, not per retry. */
+  #postgresDown = false;
+
+  constructor(options: ConsumerOptions, hooks: EngineHooks = {}) {
+    this.#options = options;
+    this.#hooks = hooks;
+    this.#log = hooks.log ?? (() => {});
+    for (const entry of options.topics) {
+      const at = entry.indexOf('=');
+      const sink = at > 0 ? entry.slice(0, at) : entry;
+      const topic = at > 0 ? entry.slice(at + 1) : entry;
+      if (!sinkFor(sink) || topic === '') {
+        throw new InvalidOptionError(
+          '--topics',
+          `invalid --topics entry "${entry}": expected a sink name (${Object.keys(sinks).join(', ')}) or sink=topic`,
+        );
+      }
+      this.#sinkOf.set(topic, sink);
+    }
+    for (const key of Object.keys(options.kafkaConfig)) {
+      if (ENGINE_OWNED_SETTINGS.has(key)) {
+        throw new InvalidOptionError(
+          '--kafka-config',
+          `invalid --kafka-config: ${key} is set by the engine (exactly-once commits depend on it) and cannot be overridden`,
+        );
+      }
+    }
+    this.#maxSlots = options.workers ?? Math.max(1, Math.min(availableParallelism(), consumerDefaults.maxWorkers));
+    this.stats = { startedAt: Date.now(), consumed: {}, totals: {}, batches: 0, inflightBatches: 0, lag: {} };
+    for (const topic of this.#sinkOf.keys()) {
+      this.stats.consumed[topic] = 0;
+      this.stats.totals[topic] = { events: 0, upserted: 0, patched: 0, noops: 0, deadLetters: 0, skipped: 0 };
+    }
+  }
+
+  /** Requests a graceful stop: fetching stops, in-flight batches finish (bounded), offsets are committed. */
+  stop(reason = 'stop requested'): void {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    this.#stopReason = reason;
+    this.#wake?.();
+  }
+
+  /** Runs until idle (--idle), stop(), or a fatal error (thrown). */
+  async run(): Promise<{ reason: string }> {
+    const o = this.#options;
+    this.#log('info', 'starting', {
+      brokers: o.brokers,
+      group: o.group,
+      topics: [...this.#sinkOf].map(([topic, sink]) => (topic === sink ? topic : `${sink}=${topic}`)).join(','),
+      workers: o.workers ?? `auto (max ${this.#maxSlots})`,
+      database: redactUrl(o.databaseUrl),
+      schema: o.dbSchema,
+    });
+    try {
+      // Fatal database problems (credentials, permissions, a schema it cannot use) surface here,
+      // before anything is consumed.
+      const migrated = await this.#slot(0).run({ kind: 'migrate', apply: o.migrate });
+      if (o.migrate)
+        this.#log('info', 'schema ready', { schema: o.dbSchema, version: migrated.version, applied: migrated.applied.join(',') || 'none' });
+      if (this.#stopping) return { reason: this.#stopReason };
+      await this.#connect();
+      await this.#loop();
+      return { reason: this.#stopReason };
+    } catch (err) {
+      throw this.#asFatal(err);
+    } finally {
+      await this.#shutdown();
+    }
+  }
+
+  #asFatal(err: unknown): Error {
+    const e = err as Error & { fatal?: string; code?: string };
+    if (e instanceof CdcError) return e;
+    const detail = e.fatal ? `${e.fatal}: ${e.message}` : e.message;
+    return new CdcError('ERR_CDC_POSTGRES', `Postgres: ${detail}`, { cause: err });
+  }
+
+  #slot(index: number): WorkerSlot {
+    while (this.#slots.length <= index) {
+      this.#slots.push(
+        new WorkerSlot(this.#slots.length, {
+          databaseUrl: this.#options.databaseUrl,
+          dbSchema: this.#options.dbSchema,
+          groupId: this.#options.group,
+          maxValueBytes: this.#options.maxValueBytes,
+        }),
+      );
+    }
+    return this.#slots[index] as WorkerSlot;
+  }
+
+  async #connect(): Promise<void> {
+    const o = this.#options;
+    const consumer = new Kafka.KafkaConsumer(
+      {
+        'session.timeout.ms': consumerDefaults.sessionTimeoutMs,
+        ...(o.kafkaConfig as Kafka.ConsumerGlobalConfig),
+        'metadata.broker.list': o.brokers,
+        'group.id': o.group,
+        'client.id': 'cdc-pipeline',
+        ...(process.env.CDC_RDKAFKA_DEBUG ? { debug: process.env.CDC_RDKAFKA_DEBUG, event_cb: true } : {}),
+        // Offsets are committed only after the rows are durable in Postgres, by this engine.
+        'enable.auto.commit': false,
+        'enable.auto.offset.store': false,
+        'partition.assignment.strategy': 'roundrobin',
+        'socket.keepalive.enable': true,
+        'fetch.wait.max.ms': 50,
+        // librdkafka's prefetch queue is bounded too, so memory stays bounded while we pause.
+        'queued.max.messages.kbytes': 16_384,
+        'statistics.interval.ms': 1000,
+        rebalance_cb: (err: Kafka.LibrdKafkaError, assignment: Kafka.Assignment[]) => this.#onRebalance(err, assignment),
+      },
+      { 'auto.offset.reset': o.from === 'end' ? 'latest' : 'earliest' },
+    );
+    consumer.on('event.error', (err) => this.#log('warn', 'kafka client error', { error: err.message }));
+    consumer.on('event.log', (e) => this.#log('debug', 'rdkafka', { fac: e.fac, message: e.message }));
+    consumer.on('event.stats', (event) => this.#onKafkaStats(event.message));
+    await new Promise<void>((resolve, reject) => {
+      consumer.connect({ timeout: 30_000 }, (err) =>
+        err
+          ? reject(new CdcError('ERR_CDC_KAFKA', `cannot connect to Kafka at ${o.brokers}: ${err.message}`, { canRetry: true }))
+          : resolve(),
+      );
+    });
+    // A consume call returns after `count` messages or once the queue stays empty this long.
+    consumer.setDefaultConsumeTimeout(CONSUME_TIMEOUT_MS);
+    consumer.subscribe([...this.#sinkOf.keys()]);
+    this.#consumer = consumer;
+  }
+
+  #onKafkaStats(json: string): void {
+    // librdkafka's statistics carry each partition's high watermark: lag = watermark - next offset.
+    try {
+      const stats = JSON.parse(json) as { topics?: Record<string, { partitions?: Record<string, { hi_offset?: number }> }> };
+      for (const p of this.#partitions.values()) {
+        const hi = stats.topics?.[p.topic]?.partitions?.[String(p.partition)]?.hi_offset;
+        if (typeof hi === 'number' && hi >= 0 && p.nextOffset !== undefined) this.stats.lag[p.key] = Math.max(0, hi - p.nextOffset);
+      }
+    } catch {
+      // Statistics are advisory.
+    }
+  }
+
+  #onRebalance(err: Kafka.LibrdKafkaError, assignment: Kafka.Assignment[]): void {
+    // Rebalance steps run one after another; librdkafka waits for our assign()/unassign() call.
+    this.#rebalancing = this.#rebalancing.then(async () => {
+      try {
+        if (err.code === Kafka.CODES.ERRORS.ERR__ASSIGN_PARTITIONS) await this.#assign(assignment);
+        else if (err.code === Kafka.CODES.ERRORS.ERR__REVOKE_PARTITIONS) await this.#revoke(assignment);
+        else this.#log('warn', 'rebalance error', { error: err.message });
+      } catch (e) {
+        this.#fatal ??= e as Error;
+        this.stop('fatal error during rebalance');
+      }
+    });
+  }
+
+  async #assign(assignment: Kafka.Assignment[]): Promise<void> {
+    const consumer = this.#consumer;
+    if (!consumer) return;
+    // Start offsets: cdc_offsets in Postgres first (it is written with the rows, so it is exact), then
+    // Kafka's committed offset, then --from (both of which librdkafka applies when no offset is given).
+    const stored = await this.#withRetry('read stored offsets', () =>
+      this.#slot(0).run({ kind: 'stored-offsets', partitions: assignment.map((a) => ({ topic: a.topic, partition: a.partition })) }),
+    );
+    const byKey = new Map(stored.offsets.map((s) => [`${s.topic}/${s.partition}`, s.nextOffset]));
+    const sorted = [...assignment].sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+    const slotCount = Math.min(this.#maxSlots, Math.max(1, sorted.length));
+    const withOffsets = sorted.map((a, i) => {
+      const key = `${a.topic}/${a.partition}`;
+      const state = new PartitionState(a.topic, a.partition, this.#sinkOf.get(a.topic) ?? a.topic, this.#slot(i % slotCount));
+      const next = byKey.get(key);
+      state.nextOffset = next;
+      this.#partitions.set(key, state);
+      return next === undefined ? { topic: a.topic, partition: a.partition } : { topic: a.topic, partition: a.partition, offset: next };
+    });
+    if (this.#stopping) return;
+    consumer.assign(withOffsets);
+    this.#assignedOnce = true;
+    this.#lastActivity = Date.now();
+    this.#log('info', 'partitions assigned', {
+      partitions: withOffsets.map((a) => `${a.topic}/${a.partition}@${'offset' in a ? a.offset : 'committed'}`).join(' '),
+      workers: slotCount,
+    });
+  }
+
+  async #revoke(assignment: Kafka.Assignment[]): Promise<void> {
+    const revoked = assignment.map((a) => this.#partitions.get(`${a.topic}/${a.partition}`)).filter((p): p is PartitionState => !!p);
+    await this.#release(revoked);
+    this.#consumer?.unassign();
+    if (revoked.length > 0) this.#log('info', 'partitions revoked', { partitions: revoked.map((p) => p.key).join(' ') });
+  }
+
+  /**
+   * Stops dispatching these partitions, drops what was not dispatched (the next owner re-reads it from
+   * cdc_offsets), lets a running batch finish within the shutdown bound, and commits what is applied.
+   */
+  async #release(states: PartitionState[]): Promise<void> {
+    for (const p of states) {
+      p.revoked = true;
+      p.pending = [];
+      p.pendingBytes = 0;
+      if (p.inflight && !p.inflight.running) {
+        clearTimeout(p.inflight.retryTimer);
+        p.inflight = undefined;
+      }
+    }
+    const running = Promise.all(states.map((p) => p.settled));
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      running.then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), this.#options.shutdownTimeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      this.#log('warn', 'in-flight batches did not finish in time; the next owner resumes from cdc_offsets', {
+        timeoutMs: this.#options.shutdownTimeoutMs,
+      });
+    }
+    this.#commitKafka(states.filter((p) => p.nextOffset !== undefined));
+    for (const p of states) this.#partitions.delete(p.key);
+  }
+
+  #commitKafka(states: PartitionState[]): void {
+    const consumer = this.#consumer;
+    if (!consumer || states.length === 0 || !consumer.isConnected()) return;
+    try {
+      consumer.commit(states.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.nextOffset as number })));
+    } catch (err) {
+      // Kafka's committed offset is for lag tools; cdc_offsets already holds the truth.
+      this.#log('debug', 'kafka commit failed', { error: (err as Error).message });
+    }
+  }
+
+  async #withRetry<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const result = await fn();
+        this.#postgresUp();
+        return result;
+      } catch (err) {
+        const e = err as Error & { canRetry?: boolean };
+        if (!e.canRetry || this.#stopping) throw err;
+        this.#postgresDownOnce(what, e.message);
+        await new Promise((r) => setTimeout(r, backoffMs(attempt)));
+      }
+    }
+  }
+
+  #postgresDownOnce(what: string, message: string): void {
+    if (this.#postgresDown) return;
+    this.#postgresDown = true;
+    this.#log('warn', 'Postgres unavailable; retrying with backoff', { during: what, error: message });
+  }
+
+  #postgresUp(): void {
+    if (!this.#postgresDown) return;
+    this.#postgresDown = false;
+    this.#log('info', 'Postgres recovered');
+  }
+
+  async #loop(): Promise<void> {
+    const consumer = this.#consumer as Kafka.KafkaConsumer;
+    let fetch = FETCH_MIN;
+    while (!this.#stopping) {
+      const count = fetch;
+      const messages = await new Promise<Kafka.Message[]>((resolve) => {
+        consumer.consume(count, (err, batch) => {
+          if (err) {
+            this.#log('debug', 'consume error', { error: err.message });
+            resolve([]);
+          } else resolve(batch);
+        });
+      });
+      fetch = messages.length >= count ? Math.min(FETCH_MAX, count * 2) : Math.max(FETCH_MIN, count >>> 1);
+      const now = Date.now();
+      for (const m of messages) this.#accept(m, now);
+      this.#dispatchReady(now);
+      this.#applyBackpressure();
+      if (this.#fatal) throw this.#fatal;
+      if (this.#isIdle(now)) {
+        this.stop(`idle for ${this.#options.idleMs} ms with everything committed`);
+      }
+      // Everything paused (backpressure): wait for a batch to finish instead of spinning.
+      if (messages.length === 0 && this.#allPaused()) {
+        await new Promise<void>((resolve) => {
+          this.#wake = resolve;
+          setTimeout(resolve, 50);
+        });
+        this.#wake = undefined;
+      }
+    }
+  }
+
+  #accept(m: Kafka.Message, now: number): void {
+    const p = this.#partitions.get(`${m.topic}/${m.partition}`);
+    // A message of a partition no longer ours (revoked meanwhile) is dropped: its next owner reads it.
+    if (!p || p.revoked) return;
+    const value = (m.value as Buffer | null) ?? null;
+    p.pending.push({ offset: m.offset, timestamp: m.timestamp, key: m.key as Buffer | string | null | undefined, value, size: m.size });
+    if (p.pending.length === 1) p.firstPendingAt = now;
+    const bytes = (value?.length ?? 0) + 64;
+    p.pendingBytes += bytes;
+    this.stats.consumed[m.topic] = (this.stats.consumed[m.topic] ?? 0) + 1;
+    this.#lastActivity = now;
+  }
+
+  #dispatchReady(now: number): void {
+    for (const p of this.#partitions.values()) {
+      if (p.revoked || p.inflight || p.pending.length === 0) continue;
+      const full = p.pending.length >= this.#options.batchMaxRows;
+      const lingered = now - p.firstPendingAt >= this.#options.batchMaxMs;
+      if (full || lingered) this.#dispatch(p);
+    }
+  }
+
+  #dispatch(p: PartitionState): void {
+    const take = Math.min(p.pending.length, this.#options.batchMaxRows);
+    const messages = p.pending.splice(0, take);
+    let bytes = 0;
+    for (const m of messages) bytes += (m.value?.length ?? 0) + 64;
+    p.pendingBytes -= bytes;
+    p.firstPendingAt = p.pending.length > 0 ? Date.now() : 0;
+    p.inflight = { messages, bytes, attempt: 0, running: false };
+    this.#runBatch(p);
+  }
+
+  #runBatch(p: PartitionState): void {
+    const flight = p.inflight;
+    if (!flight || p.revoked) return;
+    flight.running = true;
+    this.stats.inflightBatches++;
+    let settle!: () => void;
+    p.settled = new Promise<void>((resolve) => {
+      settle = resolve;
+    });
+    const deadLetterOrphans = flight.orphansSince !== undefined && Date.now() - flight.orphansSince >= this.#options.orphanWaitMs;
+    const batch = packBatch(flight.messages);
+    p.slot
+      .run({ kind: 'apply', topic: p.topic, partition: p.partition, sink: p.sink, batch, deadLetterOrphans }, [batch])
+      .then(
+        (result) => {
+          if (result.status === 'applied') this.#onApplied(p, flight, result.nextOffset, result.stats);
+          else this.#onOrphans(p, flight, result.orphans);
+        },
+        (err: Error & { canRetry?: boolean; fatal?: string }) => this.#onFailed(p, flight, err),
+      )
+      .finally(() => {
+        flight.running = false;
+        this.stats.inflightBatches--;
+        settle();
+        this.#wake?.();
+      });
+  }
+
+  #onApplied(p: PartitionState, flight: InFlight, nextOffset: number, stats: ApplyStats): void {
+    this.#postgresUp();
+    if (flight.orphansSince !== undefined) this.#log('info', 'orphan orders resolved', { partition: p.key });
+    p.nextOffset = nextOffset;
+    p.inflight = undefined;
+    const t = this.stats.totals[p.topic];
+    if (t) {
+      t.events += stats.events;
+      t.upserted += stats.upserted;
+      t.patched += stats.patched;
+      t.noops += stats.noops;
+      t.deadLetters += stats.deadLetters;
+      t.skipped += stats.skipped;
+    }
+    this.stats.batches++;
+    this.stats.lastBatch = { topic: p.topic, partition: p.partition, durationMs: stats.durationMs, committedAt: stats.committedAt };
+    if (this.#hooks.onBatch) {
+      let min = Number.POSITIVE_INFINITY;
+      let max = 0;
+      for (const m of flight.messages) {
+        const ts = m.timestamp ?? 0;
+        if (ts < min) min = ts;
+        if (ts > max) max = ts;
+      }
+      this.#hooks.onBatch({ topic: p.topic, partition: p.partition }, stats, { min, max });
+    }
+    if (!p.revoked) {
+      this.#commitKafka([p]);
+      // Whatever accumulated while this batch ran goes out now: back-to-back batches under load.
+      if (p.pending.length > 0 && !this.#stopping) this.#dispatch(p);
+    }
+  }
+
+  #onOrphans(p: PartitionState, flight: InFlight, orphans: number): void {
+    if (flight.orphansSince === undefined) {
+      flight.orphansSince = Date.now();
+      this.#log('warn', 'orders wait for their users; retrying the partition', {
+        partition: p.key,
+        orphans,
+        deadLetterAfterMs: this.#options.orphanWaitMs,
+      });
+    }
+    this.#scheduleRetry(p, flight, ORPHAN_RETRY_BASE_MS, ORPHAN_RETRY_MAX_MS);
+  }
+
+  #onFailed(p: PartitionState, flight: InFlight, err: Error & { canRetry?: boolean; fatal?: string }): void {
+    if (!err.canRetry) {
+      this.#fatal ??= this.#asFatal(err);
+      this.stop('fatal error');
+      return;
+    }
+    this.#postgresDownOnce(`batch ${p.key}`, err.message);
+    flight.lastError = err.message;
+    this.#scheduleRetry(p, flight);
+  }
+
+  #scheduleRetry(p: PartitionState, flight: InFlight, base = RETRY_BASE_MS, max = RETRY_MAX_MS): void {
+    if (p.revoked || this.#stopping) {
+      p.inflight = undefined;
+      return;
+    }
+    const delay = backoffMs(flight.attempt++, base, max);
+    flight.retryTimer = setTimeout(() => this.#runBatch(p), delay);
+  }
+
+  #applyBackpressure(): void {
+    const consumer = this.#consumer;
+    if (!consumer || this.#partitions.size === 0) return;
+    // Each partition gets an equal share of the byte budget, so one stuck partition (e.g. orders waiting
+    // for users) pauses alone while the others keep flowing.
+    const share = this.#options.maxBytesInFlight / this.#partitions.size;
+    const pause: TopicPartition[] = [];
+    const resume: TopicPartition[] = [];
+    for (const p of this.#partitions.values()) {
+      if (p.revoked) continue;
+      if (!p.paused && p.bytesHeld > share) {
+        p.paused = true;
+        pause.push({ topic: p.topic, partition: p.partition });
+      } else if (p.paused && p.bytesHeld < share / 2) {
+        p.paused = false;
+        resume.push({ topic: p.topic, partition: p.partition });
+      }
+    }
+    if (pause.length > 0) consumer.pause(pause);
+    if (resume.length > 0) consumer.resume(resume);
+  }
+
+  #allPaused(): boolean {
+    if (this.#partitions.size === 0) return false;
+    for (const p of this.#partitions.values()) if (!p.paused) return false;
+    return true;
+  }
+
+  #isIdle(now: number): boolean {
+    if (this.#options.idleMs <= 0 || !this.#assignedOnce) return false;
+    if (now - this.#lastActivity < this.#options.idleMs) return false;
+    for (const p of this.#partitions.values()) {
+      if (p.pending.length > 0 || p.inflight) return false;
+    }
+    return true;
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#stopping = true;
+    const consumer = this.#consumer;
+    try {
+      await this.#rebalancing;
+      if (this.#partitions.size > 0) await this.#release([...this.#partitions.values()]);
+      if (consumer?.isConnected()) {
+        await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
+      }
+    } finally {
+      await Promise.allSettled(this.#slots.map((s) => s.close()));
+    }
+  }
+}

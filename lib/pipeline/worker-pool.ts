@@ -1,0 +1,45 @@
+/**
+ * Worker threads. Each slot is a one-thread piscina pool, so a partition assigned to a slot is owned by
+ * that one thread (piscina alone would hand a task to any free thread). A slot runs several tasks at
+ * once, each on its own Postgres connection, so a partition waiting on Postgres or retrying never
+ * blocks another partition that shares its thread.
+ */
+import { Piscina } from 'piscina';
+import { fromPlainError } from '../errors.js';
+import type { TaskFailure, TaskResult, WorkerConfig, WorkerTask } from './protocol.js';
+
+const WORKER_FILE = new URL('../../workers/batch-worker.js', import.meta.url).href;
+
+/** Concurrent tasks per thread; also the thread's Postgres connection limit. */
+export const TASKS_PER_WORKER = 8;
+
+export class WorkerSlot {
+  readonly index: number;
+  readonly #pool: Piscina;
+
+  constructor(index: number, config: Omit<WorkerConfig, 'maxConnections'>) {
+    this.index = index;
+    this.#pool = new Piscina({
+      filename: WORKER_FILE,
+      minThreads: 1,
+      maxThreads: 1,
+      concurrentTasksPerWorker: TASKS_PER_WORKER,
+      // Atomics.wait between tasks would freeze the thread's event loop, stalling its open Postgres
+      // sockets and timers: a worker that keeps connections must not use it.
+      atomics: 'disabled',
+      idleTimeout: Number.POSITIVE_INFINITY,
+      workerData: { ...config, maxConnections: TASKS_PER_WORKER } satisfies WorkerConfig,
+    });
+  }
+
+  /** Runs a task; a failure inside the worker comes back as an Error carrying the plain fields. */
+  async run<T extends WorkerTask>(task: T, transfer: ArrayBuffer[] = []): Promise<Exclude<TaskResult<T>, TaskFailure>> {
+    const result = (await this.#pool.run(task, { transferList: transfer })) as TaskResult<T>;
+    if (!result.ok) throw fromPlainError((result as TaskFailure).error);
+    return result as Exclude<TaskResult<T>, TaskFailure>;
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.close({ force: true });
+  }
+}

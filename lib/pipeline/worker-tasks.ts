@@ -1,0 +1,100 @@
+/**
+ * The worker thread's task handler: everything that touches Postgres runs here, never on the main
+ * thread. Results and errors go back as plain objects (see protocol.ts).
+ */
+import pg from 'pg';
+import { redactUrl } from '../config/redact.js';
+import { CdcError, toPlainError } from '../errors.js';
+import { fatalReason } from '../postgres/errors.js';
+import { qualified } from '../postgres/identifiers.js';
+import { applySchema } from '../postgres/schema.js';
+import { BatchApplier } from './apply-batch.js';
+import type { MigrateResult, StoredOffsetsResult, StoredOffsetsTask, TaskFailure, WorkerConfig, WorkerTask } from './protocol.js';
+
+export function createTaskHandler(config: WorkerConfig): (task: WorkerTask) => Promise<unknown> {
+  const pool = new pg.Pool({
+    connectionString: config.databaseUrl,
+    max: config.maxConnections,
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: 10_000,
+    application_name: 'cdc-pipeline',
+  });
+  // An idle connection that dies (server restart) is dropped by the pool; the next batch reconnects.
+  pool.on('error', () => {});
+  const applier = new BatchApplier(config, pool);
+
+  async function migrate(apply: boolean): Promise<MigrateResult> {
+    const client = await pool.connect();
+    try {
+      if (apply) {
+        const result = await applySchema(client, config.dbSchema);
+        return { ok: true, version: result.version, applied: result.applied };
+      }
+      const { rows } = await client.query<{ missing: string[] }>(
+        `SELECT array_agg(t) FILTER (WHERE to_regclass(format('%I.%I', $1::text, t)) IS NULL) AS missing
+           FROM unnest(ARRAY['users', 'orders', 'cdc_offsets', 'cdc_dead_letters']) AS t`,
+        [config.dbSchema],
+      );
+      const missing = rows[0]?.missing ?? [];
+      if (missing && missing.length > 0) {
+        throw new CdcError(
+          'ERR_CDC_SCHEMA',
+          `--no-migrate: schema "${config.dbSchema}" lacks ${missing.join(', ')}; run once without --no-migrate`,
+        );
+      }
+      return { ok: true, version: 0, applied: [] };
+    } finally {
+      client.release();
+    }
+  }
+
+  async function storedOffsets(task: StoredOffsetsTask): Promise<StoredOffsetsResult> {
+    const { rows } = await pool.query<{ topic: string; partition: number; next_offset: string }>(
+      `SELECT topic, partition, next_offset FROM ${qualified(config.dbSchema, 'cdc_offsets')}
+        WHERE group_id = $1 AND (topic, partition) IN (SELECT * FROM unnest($2::text[], $3::int[]))`,
+      [config.groupId, task.partitions.map((p) => p.topic), task.partitions.map((p) => p.partition)],
+    );
+    return { ok: true, offsets: rows.map((r) => ({ topic: r.topic, partition: r.partition, nextOffset: Number(r.next_offset) })) };
+  }
+
+  return async (task: WorkerTask) => {
+    try {
+      switch (task.kind) {
+        case 'migrate':
+          return await migrate(task.apply);
+        case 'stored-offsets':
+          return await storedOffsets(task);
+        case 'apply':
+          return await applier.apply(task);
+      }
+    } catch (err) {
+      return failure(err, config);
+    }
+  };
+}
+
+function failure(err: unknown, config: WorkerConfig): TaskFailure {
+  const plain = toPlainError(err);
+  const fatal = fatalReason(err);
+  // Connection errors can carry the URL; never let a password reach a log line.
+  const password = safePassword(config.databaseUrl);
+  if (password) plain.message = plain.message.split(password).join('***');
+  plain.message = plain.message.replaceAll(config.databaseUrl, redactUrl(config.databaseUrl));
+  if (fatal) {
+    plain.fatal = fatal;
+    plain.canRetry = false;
+  } else if (plain.code !== 'ERR_CDC_SCHEMA' && plain.code !== 'ERR_CDC_INTERNAL') {
+    plain.canRetry = true;
+  }
+  return { ok: false, error: plain };
+}
+
+function safePassword(url: string): string | undefined {
+  try {
+    const p = decodeURIComponent(new URL(url).password);
+    // Short passwords would match ordinary words in messages; the URL itself is replaced below anyway.
+    return p.length >= 8 ? p : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,9 @@
+/**
+ * Worker thread entry (piscina). One such thread owns the batches of the partitions assigned to it and
+ * keeps its own Postgres connections; the logic lives in lib/pipeline.
+ */
+import { workerData } from 'node:worker_threads';
+import type { WorkerConfig } from '../lib/pipeline/protocol.js';
+import { createTaskHandler } from '../lib/pipeline/worker-tasks.js';
+
+export default createTaskHandler(workerData as WorkerConfig);
