@@ -78,6 +78,8 @@ class PartitionState {
   paused = false;
   revoked = false;
   nextOffset: number | undefined;
+  /** Lowest offset we may still accept: anything below is a duplicate or left over from an older assignment. */
+  acceptFrom = 0;
   /** Resolves when the running task (if any) settles: revocation and shutdown wait on it. */
   settled: Promise<void> = Promise.resolve();
   settle: () => void = () => {};
@@ -149,6 +151,8 @@ export class ConsumerEngine {
   #lastActivity = Date.now();
   #wake: (() => void) | undefined;
   #rebalancing: Promise<void> = Promise.resolve();
+  /** Between a revocation and the next assignment: not idle, whatever the clock says. */
+  #unassigned = true;
   /** Postgres state as last logged, so a flapping database logs once per change, not per retry. */
   #postgresDown = false;
 
@@ -260,6 +264,8 @@ export class ConsumerEngine {
         // librdkafka's prefetch queue is bounded too, so memory stays bounded while we pause.
         'queued.max.messages.kbytes': 16_384,
         'statistics.interval.ms': 1000,
+        // Notice topics created after we subscribed (e.g. users arriving after orders) within seconds.
+        'topic.metadata.refresh.interval.ms': 5000,
         rebalance_cb: (err: Kafka.LibrdKafkaError, assignment: Kafka.Assignment[]) => this.#onRebalance(err, assignment),
       },
       { 'auto.offset.reset': o.from === 'end' ? 'latest' : 'earliest' },
@@ -323,12 +329,14 @@ export class ConsumerEngine {
       const state = new PartitionState(a.topic, a.partition, this.#sinkOf.get(a.topic) ?? a.topic, this.#slot(i % slotCount));
       const next = byKey.get(key);
       state.nextOffset = next;
+      state.acceptFrom = next ?? 0;
       this.#partitions.set(key, state);
       return next === undefined ? { topic: a.topic, partition: a.partition } : { topic: a.topic, partition: a.partition, offset: next };
     });
     if (this.#stopping) return;
     consumer.assign(withOffsets);
     this.#assignedOnce = true;
+    this.#unassigned = false;
     this.#lastActivity = Date.now();
     this.#log('info', 'partitions assigned', {
       partitions: withOffsets.map((a) => `${a.topic}/${a.partition}@${'offset' in a ? a.offset : 'committed'}`).join(' '),
@@ -338,6 +346,7 @@ export class ConsumerEngine {
 
   async #revoke(assignment: Kafka.Assignment[]): Promise<void> {
     const revoked = assignment.map((a) => this.#partitions.get(`${a.topic}/${a.partition}`)).filter((p): p is PartitionState => !!p);
+    this.#unassigned = true;
     await this.#release(revoked);
     this.#consumer?.unassign();
     if (revoked.length > 0) this.#log('info', 'partitions revoked', { partitions: revoked.map((p) => p.key).join(' ') });
@@ -450,6 +459,10 @@ export class ConsumerEngine {
     const p = this.#partitions.get(`${m.topic}/${m.partition}`);
     // A message of a partition no longer ours (revoked meanwhile) is dropped: its next owner reads it.
     if (!p || p.revoked) return;
+    // librdkafka drops messages of a previous assignment itself (unassign purges its queues); this only
+    // guards against a duplicate. Offsets go up per partition; a gap (compaction, transaction markers) is fine.
+    if (m.offset < p.acceptFrom) return;
+    p.acceptFrom = m.offset + 1;
     const value = (m.value as Buffer | null) ?? null;
     p.pending.push({ offset: m.offset, timestamp: m.timestamp, key: m.key as Buffer | string | null | undefined, value, size: m.size });
     if (p.pending.length === 1) p.firstPendingAt = now;
@@ -601,7 +614,8 @@ export class ConsumerEngine {
   }
 
   #isIdle(now: number): boolean {
-    if (this.#options.idleMs <= 0 || !this.#assignedOnce) return false;
+    // The idle clock runs only while we hold an assignment: a slow join or rebalance is not idleness.
+    if (this.#options.idleMs <= 0 || !this.#assignedOnce || this.#unassigned) return false;
     if (now - this.#lastActivity < this.#options.idleMs) return false;
     for (const p of this.#partitions.values()) {
       if (p.pending.length > 0 || p.inflight) return false;
