@@ -36,11 +36,15 @@ function summarize(stats: EngineStats, reason: string) {
     skippedAlreadyApplied: t.skipped,
   }));
   const events = topics.reduce((n, t) => n + t.events, 0);
+  // Throughput over the span from the first message to the last commit: start-up, the group join and
+  // the --idle wait are not the engine's speed.
+  const activeSec = stats.firstMessageAt && stats.lastCommitAt ? Math.max(0.001, (stats.lastCommitAt - stats.firstMessageAt) / 1000) : 0;
   return {
     reason,
     elapsedSec: Number(elapsedSec.toFixed(3)),
+    activeSec: Number(activeSec.toFixed(3)),
     events,
-    eventsPerSec: Math.round(events / Math.max(elapsedSec, 0.001)),
+    eventsPerSec: activeSec > 0 ? Math.round(events / activeSec) : 0,
     rowsApplied: topics.reduce((n, t) => n + t.rowsApplied, 0),
     deadLetters: topics.reduce((n, t) => n + t.deadLetters, 0),
     batches: stats.batches,
@@ -101,7 +105,7 @@ export async function main(argv: string[]): Promise<void> {
         process.stdout.write(`${JSON.stringify(summary)}\n`);
       } else {
         const lines = [
-          `cdc-consume: stopped (${summary.reason}) after ${summary.elapsedSec}s: ${summary.events} events, ${summary.rowsApplied} rows applied, ${summary.deadLetters} dead letters, ${summary.eventsPerSec} events/s`,
+          `cdc-consume: stopped (${summary.reason}) after ${summary.elapsedSec}s: ${summary.events} events, ${summary.rowsApplied} rows applied, ${summary.deadLetters} dead letters, ${summary.eventsPerSec} events/s over ${summary.activeSec}s of work`,
           ...summary.topics.map(
             (t) => `  ${t.topic}: ${t.events} events, ${t.rowsApplied} rows applied, ${t.noops} no-ops, ${t.deadLetters} dead letters`,
           ),

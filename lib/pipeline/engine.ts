@@ -38,6 +38,9 @@ export interface EngineStats {
   totals: Record<string, TopicTotals>;
   batches: number;
   inflightBatches: number;
+  /** When the first message arrived and the last batch committed: the span throughput is measured over. */
+  firstMessageAt?: number;
+  lastCommitAt?: number;
   /** High watermark minus next offset, per `topic/partition`, when known. */
   lag: Record<string, number>;
   /** Latest batch commit times and durations, for latency measurements. */
@@ -262,7 +265,8 @@ export class ConsumerEngine {
         'socket.keepalive.enable': true,
         'fetch.wait.max.ms': 50,
         // librdkafka's prefetch queue is bounded too, so memory stays bounded while we pause.
-        'queued.max.messages.kbytes': 16_384,
+        'queued.max.messages.kbytes': 4096,
+        'fetch.max.bytes': 8 * 1024 * 1024,
         'statistics.interval.ms': 1000,
         // Notice topics created after we subscribed (e.g. users arriving after orders) within seconds.
         'topic.metadata.refresh.interval.ms': 5000,
@@ -469,6 +473,7 @@ export class ConsumerEngine {
     const bytes = (value?.length ?? 0) + 64;
     p.pendingBytes += bytes;
     this.stats.consumed[m.topic] = (this.stats.consumed[m.topic] ?? 0) + 1;
+    this.stats.firstMessageAt ??= now;
     this.#lastActivity = now;
   }
 
@@ -535,6 +540,7 @@ export class ConsumerEngine {
       t.skipped += stats.skipped;
     }
     this.stats.batches++;
+    this.stats.lastCommitAt = stats.committedAt;
     this.stats.lastBatch = { topic: p.topic, partition: p.partition, durationMs: stats.durationMs, committedAt: stats.committedAt };
     if (this.#hooks.onBatch) {
       let min = Number.POSITIVE_INFINITY;

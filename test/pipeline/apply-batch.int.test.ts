@@ -1,0 +1,134 @@
+/**
+ * The worker's batch transaction, driven directly (no Kafka): exactly-once fencing on cdc_offsets,
+ * dead letters exactly once, and isolation of rows Postgres rejects.
+ */
+import { expect } from 'chai';
+import pg from 'pg';
+import { BatchApplier } from '../../lib/pipeline/apply-batch.js';
+import { type BatchSource, packBatch, type WorkerConfig } from '../../lib/pipeline/protocol.js';
+import { applySchema, qualified } from '../../lib/postgres/index.js';
+import { testStack, withTestSchema } from '../support/stack.js';
+import { readTables } from '../support/tables.js';
+
+const uuid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+const userCreate = (n: number, name = `user ${n}`) =>
+  Buffer.from(
+    JSON.stringify({ event_type: 'CREATE', user_id: uuid(n), name, dob: '1990-01-02', created_at: '2025-07-01T12:34:56.123456789+05:30' }),
+  );
+
+describe('pipeline/apply-batch (integration)', () => {
+  let schema: string;
+  let drop: () => Promise<void>;
+  let pool: pg.Pool;
+  let applier: BatchApplier;
+
+  beforeEach(async () => {
+    ({ schema, drop } = await withTestSchema('apply'));
+    pool = new pg.Pool({ connectionString: testStack().databaseUrl, max: 2 });
+    const client = await pool.connect();
+    await applySchema(client, schema);
+    client.release();
+    const config: WorkerConfig = {
+      databaseUrl: testStack().databaseUrl,
+      dbSchema: schema,
+      groupId: 'g',
+      maxValueBytes: 1000,
+      maxConnections: 2,
+    };
+    applier = new BatchApplier(config, pool);
+  });
+
+  afterEach(async () => {
+    await pool.end();
+    await drop();
+  });
+
+  const run = (messages: BatchSource[], topic = 'users') =>
+    applier.apply({ kind: 'apply', topic, partition: 0, sink: 'users', batch: packBatch(messages), deadLetterOrphans: false });
+
+  it('applies a batch once: a replay, or an overlapping batch, skips what is already applied', async () => {
+    const batch = (from: number, to: number) =>
+      Array.from({ length: to - from }, (_, i) => ({ offset: from + i, key: uuid(from + i), value: userCreate(from + i) }));
+    const first = await run([...batch(0, 10), { offset: 10, key: 'bad', value: Buffer.from('{') }]);
+    expect(first).to.deep.include({ status: 'applied', nextOffset: 11 });
+    const replay = await run([...batch(0, 10), { offset: 10, key: 'bad', value: Buffer.from('{') }]);
+    expect(replay.status).to.equal('applied');
+    if (replay.status === 'applied') {
+      expect(replay.stats.skipped).to.equal(11);
+      expect(replay.stats.deadLetters).to.equal(0);
+    }
+    const overlap = await run(batch(5, 15));
+    expect(overlap).to.deep.include({ status: 'applied', nextOffset: 15 });
+    // Offsets 5..10 were applied by the first batch (10 was the dead letter): six skipped.
+    if (overlap.status === 'applied') expect(overlap.stats.skipped).to.equal(6);
+    const state = await readTables(schema);
+    expect(state.users).to.have.length(14);
+    expect(state.deadLetters).to.have.length(1);
+    expect(state.offsets).to.deep.equal([{ group_id: 'g', topic: 'users', partition: 0, next_offset: 15 }]);
+    // Microseconds survive: .123456789 rounds to .123457 and the zone is applied.
+    expect(state.users[0]?.created_at).to.equal('2025-07-01T07:04:56.123457Z');
+  });
+
+  it('dead-letters a value over the size limit without decoding it', async () => {
+    const big = Buffer.from(`{"event_type":"CREATE","pad":"${'x'.repeat(2000)}"}`);
+    const result = await run([
+      { offset: 0, key: 'k', value: big },
+      { offset: 1, key: uuid(1), value: userCreate(1) },
+    ]);
+    expect(result.status).to.equal('applied');
+    const state = await readTables(schema);
+    expect(state.deadLetters.map((d) => d.error_code)).to.deep.equal(['VALUE_TOO_LARGE']);
+    expect(state.users).to.have.length(1);
+  });
+
+  it('isolates the rows Postgres rejects and dead-letters only them', async () => {
+    // A rule validation does not know about: Postgres is the one to refuse these rows.
+    const c = new pg.Client({ connectionString: testStack().databaseUrl });
+    await c.connect();
+    await c.query(`ALTER TABLE ${qualified(schema, 'users')} ADD CONSTRAINT no_mallory CHECK (name <> 'mallory')`);
+    await c.end();
+    const messages = Array.from({ length: 40 }, (_, i) => ({
+      offset: i,
+      key: uuid(i),
+      value: userCreate(i, i === 7 || i === 31 ? 'mallory' : `user ${i}`),
+    }));
+    const result = await run(messages);
+    expect(result).to.deep.include({ status: 'applied', nextOffset: 40 });
+    const state = await readTables(schema);
+    expect(state.users).to.have.length(38);
+    expect(state.deadLetters.map((d) => [d.offset, d.error_code])).to.deep.equal([
+      [7, 'REJECTED_BY_POSTGRES'],
+      [31, 'REJECTED_BY_POSTGRES'],
+    ]);
+  });
+
+  it('reports orphan orders without writing anything, then dead-letters them when told to', async () => {
+    const order = Buffer.from(
+      JSON.stringify({
+        event_type: 'CREATE',
+        order_id: uuid(900),
+        order_status: 'PLACED',
+        user_id: uuid(901),
+        quantity: 2,
+        order_total: 10.5,
+        placed_at: '2025-07-01T00:00:00Z',
+      }),
+    );
+    const task = (deadLetterOrphans: boolean) =>
+      applier.apply({
+        kind: 'apply',
+        topic: 'orders',
+        partition: 0,
+        sink: 'orders',
+        batch: packBatch([{ offset: 0, key: uuid(900), value: order }]),
+        deadLetterOrphans,
+      });
+    expect(await task(false)).to.deep.equal({ ok: true, status: 'orphans', orphans: 1 });
+    let state = await readTables(schema);
+    expect(state.offsets).to.deep.equal([]);
+    expect(await task(true)).to.deep.include({ status: 'applied', nextOffset: 1 });
+    state = await readTables(schema);
+    expect(state.orders).to.deep.equal([]);
+    expect(state.deadLetters.map((d) => d.error_code)).to.deep.equal(['ORPHAN_ORDER']);
+  });
+});
