@@ -124,6 +124,8 @@ const ENGINE_OWNED_SETTINGS = new Set([
 const FETCH_MIN = 64;
 const FETCH_MAX = 4096;
 const CONSUME_TIMEOUT_MS = 10;
+/** How long start-up waits for an unreachable Postgres before giving up. */
+const STARTUP_RETRY_MS = 60_000;
 const RETRY_BASE_MS = 100;
 const RETRY_MAX_MS = 10_000;
 /** Orders usually wait for users that are only moments behind: retry those sooner. */
@@ -213,7 +215,9 @@ export class ConsumerEngine {
     try {
       // Fatal database problems (credentials, permissions, a schema it cannot use) surface here,
       // before anything is consumed.
-      const migrated = await this.#slot(0).run({ kind: 'migrate', apply: o.migrate });
+      // Postgres still starting up (connection refused) is retried for a while; a wrong address then
+      // fails with the last error instead of waiting forever.
+      const migrated = await this.#withRetry('start-up', () => this.#slot(0).run({ kind: 'migrate', apply: o.migrate }), STARTUP_RETRY_MS);
       if (o.migrate)
         this.#log('info', 'schema ready', { schema: o.dbSchema, version: migrated.version, applied: migrated.applied.join(',') || 'none' });
       if (this.#stopping) return { reason: this.#stopReason };
@@ -399,7 +403,8 @@ export class ConsumerEngine {
     }
   }
 
-  async #withRetry<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  async #withRetry<T>(what: string, fn: () => Promise<T>, giveUpAfterMs = Number.POSITIVE_INFINITY): Promise<T> {
+    const started = Date.now();
     for (let attempt = 0; ; attempt++) {
       try {
         const result = await fn();
@@ -407,7 +412,7 @@ export class ConsumerEngine {
         return result;
       } catch (err) {
         const e = err as Error & { canRetry?: boolean };
-        if (!e.canRetry || this.#stopping) throw err;
+        if (!e.canRetry || this.#stopping || Date.now() - started > giveUpAfterMs) throw err;
         this.#postgresDownOnce(what, e.message);
         await new Promise((r) => setTimeout(r, backoffMs(attempt)));
       }
