@@ -1,25 +1,31 @@
 /**
- * A small leveled logger on stderr: human-readable lines on a terminal, one JSON object per line
- * otherwise (for log collectors). stdout stays free for results (summaries, --json).
+ * Logs go to stderr (stdout is for results: summaries, --json). Off a terminal they are pino's JSON
+ * lines for log collectors; on a terminal, one readable line each.
  */
+import { pino } from 'pino';
 import type { Logger, LogLevel } from './pipeline/engine.js';
 
-const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+export const logLevels = ['debug', 'info', 'warn', 'error'] as const;
+const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
-export function createLogger(name: string, options: { level?: LogLevel; json?: boolean; stream?: NodeJS.WritableStream } = {}): Logger {
-  const stream = options.stream ?? process.stderr;
-  const min = LEVELS[options.level ?? 'info'];
-  const json = options.json ?? !(stream as NodeJS.WriteStream).isTTY;
-  return (level, message, fields = {}) => {
-    if (LEVELS[level] < min) return;
-    if (json) {
-      stream.write(`${JSON.stringify({ time: new Date().toISOString(), level, name, msg: message, ...fields })}\n`);
-      return;
-    }
+export function createLogger(name: string, options: { level?: LogLevel; json?: boolean } = {}): Logger {
+  const level = options.level ?? 'info';
+  const json = options.json ?? !process.stderr.isTTY;
+  if (json) {
+    // Synchronous writes: a log line right before exit must not be lost.
+    const log = pino(
+      { name, level, base: { name }, formatters: { level: (label) => ({ level: label }) } },
+      pino.destination({ dest: 2, sync: true }),
+    );
+    return (lvl, message, fields = {}) => log[lvl](fields, message);
+  }
+  const min = RANK[level];
+  return (lvl, message, fields = {}) => {
+    if (RANK[lvl] < min) return;
     const rest = Object.entries(fields)
       .map(([k, v]) => `${k}=${typeof v === 'string' && !/\s/.test(v) ? v : JSON.stringify(v)}`)
       .join(' ');
-    // Clear a live progress line before printing over it.
-    stream.write(`\r\x1b[K${name}: ${level === 'info' ? '' : `${level.toUpperCase()} `}${message}${rest ? ` ${rest}` : ''}\n`);
+    // Clear the live progress line before printing over it.
+    process.stderr.write(`\r\x1b[K${name}: ${lvl === 'info' ? '' : `${lvl.toUpperCase()} `}${message}${rest ? ` ${rest}` : ''}\n`);
   };
 }

@@ -2,7 +2,9 @@
  * cdc-consume: Kafka -> Postgres with per-partition worker threads, COPY, exactly-once offsets.
  */
 import { addOptions, option, parse, resolveOptions } from '../config/index.js';
-import { createLogger } from '../log.js';
+import { createLogger, logLevels } from '../log.js';
+import { PipelineMetrics } from '../metrics/metrics.js';
+import { type MetricsServer, startMetricsServer } from '../metrics/server.js';
 import { ConsumerEngine, type EngineStats, type LogLevel } from '../pipeline/engine.js';
 import { consumerOptions } from '../pipeline/options.js';
 import { cliParser, exitCodes, runCli } from './run.js';
@@ -19,9 +21,24 @@ const cliOptions = {
   logLevel: option<LogLevel>({
     flag: 'log-level',
     env: 'CDC_LOG_LEVEL',
-    describe: 'Least severe log level printed on stderr',
+    describe: 'Least severe log level printed on stderr (JSON lines when stderr is not a terminal)',
     default: 'info',
-    parse: parse.oneOf(['debug', 'info', 'warn', 'error'] as const),
+    parse: parse.oneOf(logLevels),
+  }),
+  metricsPort: option<number | undefined>({
+    flag: 'metrics-port',
+    env: 'CDC_METRICS_PORT',
+    describe: 'Serve Prometheus /metrics and /healthz on this port (0 picks a free one); off when unset',
+    default: undefined,
+    defaultText: 'off',
+    parse: (v, name) => (v === undefined ? undefined : parse.integer(0, 65535)(v, name)),
+  }),
+  metricsHost: option<string>({
+    flag: 'metrics-host',
+    env: 'CDC_METRICS_HOST',
+    describe: 'Address the metrics server listens on',
+    default: '127.0.0.1',
+    parse: parse.nonEmptyString,
   }),
 };
 
@@ -80,7 +97,20 @@ export async function main(argv: string[]): Promise<void> {
     if (args.help) return exitCodes.ok;
     const opts = resolveOptions(cliOptions, args);
     const log = createLogger('cdc-consume', { level: opts.logLevel });
-    const engine = new ConsumerEngine(opts, { log });
+    let metrics: PipelineMetrics | undefined;
+    const engine: ConsumerEngine = new ConsumerEngine(opts, {
+      log,
+      metrics: opts.metricsPort === undefined ? undefined : (metrics = new PipelineMetrics(() => engine.stats)),
+    });
+    let server: MetricsServer | undefined;
+    if (metrics && opts.metricsPort !== undefined) {
+      metrics.declareTopics(engine.tables());
+      server = await startMetricsServer(metrics, () => engine.health(), { host: opts.metricsHost, port: opts.metricsPort });
+      log('info', 'serving metrics', {
+        url: `http://${opts.metricsHost}:${server.port}/metrics`,
+        health: `http://${opts.metricsHost}:${server.port}/healthz`,
+      });
+    }
 
     let signals = 0;
     const onSignal = (signal: NodeJS.Signals) => {
@@ -115,6 +145,7 @@ export async function main(argv: string[]): Promise<void> {
       return exitCodes.ok;
     } finally {
       if (ticker) clearInterval(ticker);
+      await server?.close();
       process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
     }
   });

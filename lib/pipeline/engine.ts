@@ -12,6 +12,7 @@ import { availableParallelism } from 'node:os';
 import Kafka from 'node-rdkafka';
 import { redactUrl } from '../config/redact.js';
 import { CdcError, InvalidOptionError } from '../errors.js';
+import type { EngineMetrics } from '../metrics/metrics.js';
 import { sinkFor, sinks } from '../sinks/registry.js';
 import type { ConsumerOptions } from './options.js';
 import { consumerDefaults } from './options.js';
@@ -49,6 +50,7 @@ export interface EngineStats {
 
 export interface EngineHooks {
   log?: Logger;
+  metrics?: EngineMetrics;
   /** Called after every committed batch (benchmarks measure latency with it). */
   onBatch?: (tp: TopicPartition, stats: ApplyStats, timestamps: { min: number; max: number }) => void;
 }
@@ -160,6 +162,7 @@ export class ConsumerEngine {
   #unassigned = true;
   /** Postgres state as last logged, so a flapping database logs once per change, not per retry. */
   #postgresDown = false;
+  #healthCache: { at: number; value: { ok: boolean; kafka: string; postgres: string; reason?: string } } | undefined;
 
   constructor(options: ConsumerOptions, hooks: EngineHooks = {}) {
     this.#options = options;
@@ -191,6 +194,11 @@ export class ConsumerEngine {
       this.stats.consumed[topic] = 0;
       this.stats.totals[topic] = { events: 0, upserted: 0, patched: 0, noops: 0, deadLetters: 0, skipped: 0 };
     }
+  }
+
+  /** topic -> target table, for metrics labels. */
+  tables(): Array<{ topic: string; table: string }> {
+    return [...this.#sinkOf].map(([topic, sink]) => ({ topic, table: sinkFor(sink)?.table ?? sink }));
   }
 
   /** Requests a graceful stop: fetching stops, in-flight batches finish (bounded), offsets are committed. */
@@ -447,6 +455,7 @@ export class ConsumerEngine {
       fetch = messages.length >= count ? Math.min(FETCH_MAX, count * 2) : Math.max(FETCH_MIN, count >>> 1);
       const now = Date.now();
       for (const m of messages) this.#accept(m, now);
+      if (this.#hooks.metrics && messages.length > 0) this.#countConsumed(messages);
       this.#dispatchReady(now);
       this.#applyBackpressure();
       if (this.#fatal) throw this.#fatal;
@@ -462,6 +471,46 @@ export class ConsumerEngine {
         this.#wake = undefined;
       }
     }
+  }
+
+  #countConsumed(messages: Kafka.Message[]): void {
+    // One counter update per topic per consume call, not one per message.
+    let topic = messages[0]?.topic as string;
+    let run = 0;
+    for (const m of messages) {
+      if (m.topic !== topic) {
+        this.#hooks.metrics?.messagesConsumed(topic, run);
+        topic = m.topic;
+        run = 0;
+      }
+      run++;
+    }
+    this.#hooks.metrics?.messagesConsumed(topic, run);
+  }
+
+  /** For /healthz: joined the group (holding an assignment) and Postgres answers. */
+  async health(): Promise<{ ok: boolean; kafka: string; postgres: string; reason?: string }> {
+    const now = Date.now();
+    if (this.#healthCache && now - this.#healthCache.at < 1000) return this.#healthCache.value;
+    const kafka = this.#stopping ? 'stopping' : this.#assignedOnce && !this.#unassigned ? 'joined' : 'joining';
+    let postgres = 'up';
+    let reason: string | undefined;
+    try {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.#slot(0).run({ kind: 'ping' }),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error('no answer within 2 s')), 2000);
+        }),
+      ]).finally(() => clearTimeout(timer));
+    } catch (err) {
+      postgres = 'down';
+      reason = `Postgres: ${(err as Error).message}`;
+    }
+    if (kafka !== 'joined') reason ??= `Kafka: consumer group ${kafka}`;
+    const value = { ok: kafka === 'joined' && postgres === 'up', kafka, postgres, ...(reason ? { reason } : {}) };
+    this.#healthCache = { at: now, value };
+    return value;
   }
 
   #accept(m: Kafka.Message, now: number): void {
@@ -546,6 +595,13 @@ export class ConsumerEngine {
     }
     this.stats.batches++;
     this.stats.lastCommitAt = stats.committedAt;
+    this.#hooks.metrics?.batchApplied(
+      p.topic,
+      sinkFor(p.sink)?.table ?? p.sink,
+      stats.upserted + stats.patched,
+      stats.deadLetters,
+      stats.durationMs / 1000,
+    );
     this.stats.lastBatch = { topic: p.topic, partition: p.partition, durationMs: stats.durationMs, committedAt: stats.committedAt };
     if (this.#hooks.onBatch) {
       let min = Number.POSITIVE_INFINITY;

@@ -21,7 +21,12 @@ export interface TopicPartition {
   partition: number;
 }
 
-export type WorkerTask = MigrateTask | StoredOffsetsTask | ApplyTask;
+export type WorkerTask = MigrateTask | StoredOffsetsTask | ApplyTask | PingTask;
+
+/** `SELECT 1`: does Postgres answer (for /healthz)? */
+export interface PingTask {
+  kind: 'ping';
+}
 
 /** Apply the schema (idempotent; see lib/postgres/schema.ts). Also proves Postgres is reachable. */
 export interface MigrateTask {
@@ -82,8 +87,18 @@ export type ApplyResult =
 
 export type TaskFailure = { ok: false; error: PlainError };
 
+export interface PingResult {
+  ok: true;
+}
+
 export type TaskResult<T extends WorkerTask> =
-  | (T extends MigrateTask ? MigrateResult : T extends StoredOffsetsTask ? StoredOffsetsResult : ApplyResult)
+  | (T extends MigrateTask
+      ? MigrateResult
+      : T extends StoredOffsetsTask
+        ? StoredOffsetsResult
+        : T extends PingTask
+          ? PingResult
+          : ApplyResult)
   | TaskFailure;
 
 /** One Kafka message as the worker sees it. */

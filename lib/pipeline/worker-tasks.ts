@@ -66,6 +66,9 @@ export function createTaskHandler(config: WorkerConfig): (task: WorkerTask) => P
           return await storedOffsets(task);
         case 'apply':
           return await applier.apply(task);
+        case 'ping':
+          await pool.query('SELECT 1');
+          return { ok: true };
       }
     } catch (err) {
       return failure(err, config);
