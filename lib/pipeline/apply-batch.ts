@@ -33,6 +33,8 @@ interface Outcome {
   upserted: number;
   patched: number;
   patchRows: number;
+  /** The staging table was filled earlier in this transaction (isolation re-runs) and must be cleared. */
+  staged: boolean;
 }
 
 /** Staging tables are temporary (per connection), created once per connection, emptied on commit. */
@@ -123,7 +125,7 @@ export class BatchApplier {
       const fresh = good.filter((d) => d.message.offset >= stored);
       const dead = deadIn.filter((d) => d.message.offset >= stored);
       const tables = this.#tables(sink);
-      const outcome: Outcome = { upserted: 0, patched: 0, patchRows: 0 };
+      const outcome: Outcome = { upserted: 0, patched: 0, patchRows: 0, staged: false };
       if (fresh.length > 0) {
         const orphans = isolate
           ? await this.#applyIsolating(client, sink, tables, fresh, dead, task.deadLetterOrphans, outcome)
@@ -191,7 +193,9 @@ export class BatchApplier {
       if (row.kind === 'patch') patchRows++;
       payload += sink.encodeRow(row);
     }
-    await client.query(`TRUNCATE ${tables.stage}`);
+    // Empty at the start of a transaction (ON COMMIT DELETE ROWS); only a re-run inside one must clear it.
+    if (outcome.staged) await client.query(`TRUNCATE ${tables.stage}`);
+    outcome.staged = true;
     await pipeline(
       Readable.from([Buffer.from(payload)]),
       client.query(copyFrom(`COPY ${tables.stage} (${columnNames(sink.stageColumns)}) FROM STDIN`)),

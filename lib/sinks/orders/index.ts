@@ -13,10 +13,14 @@ export const ordersSink: Sink<OrderEvent, OrderStageRow> = {
   encodeRow: encodeOrderStageRow,
 
   async findOrphans(client, { stage, users }) {
-    // FOR SHARE on the users these orders reference: a concurrent batch that soft-deletes one of them
-    // must either finish first (and we then see is_deleted) or wait for us (and its cascade then sees
-    // our orders). Without the lock both could commit and leave a live order of a deleted user.
-    await client.query(`SELECT 1 FROM ${users} u WHERE u.id IN (SELECT user_id FROM ${stage} WHERE kind = 'full') ORDER BY u.id FOR SHARE`);
+    // FOR KEY SHARE on the users these orders reference, before reading them: a concurrent batch that
+    // soft-deletes one of them (it takes FOR UPDATE) either commits first, and we then see is_deleted,
+    // or waits for us, and its cascade then sees our orders. Without it both could commit and leave a
+    // live order of a deleted user. The foreign key check takes this same lock anyway, and it does not
+    // conflict with plain user updates (FOR NO KEY UPDATE).
+    await client.query(
+      `SELECT 1 FROM ${users} u WHERE u.id IN (SELECT user_id FROM ${stage} WHERE kind = 'full') ORDER BY u.id FOR KEY SHARE`,
+    );
     const { rows } = await client.query<{ id: string }>(
       `SELECT s.id FROM ${stage} s WHERE s.kind = 'full' AND NOT EXISTS (SELECT 1 FROM ${users} u WHERE u.id = s.user_id)`,
     );

@@ -13,9 +13,11 @@ export const usersSink: Sink<UserEvent, UserStageRow> = {
   encodeRow: encodeUserStageRow,
 
   async apply(client, { stage, users, orders }) {
-    // Lock this batch's existing users in id order first. Orders batches take FOR SHARE locks on users
-    // in the same order, so the two never wait on each other in a cycle (a deadlock).
-    await client.query(`SELECT 1 FROM ${users} WHERE id IN (SELECT id FROM ${stage}) ORDER BY id FOR NO KEY UPDATE`);
+    // A user deleted here must not race an orders batch inserting an order for them (it would read
+    // is_deleted = false while our cascade cannot see its uncommitted order). FOR UPDATE conflicts with
+    // the FOR KEY SHARE lock orders batches take on their users first, so one waits for the other.
+    // Only deleted users are locked, in id order (orders batches lock in the same order: no deadlock).
+    await client.query(`SELECT 1 FROM ${users} WHERE id IN (SELECT id FROM ${stage} WHERE cascade) ORDER BY id FOR UPDATE`);
     // A repeated CREATE overwrites the whole row (upsert), so replaying a batch changes nothing.
     const full = await client.query(
       `INSERT INTO ${users} AS t (id, name, dob, created_at, modified_at, is_deleted)
