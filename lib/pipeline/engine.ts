@@ -430,7 +430,7 @@ export class ConsumerEngine {
   #postgresDownOnce(what: string, message: string): void {
     if (this.#postgresDown) return;
     this.#postgresDown = true;
-    this.#log('warn', 'Postgres unavailable; retrying with backoff', { during: what, error: message });
+    this.#log('warn', 'Postgres failing (unreachable or a transient error); retrying with backoff', { during: what, error: message });
   }
 
   #postgresUp(): void {
