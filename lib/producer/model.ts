@@ -8,7 +8,8 @@
  *   user's orders is_deleted = true, including orders created after the delete.
  * - order CREATE sets status, user_id, quantity, total_amount, placed_at, and modified_at = placed_at;
  *   UPDATE sets status and modified_at; DELETE sets status, modified_at and is_deleted = true.
- * - UPDATE or DELETE of an id never created is a no-op; a second CREATE of an id is ignored (a replay).
+ * - UPDATE or DELETE of an id never created is a no-op; a second CREATE of an id overwrites the row
+ *   (an upsert, as the consumer does: a user CREATE also clears is_deleted).
  *
  * Events of one entity must be folded in the order they were produced (Kafka keeps that order per key);
  * the order between different entities does not matter, because an order's is_deleted that comes from
@@ -92,7 +93,7 @@ export class TableModel {
   #applied = 0;
   #ignored = 0;
 
-  /** Events applied so far, and how many of them were no-ops (unknown id, replayed CREATE). */
+  /** Events applied so far, and how many of them were no-ops (UPDATE or DELETE of an unknown id). */
   get counts(): { applied: number; ignored: number } {
     return { applied: this.#applied, ignored: this.#ignored };
   }
@@ -127,7 +128,6 @@ export class TableModel {
     const row = this.#users.get(e.user_id);
     switch (e.event_type as EventType) {
       case 'CREATE': {
-        if (row) return false;
         const created = toModelTimestamp(required(e, 'created_at'));
         this.#users.set(e.user_id, {
           id: e.user_id,
@@ -158,7 +158,6 @@ export class TableModel {
     const row = this.#orders.get(e.order_id);
     switch (e.event_type as EventType) {
       case 'CREATE': {
-        if (row) return false;
         const placed = toModelTimestamp(required(e, 'placed_at'));
         this.#orders.set(e.order_id, {
           id: e.order_id,

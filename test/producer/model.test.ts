@@ -94,16 +94,17 @@ describe('producer/model', () => {
     ]);
   });
 
-  it('ignores UPDATE and DELETE of unknown ids and a replayed CREATE, and counts them', () => {
+  it('ignores UPDATE and DELETE of unknown ids and counts them; a repeated CREATE overwrites (upsert)', () => {
     const m = new TableModel().applyAll([
       { event_type: 'UPDATE', user_id: U1, name: 'x', modified_at: '2025-07-01T00:00:00Z' },
       { event_type: 'DELETE', order_id: O1, order_status: 'CANCELLED', modified_at: '2025-07-01T00:00:00Z' },
       userCreate(U1, '2025-07-01T00:00:01Z', 'first'),
       userCreate(U1, '2025-07-01T00:00:02Z', 'replayed'),
     ]);
-    expect(m.users().map((u) => u.name)).to.deep.equal(['first']);
+    expect(m.users().map((u) => u.name)).to.deep.equal(['replayed']);
+    expect(m.users()[0]?.created_at).to.equal('2025-07-01T00:00:02.000000Z');
     expect(m.orders()).to.deep.equal([]);
-    expect(m.counts).to.deep.equal({ applied: 4, ignored: 3 });
+    expect(m.counts).to.deep.equal({ applied: 4, ignored: 2 });
   });
 
   it('takes message bodies as Buffers and strings, and folds a generated stream', () => {
