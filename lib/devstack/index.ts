@@ -6,7 +6,7 @@
 import { type MockKafka, startMockKafka } from './kafka-mock.js';
 import { type EmbeddedPostgres, type EmbeddedPostgresOptions, startEmbeddedPostgres } from './postgres.js';
 
-export interface DevStackOptions extends EmbeddedPostgresOptions {}
+export type DevStackOptions = EmbeddedPostgresOptions;
 
 export interface DevStack {
   brokers: string;

@@ -583,17 +583,16 @@ export class KafkaProducer {
 
   #waitFor(below: number, maxWaitMs: number): Promise<void> {
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, maxWaitMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        if (this.#waiter === waiter) this.#waiter = undefined;
+        resolve();
+      };
       const waiter: Waiter = { below, resolve: done };
       // One waiter at a time is all the callers here need; a newer one replaces (and releases) the old.
       this.#waiter?.resolve();
       this.#waiter = waiter;
-      const self = this;
-      function done(): void {
-        clearTimeout(timer);
-        if (self.#waiter === waiter) self.#waiter = undefined;
-        resolve();
-      }
+      const timer = setTimeout(done, maxWaitMs);
     });
   }
 

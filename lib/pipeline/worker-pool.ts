@@ -11,7 +11,12 @@ import type { TaskFailure, TaskResult, WorkerConfig, WorkerTask } from './protoc
 const WORKER_FILE = new URL('../../workers/batch-worker.js', import.meta.url).href;
 
 /** Concurrent tasks per thread; also the thread's Postgres connection limit. */
-export const TASKS_PER_WORKER = 8;
+export const TASKS_PER_WORKER = 4;
+/**
+ * A batch's garbage is short-lived (decoded events, the COPY payload): a small young generation keeps
+ * each worker's memory low at little cost in throughput.
+ */
+const WORKER_YOUNG_GENERATION_MB = 8;
 
 export class WorkerSlot {
   readonly index: number;
@@ -28,6 +33,7 @@ export class WorkerSlot {
       // sockets and timers: a worker that keeps connections must not use it.
       atomics: 'disabled',
       idleTimeout: Number.POSITIVE_INFINITY,
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
       workerData: { ...config, maxConnections: TASKS_PER_WORKER } satisfies WorkerConfig,
     });
   }

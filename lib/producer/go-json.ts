@@ -4,7 +4,7 @@
  */
 
 // Anything JSON.stringify would escape, anything Go escapes on top of that, and lone surrogates.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
+// eslint-disable-next-line no-control-regex -- finding control characters is the point.
 const NEEDS_WORK = /["\\\u0000-\u001f<>&\u2028\u2029\ud800-\udfff]/;
 const GO_EXTRA = /[<>&\u2028\u2029]/g;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;

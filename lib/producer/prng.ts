@@ -41,7 +41,7 @@ export function createPrng(seed: number): Prng {
   [s, a] = splitmix32(s);
   [s, b] = splitmix32(s);
   [s, c] = splitmix32(s);
-  [s, d] = splitmix32(s);
+  [, d] = splitmix32(s);
   const u32 = (): number => {
     const t = (((a + b) | 0) + d) | 0;
     d = (d + 1) | 0;

@@ -29,7 +29,7 @@ export function validateEvent(body: Buffer | string): ValidEvent {
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new Error(`not JSON: ${(err as Error).message}`);
+    throw new Error(`not JSON: ${(err as Error).message}`, { cause: err });
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object');
   const event = parsed as Record<string, unknown>;

@@ -22,7 +22,21 @@ describe('cli/consume (integration)', () => {
   it('--help explains every flag with its default', async () => {
     const run = startConsumer(['--help']);
     expect(await run.exited).to.equal(0);
-    for (const flag of ['--brokers', '--database-url', '--group', '--topics', '--idle', '--workers', '--batch-max-rows', '--batch-max-ms', '--from', '--migrate', '--orphan-wait', '--kafka-config', '--json']) {
+    for (const flag of [
+      '--brokers',
+      '--database-url',
+      '--group',
+      '--topics',
+      '--idle',
+      '--workers',
+      '--batch-max-rows',
+      '--batch-max-ms',
+      '--from',
+      '--migrate',
+      '--orphan-wait',
+      '--kafka-config',
+      '--json',
+    ]) {
       expect(run.stdout()).to.contain(flag);
     }
     expect(run.stdout()).to.contain('[default: cdc-pipeline]').and.contain('postgres://cdc:***@localhost:5432/cdc');
