@@ -31,7 +31,7 @@ const cliOptions = {
     describe: 'Serve Prometheus /metrics and /healthz on this port (0 picks a free one); off when unset',
     default: undefined,
     defaultText: 'off',
-    parse: (v, name) => (v === undefined ? undefined : parse.integer(0, 65535)(v, name)),
+    parse: parse.optional(parse.integer(0, 65535)),
   }),
   metricsHost: option<string>({
     flag: 'metrics-host',

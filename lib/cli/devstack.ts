@@ -13,7 +13,7 @@ export const devstackOptions = {
     describe: 'Postgres data directory to keep between runs (created if missing); default: a fresh temporary directory deleted on exit',
     default: undefined,
     defaultText: 'temporary',
-    parse: (v, name) => (v === undefined ? undefined : parse.nonEmptyString(v, name)),
+    parse: parse.optional(parse.nonEmptyString),
   }),
   pgPort: option<number | undefined>({
     flag: 'pg-port',
@@ -21,7 +21,7 @@ export const devstackOptions = {
     describe: 'TCP port for Postgres on 127.0.0.1; default: a free port',
     default: undefined,
     defaultText: 'a free port',
-    parse: (v, name) => (v === undefined ? undefined : parse.integer(1, 65535)(v, name)),
+    parse: parse.optional(parse.integer(1, 65535)),
   }),
   verbose: option<boolean>({
     flag: 'verbose',

@@ -12,6 +12,11 @@ function fail(name: string, value: unknown, accepts: string): never {
   throw new InvalidOptionError(name, `invalid ${name} ${shown}: expected ${accepts}`);
 }
 
+/** An option without a default: undefined stays undefined, anything else goes through `inner`. */
+export function optional<T>(inner: Parser<T>): Parser<T | undefined> {
+  return (value, name) => (value === undefined ? undefined : inner(value, name));
+}
+
 const DURATION_UNITS_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const DURATION_FORM = 'a duration such as 500ms, 10s, 5m or 1h (or 0)';
 

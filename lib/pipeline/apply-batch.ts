@@ -29,6 +29,17 @@ interface DeadLetter {
   text: string;
 }
 
+/** What one batch transaction's steps share. */
+interface BatchContext {
+  client: pg.ClientBase;
+  sink: Sink;
+  tables: SinkTables;
+  /** Dead letters so far; steps add orphans and rejected rows. */
+  dead: DeadLetter[];
+  deadLetterOrphans: boolean;
+  outcome: Outcome;
+}
+
 interface Outcome {
   upserted: number;
   patched: number;
@@ -127,9 +138,8 @@ export class BatchApplier {
       const tables = this.#tables(sink);
       const outcome: Outcome = { upserted: 0, patched: 0, patchRows: 0, staged: false };
       if (fresh.length > 0) {
-        const orphans = isolate
-          ? await this.#applyIsolating(client, sink, tables, fresh, dead, task.deadLetterOrphans, outcome)
-          : await this.#stageAndApply(client, sink, tables, fresh, dead, task.deadLetterOrphans, outcome);
+        const ctx: BatchContext = { client, sink, tables, dead, deadLetterOrphans: task.deadLetterOrphans, outcome };
+        const orphans = isolate ? await this.#applyIsolating(ctx, fresh) : await this.#stageAndApply(ctx, fresh);
         if (orphans > 0) {
           await client.query('ROLLBACK');
           return { ok: true, status: 'orphans', orphans };
@@ -176,15 +186,8 @@ export class BatchApplier {
   }
 
   /** Returns the number of orphans that block the batch (0 when it was applied). */
-  async #stageAndApply(
-    client: pg.ClientBase,
-    sink: Sink,
-    tables: SinkTables,
-    events: Decoded[],
-    dead: DeadLetter[],
-    deadLetterOrphans: boolean,
-    outcome: Outcome,
-  ): Promise<number> {
+  async #stageAndApply(ctx: BatchContext, events: Decoded[]): Promise<number> {
+    const { client, sink, tables, dead, outcome } = ctx;
     const groups = groupByKey(events.map((d) => d.event));
     let payload = '';
     let patchRows = 0;
@@ -203,7 +206,7 @@ export class BatchApplier {
     if (sink.findOrphans) {
       const orphanIds = await sink.findOrphans(client, tables);
       if (orphanIds.length > 0) {
-        if (!deadLetterOrphans) return orphanIds.length;
+        if (!ctx.deadLetterOrphans) return orphanIds.length;
         // The wait is over: these orders become dead letters (every event of theirs in the batch) and
         // the rest of the batch goes on.
         const ids = new Set(orphanIds);
@@ -230,18 +233,11 @@ export class BatchApplier {
    * Applies events under savepoints, halving on a data error until the offending events stand alone;
    * those become REJECTED_BY_POSTGRES dead letters. Halves keep offset order, so per-key order holds.
    */
-  async #applyIsolating(
-    client: pg.ClientBase,
-    sink: Sink,
-    tables: SinkTables,
-    events: Decoded[],
-    dead: DeadLetter[],
-    deadLetterOrphans: boolean,
-    outcome: Outcome,
-  ): Promise<number> {
+  async #applyIsolating(ctx: BatchContext, events: Decoded[]): Promise<number> {
+    const { client } = ctx;
     await client.query('SAVEPOINT cdc_isolate');
     try {
-      const orphans = await this.#stageAndApply(client, sink, tables, events, dead, deadLetterOrphans, outcome);
+      const orphans = await this.#stageAndApply(ctx, events);
       await client.query('RELEASE SAVEPOINT cdc_isolate');
       return orphans;
     } catch (err) {
@@ -250,13 +246,13 @@ export class BatchApplier {
       await client.query('RELEASE SAVEPOINT cdc_isolate');
       if (events.length === 1) {
         const e = err as Error & { code?: string };
-        dead.push({ message: (events[0] as Decoded).message, code: 'REJECTED_BY_POSTGRES', text: `${e.message} (SQLSTATE ${e.code})` });
+        ctx.dead.push({ message: (events[0] as Decoded).message, code: 'REJECTED_BY_POSTGRES', text: `${e.message} (SQLSTATE ${e.code})` });
         return 0;
       }
       const mid = events.length >>> 1;
-      const left = await this.#applyIsolating(client, sink, tables, events.slice(0, mid), dead, deadLetterOrphans, outcome);
+      const left = await this.#applyIsolating(ctx, events.slice(0, mid));
       if (left > 0) return left;
-      return this.#applyIsolating(client, sink, tables, events.slice(mid), dead, deadLetterOrphans, outcome);
+      return this.#applyIsolating(ctx, events.slice(mid));
     }
   }
 

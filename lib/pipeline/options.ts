@@ -63,7 +63,7 @@ export const consumerOptions = {
     describe: `Worker threads; default: one per assigned partition, at most the cores available (${availableParallelism()} here) and ${consumerDefaults.maxWorkers}`,
     default: undefined,
     defaultText: 'auto',
-    parse: (v, name) => (v === undefined ? undefined : parse.integer(1, 64)(v, name)),
+    parse: parse.optional(parse.integer(1, 64)),
   }),
   batchMaxRows: option<number>({
     flag: 'batch-max-rows',

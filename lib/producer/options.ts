@@ -95,11 +95,6 @@ const zonesParser = (value: unknown, name: string): number[] => {
   return out;
 };
 
-const optional =
-  <T>(inner: (v: unknown, name: string) => T) =>
-  (v: unknown, name: string): T | undefined =>
-    v === undefined ? undefined : inner(v, name);
-
 export const produceOptions = {
   brokers: connectionOptions.brokers,
   count: option<number | undefined>({
@@ -108,7 +103,7 @@ export const produceOptions = {
     describe: 'Events to send, all topics together; 0 = no limit. Stops at --count or --duration, whichever comes first',
     default: undefined,
     defaultText: `${produceDefaults.count}, or no limit when --duration is given`,
-    parse: optional(parse.integer(0)),
+    parse: parse.optional(parse.integer(0)),
   }),
   duration: option<number | undefined>({
     flag: 'duration',
@@ -116,7 +111,7 @@ export const produceOptions = {
     describe: 'How long to send, such as 30s or 5m; 0 = no limit',
     default: undefined,
     defaultText: 'no limit',
-    parse: optional(parse.duration),
+    parse: parse.optional(parse.duration),
   }),
   rate: option<number>({
     flag: 'rate',
@@ -157,7 +152,7 @@ export const produceOptions = {
     describe: 'Makes the sequence of entities and operations reproducible (timestamps follow the clock); the summary shows the seed used',
     default: undefined,
     defaultText: 'random',
-    parse: optional(parse.integer(0)),
+    parse: parse.optional(parse.integer(0)),
   }),
   partitions: option<{ users: number; orders: number }>({
     flag: 'partitions',

@@ -1,16 +1,6 @@
 import { expect } from 'chai';
 import { connectionOptions, databaseUrlFromEnv, option, parse, resolveOptions } from '../../lib/config/index.js';
-import { InvalidOptionError } from '../../lib/errors.js';
-
-function errorOf(fn: () => unknown): InvalidOptionError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).to.be.instanceOf(InvalidOptionError);
-    return err as InvalidOptionError;
-  }
-  throw new Error('expected an InvalidOptionError');
-}
+import { optionError } from '../support/errors.js';
 
 describe('config/options', () => {
   describe('durations', () => {
@@ -27,7 +17,7 @@ describe('config/options', () => {
 
     it('rejects a bare number or unknown unit, naming the flag and the accepted form', () => {
       for (const bad of ['10', '10x', '-1s', 's', '']) {
-        const err = errorOf(() => resolveOptions(spec, { idle: bad }));
+        const err = optionError(() => resolveOptions(spec, { idle: bad }));
         expect(err.option).to.equal('--idle');
         expect(err.message)
           .to.match(/--idle/)
@@ -36,7 +26,7 @@ describe('config/options', () => {
     });
 
     it('names the environment variable when the bad value came from there', () => {
-      const err = errorOf(() => resolveOptions(spec, {}, { CDC_IDLE: 'soon' }));
+      const err = optionError(() => resolveOptions(spec, {}, { CDC_IDLE: 'soon' }));
       expect(err.option).to.equal('CDC_IDLE');
       expect(err.message).to.contain('CDC_IDLE').and.contain('"soon"');
     });
@@ -63,7 +53,7 @@ describe('config/options', () => {
     it('accepts host:port lists and rejects anything else, naming the option', () => {
       expect(resolveOptions(connectionOptions, { brokers: ' a:1 , b.example:65535' }, {}).brokers).to.equal('a:1,b.example:65535');
       for (const bad of ['localhost', 'a:0', 'a:70000', 'a:1,,b:2', 'http://a:1']) {
-        const err = errorOf(() => resolveOptions(connectionOptions, { brokers: bad }, {}));
+        const err = optionError(() => resolveOptions(connectionOptions, { brokers: bad }, {}));
         expect(err.message).to.contain('--brokers').and.contain('host:port');
       }
     });
@@ -87,9 +77,9 @@ describe('config/options', () => {
     });
 
     it('rejects a non-postgres URL without echoing its password', () => {
-      const err = errorOf(() => resolveOptions(connectionOptions, { databaseUrl: 'mysql://u:secret@h/d' }, {}));
+      const err = optionError(() => resolveOptions(connectionOptions, { databaseUrl: 'mysql://u:secret@h/d' }, {}));
       expect(err.message).to.contain('--database-url').and.not.contain('secret');
-      const err2 = errorOf(() => resolveOptions(connectionOptions, {}, { DATABASE_URL: 'not a url secret' }));
+      const err2 = optionError(() => resolveOptions(connectionOptions, {}, { DATABASE_URL: 'not a url secret' }));
       expect(err2.message).to.contain('DATABASE_URL').and.not.contain('secret');
     });
   });
@@ -98,14 +88,14 @@ describe('config/options', () => {
     it('names the option and the range', () => {
       const spec = { n: option<number>({ flag: 'workers', describe: '', default: 1, parse: parse.integer(1, 64) }) };
       expect(resolveOptions(spec, { workers: '8' }).n).to.equal(8);
-      expect(errorOf(() => resolveOptions(spec, { workers: '0' })).message)
+      expect(optionError(() => resolveOptions(spec, { workers: '0' })).message)
         .to.contain('--workers')
         .and.contain('from 1 to 64');
-      expect(errorOf(() => resolveOptions(spec, { workers: '2.5' })).message).to.contain('--workers');
+      expect(optionError(() => resolveOptions(spec, { workers: '2.5' })).message).to.contain('--workers');
       const choice = {
         from: option<'beginning' | 'end'>({ flag: 'from', describe: '', default: 'beginning', parse: parse.oneOf(['beginning', 'end']) }),
       };
-      expect(errorOf(() => resolveOptions(choice, { from: 'middle' })).message).to.contain('one of beginning, end');
+      expect(optionError(() => resolveOptions(choice, { from: 'middle' })).message).to.contain('one of beginning, end');
     });
   });
 });

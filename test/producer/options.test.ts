@@ -1,17 +1,7 @@
 import { expect } from 'chai';
-import { InvalidOptionError } from '../../lib/errors.js';
+import { optionError } from '../support/errors.js';
 import { availableCompression } from '../../lib/kafka/producer.js';
 import { effectiveCount, resolveProduceOptions } from '../../lib/producer/options.js';
-
-function optionError(fn: () => unknown): InvalidOptionError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).to.be.instanceOf(InvalidOptionError);
-    return err as InvalidOptionError;
-  }
-  throw new Error('expected an InvalidOptionError');
-}
 
 describe('producer/options', () => {
   it('has the documented defaults', () => {

@@ -1,0 +1,13 @@
+import { expect } from 'chai';
+import { InvalidOptionError } from '../../lib/errors.js';
+
+/** Runs `fn`, which must throw an InvalidOptionError, and returns that error for further checks. */
+export function optionError(fn: () => unknown): InvalidOptionError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).to.be.instanceOf(InvalidOptionError);
+    return err as InvalidOptionError;
+  }
+  throw new Error('expected an InvalidOptionError');
+}
