@@ -64,7 +64,14 @@ interface Message {
 }
 
 interface InFlight {
-  messages: Message[];
+  /**
+   * The batch, packed once. Each run transfers a copy to the worker and the main thread keeps this one
+   * for a retry: one compact buffer instead of thousands of message objects.
+   */
+  packed: ArrayBuffer;
+  /** Kafka timestamps of the batch's oldest and newest message (latency measurements). */
+  minTimestamp: number;
+  maxTimestamp: number;
   bytes: number;
   attempt: number;
   running: boolean;
@@ -123,6 +130,16 @@ const ENGINE_OWNED_SETTINGS = new Set([
  * the consume timeout; a large count under a steady stream would hold messages back for a long time.
  * So the count adapts: it doubles while calls come back full (a backlog) and shrinks when they do not.
  */
+/**
+ * What a pending message costs the main thread beyond its value: node-rdkafka's message object, its key
+ * and value buffers' own allocations. Counted so --max-bytes-in-flight bounds real memory.
+ */
+const MESSAGE_OVERHEAD_BYTES = 512;
+
+function messageBytes(value: Buffer | null): number {
+  return (value?.length ?? 0) + MESSAGE_OVERHEAD_BYTES;
+}
+
 const FETCH_MIN = 64;
 const FETCH_MAX = 4096;
 const CONSUME_TIMEOUT_MS = 10;
@@ -524,7 +541,7 @@ export class ConsumerEngine {
     const value = (m.value as Buffer | null) ?? null;
     p.pending.push({ offset: m.offset, timestamp: m.timestamp, key: m.key as Buffer | string | null | undefined, value, size: m.size });
     if (p.pending.length === 1) p.firstPendingAt = now;
-    const bytes = (value?.length ?? 0) + 64;
+    const bytes = messageBytes(value);
     p.pendingBytes += bytes;
     this.stats.consumed[m.topic] = (this.stats.consumed[m.topic] ?? 0) + 1;
     this.stats.firstMessageAt ??= now;
@@ -544,10 +561,18 @@ export class ConsumerEngine {
     const take = Math.min(p.pending.length, this.#options.batchMaxRows);
     const messages = p.pending.splice(0, take);
     let bytes = 0;
-    for (const m of messages) bytes += (m.value?.length ?? 0) + 64;
+    let minTimestamp = Number.POSITIVE_INFINITY;
+    let maxTimestamp = 0;
+    for (const m of messages) {
+      bytes += messageBytes(m.value);
+      const ts = m.timestamp ?? 0;
+      if (ts < minTimestamp) minTimestamp = ts;
+      if (ts > maxTimestamp) maxTimestamp = ts;
+    }
     p.pendingBytes -= bytes;
     p.firstPendingAt = p.pending.length > 0 ? Date.now() : 0;
-    p.inflight = { messages, bytes, attempt: 0, running: false };
+    const packed = packBatch(messages);
+    p.inflight = { packed, minTimestamp, maxTimestamp, bytes: packed.byteLength, attempt: 0, running: false };
     this.#runBatch(p);
   }
 
@@ -561,7 +586,7 @@ export class ConsumerEngine {
       settle = resolve;
     });
     const deadLetterOrphans = flight.orphansSince !== undefined && Date.now() - flight.orphansSince >= this.#options.orphanWaitMs;
-    const batch = packBatch(flight.messages);
+    const batch = flight.packed.slice(0);
     p.slot
       .run({ kind: 'apply', topic: p.topic, partition: p.partition, sink: p.sink, batch, deadLetterOrphans }, [batch])
       .then(
@@ -603,16 +628,7 @@ export class ConsumerEngine {
       stats.durationMs / 1000,
     );
     this.stats.lastBatch = { topic: p.topic, partition: p.partition, durationMs: stats.durationMs, committedAt: stats.committedAt };
-    if (this.#hooks.onBatch) {
-      let min = Number.POSITIVE_INFINITY;
-      let max = 0;
-      for (const m of flight.messages) {
-        const ts = m.timestamp ?? 0;
-        if (ts < min) min = ts;
-        if (ts > max) max = ts;
-      }
-      this.#hooks.onBatch({ topic: p.topic, partition: p.partition }, stats, { min, max });
-    }
+    this.#hooks.onBatch?.({ topic: p.topic, partition: p.partition }, stats, { min: flight.minTimestamp, max: flight.maxTimestamp });
     if (!p.revoked) {
       this.#commitKafka([p]);
       // Whatever accumulated while this batch ran goes out now: back-to-back batches under load.
@@ -671,7 +687,11 @@ export class ConsumerEngine {
       }
     }
     if (pause.length > 0) consumer.pause(pause);
-    if (resume.length > 0) consumer.resume(resume);
+    if (resume.length > 0) {
+      consumer.resume(resume);
+      // Fetching restarts only now: the quiet time while paused was ours, not the topic's.
+      this.#lastActivity = Date.now();
+    }
   }
 
   #allPaused(): boolean {
@@ -685,7 +705,8 @@ export class ConsumerEngine {
     if (this.#options.idleMs <= 0 || !this.#assignedOnce || this.#unassigned) return false;
     if (now - this.#lastActivity < this.#options.idleMs) return false;
     for (const p of this.#partitions.values()) {
-      if (p.pending.length > 0 || p.inflight) return false;
+      // A paused partition is quiet because we stopped fetching it (backpressure), not because it is done.
+      if (p.pending.length > 0 || p.inflight || p.paused) return false;
     }
     return true;
   }

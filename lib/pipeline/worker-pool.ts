@@ -33,7 +33,7 @@ export class WorkerSlot {
       // sockets and timers: a worker that keeps connections must not use it.
       atomics: 'disabled',
       idleTimeout: Number.POSITIVE_INFINITY,
-      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB, maxOldGenerationSizeMb: 48 },
       workerData: { ...config, maxConnections: TASKS_PER_WORKER } satisfies WorkerConfig,
     });
   }
