@@ -140,6 +140,9 @@ function messageBytes(value: Buffer | null): number {
   return (value?.length ?? 0) + MESSAGE_OVERHEAD_BYTES;
 }
 
+/** Upper bound on one batch's message bytes (values plus overhead). */
+const MAX_BATCH_BYTES = 8 * 1024 * 1024;
+
 const FETCH_MIN = 64;
 const FETCH_MAX = 4096;
 const CONSUME_TIMEOUT_MS = 10;
@@ -558,7 +561,14 @@ export class ConsumerEngine {
   }
 
   #dispatch(p: PartitionState): void {
-    const take = Math.min(p.pending.length, this.#options.batchMaxRows);
+    // A batch is bounded in rows and in bytes, so a worker's memory per batch is bounded too.
+    const maxBytes = Math.min(MAX_BATCH_BYTES, this.#options.maxBytesInFlight / Math.max(1, this.#partitions.size));
+    let take = 0;
+    let takeBytes = 0;
+    while (take < p.pending.length && take < this.#options.batchMaxRows && (take === 0 || takeBytes < maxBytes)) {
+      takeBytes += messageBytes((p.pending[take] as Message).value);
+      take++;
+    }
     const messages = p.pending.splice(0, take);
     let bytes = 0;
     let minTimestamp = Number.POSITIVE_INFINITY;

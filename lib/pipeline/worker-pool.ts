@@ -17,6 +17,11 @@ export const TASKS_PER_WORKER = 4;
  * each worker's memory low at little cost in throughput.
  */
 const WORKER_YOUNG_GENERATION_MB = 8;
+/**
+ * Caps each worker's heap so V8 collects instead of growing (a batch's live data is a few MB, bounded
+ * by the engine's batch byte limit); a thread that still runs out is replaced and its batch retried.
+ */
+const WORKER_OLD_GENERATION_MB = 64;
 
 export class WorkerSlot {
   readonly index: number;
@@ -33,14 +38,21 @@ export class WorkerSlot {
       // sockets and timers: a worker that keeps connections must not use it.
       atomics: 'disabled',
       idleTimeout: Number.POSITIVE_INFINITY,
-      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB, maxOldGenerationSizeMb: 48 },
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB, maxOldGenerationSizeMb: WORKER_OLD_GENERATION_MB },
       workerData: { ...config, maxConnections: TASKS_PER_WORKER } satisfies WorkerConfig,
     });
   }
 
   /** Runs a task; a failure inside the worker comes back as an Error carrying the plain fields. */
   async run<T extends WorkerTask>(task: T, transfer: ArrayBuffer[] = []): Promise<Exclude<TaskResult<T>, TaskFailure>> {
-    const result = (await this.#pool.run(task, { transferList: transfer })) as TaskResult<T>;
+    let result: TaskResult<T>;
+    try {
+      result = (await this.#pool.run(task, { transferList: transfer })) as TaskResult<T>;
+    } catch (err) {
+      // The thread itself failed (e.g. ran out of memory); piscina starts a new one. The batch was not
+      // committed, so running it again is safe.
+      throw Object.assign(new Error(`worker thread failed: ${(err as Error).message}`), { code: 'ERR_CDC_WORKER', canRetry: true });
+    }
     if (!result.ok) throw fromPlainError((result as TaskFailure).error);
     return result as Exclude<TaskResult<T>, TaskFailure>;
   }
