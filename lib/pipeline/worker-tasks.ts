@@ -86,10 +86,22 @@ function failure(err: unknown, config: WorkerConfig): TaskFailure {
   if (fatal) {
     plain.fatal = fatal;
     plain.canRetry = false;
-  } else if (plain.code !== 'ERR_CDC_SCHEMA' && plain.code !== 'ERR_CDC_INTERNAL') {
-    plain.canRetry = true;
+  } else {
+    plain.canRetry = isTransient(err);
   }
   return { ok: false, error: plain };
+}
+
+/**
+ * Anything Postgres or the network throws that is not known to be fatal is worth retrying: a server
+ * restart ("Connection terminated unexpectedly", no SQLSTATE), a reset socket, admin shutdown (57P01),
+ * serialization failures, deadlocks. Our own errors say for themselves; a programming error (TypeError
+ * and the like) would fail the same way again, so it is not retried.
+ */
+function isTransient(err: unknown): boolean {
+  if (err instanceof CdcError) return err.canRetry;
+  if (err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError || err instanceof SyntaxError) return false;
+  return err instanceof Error;
 }
 
 function safePassword(url: string): string | undefined {

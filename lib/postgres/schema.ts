@@ -58,8 +58,10 @@ export async function applySchema(
     await client.query('ROLLBACK').catch(() => {});
     if (err instanceof CdcError) throw err;
     const e = err as Error & { code?: string };
+    // A lost connection (no SQLSTATE) is worth retrying; a statement Postgres refused is not.
     throw new CdcError('ERR_CDC_SCHEMA', `could not apply the schema to ${s}: ${e.message}${e.code ? ` (SQLSTATE ${e.code})` : ''}`, {
       cause: err,
+      canRetry: !e.code,
     });
   }
 }
