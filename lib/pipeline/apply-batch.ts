@@ -121,6 +121,12 @@ export class BatchApplier {
   ): Promise<ApplyResult> {
     const client = await this.#pool.connect();
     let broken: Error | undefined;
+    // A session the server ends (restart, admin shutdown) emits 'error' on the client; unhandled, that
+    // would take the whole worker thread down. The running query rejects as well, which is what we act on.
+    const onError = (err: Error) => {
+      broken = err;
+    };
+    client.on('error', onError);
     try {
       await prepareConnection(client);
       await client.query('BEGIN');
@@ -181,6 +187,7 @@ export class BatchApplier {
       else await client.query('ROLLBACK').catch((e: Error) => (broken = e));
       throw err;
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }

@@ -25,6 +25,11 @@ export function createTaskHandler(config: WorkerConfig): (task: WorkerTask) => P
 
   async function migrate(apply: boolean): Promise<MigrateResult> {
     const client = await pool.connect();
+    let broken: Error | undefined;
+    const onError = (err: Error) => {
+      broken = err; // see apply-batch.ts: keep a server-ended session from killing the thread
+    };
+    client.on('error', onError);
     try {
       if (apply) {
         const result = await applySchema(client, config.dbSchema);
@@ -44,7 +49,8 @@ export function createTaskHandler(config: WorkerConfig): (task: WorkerTask) => P
       }
       return { ok: true, version: 0, applied: [] };
     } finally {
-      client.release();
+      client.off('error', onError);
+      client.release(broken);
     }
   }
 

@@ -18,11 +18,15 @@ export const ordersSink: Sink<OrderEvent, OrderStageRow> = {
     // or waits for us, and its cascade then sees our orders. Without it both could commit and leave a
     // live order of a deleted user. The foreign key check takes this same lock anyway, and it does not
     // conflict with plain user updates (FOR NO KEY UPDATE).
-    await client.query(
-      `SELECT 1 FROM ${users} u WHERE u.id IN (SELECT user_id FROM ${stage} WHERE kind = 'full') ORDER BY u.id FOR KEY SHARE`,
+    // The orphans are the orders whose user this statement did not lock. Asking again in a later
+    // statement would be racy: a user committed in between would count as present without being
+    // locked, and a concurrent delete of it could then slip past our insert.
+    const locked = await client.query<{ id: string }>(
+      `SELECT u.id FROM ${users} u WHERE u.id IN (SELECT user_id FROM ${stage} WHERE kind = 'full') ORDER BY u.id FOR KEY SHARE`,
     );
     const { rows } = await client.query<{ id: string }>(
-      `SELECT s.id FROM ${stage} s WHERE s.kind = 'full' AND NOT EXISTS (SELECT 1 FROM ${users} u WHERE u.id = s.user_id)`,
+      `SELECT s.id FROM ${stage} s WHERE s.kind = 'full' AND s.user_id <> ALL ($1::uuid[])`,
+      [locked.rows.map((r) => r.id)],
     );
     return rows.map((r) => r.id);
   },

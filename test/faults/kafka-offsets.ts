@@ -1,0 +1,20 @@
+/** Reads a group's committed offsets from Kafka (what lag tools see), without joining the group. */
+import Kafka from 'node-rdkafka';
+
+export async function kafkaCommitted(
+  brokers: string,
+  group: string,
+  partitions: Array<{ topic: string; partition: number }>,
+): Promise<Map<string, number>> {
+  const consumer = new Kafka.KafkaConsumer({ 'metadata.broker.list': brokers, 'group.id': group, 'enable.auto.commit': false }, {});
+  await new Promise<void>((resolve, reject) => consumer.connect({ timeout: 10_000 }, (err) => (err ? reject(err) : resolve())));
+  try {
+    const offsets = await new Promise<Kafka.TopicPartitionOffset[]>((resolve, reject) =>
+      consumer.committed(partitions, 10_000, (err, tps) => (err ? reject(err) : resolve(tps))),
+    );
+    // A partition with nothing committed reads as a negative offset (OFFSET_INVALID).
+    return new Map(offsets.filter((o) => o.offset >= 0).map((o) => [`${o.topic}/${o.partition}`, o.offset]));
+  } finally {
+    await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
+  }
+}
