@@ -13,7 +13,7 @@ import { qualified, quoteIdent } from '../postgres/identifiers.js';
 import { columnDefinitions, columnNames } from '../sinks/copy-text.js';
 import { groupByKey } from '../sinks/fold.js';
 import { sinkFor, sinks } from '../sinks/registry.js';
-import type { Sink, SinkTables } from '../sinks/sink.js';
+import type { Sink, SinkTables, StagedCounts } from '../sinks/sink.js';
 import type { BaseEvent, DeadLetterCode } from '../sinks/types.js';
 import type { ApplyResult, ApplyTask, PackedMessage, WorkerConfig } from './protocol.js';
 import { unpackBatch } from './protocol.js';
@@ -197,10 +197,11 @@ export class BatchApplier {
     const { client, sink, tables, dead, outcome } = ctx;
     const groups = groupByKey(events.map((d) => d.event));
     let payload = '';
-    let patchRows = 0;
+    const staged: StagedCounts = { full: 0, patch: 0, cascade: 0 };
     for (const group of groups.values()) {
       const row = sink.fold(group);
-      if (row.kind === 'patch') patchRows++;
+      staged[row.kind]++;
+      if (row.cascade) staged.cascade++;
       payload += sink.encodeRow(row);
     }
     // Empty at the start of a transaction (ON COMMIT DELETE ROWS); only a re-run inside one must clear it.
@@ -211,13 +212,14 @@ export class BatchApplier {
       client.query(copyFrom(`COPY ${tables.stage} (${columnNames(sink.stageColumns)}) FROM STDIN`)),
     );
     if (sink.findOrphans) {
-      const orphanIds = await sink.findOrphans(client, tables);
+      const orphanIds = await sink.findOrphans(client, tables, staged);
       if (orphanIds.length > 0) {
         if (!ctx.deadLetterOrphans) return orphanIds.length;
         // The wait is over: these orders become dead letters (every event of theirs in the batch) and
         // the rest of the batch goes on.
         const ids = new Set(orphanIds);
         await client.query(`DELETE FROM ${tables.stage} WHERE id = ANY($1::uuid[])`, [orphanIds]);
+        staged.full -= orphanIds.length;
         for (const d of events) {
           if (ids.has(d.event.id)) {
             dead.push({
@@ -229,10 +231,10 @@ export class BatchApplier {
         }
       }
     }
-    const result = await sink.apply(client, tables);
+    const result = await sink.apply(client, tables, staged);
     outcome.upserted += result.upserted;
     outcome.patched += result.patched;
-    outcome.patchRows += patchRows;
+    outcome.patchRows += staged.patch;
     return 0;
   }
 

@@ -298,6 +298,9 @@ export class ConsumerEngine {
         'fetch.wait.max.ms': 50,
         // librdkafka's prefetch queue is bounded too, so memory stays bounded while we pause.
         'queued.max.messages.kbytes': 4096,
+        // librdkafka waits this long before fetching a partition whose queue was full (default 1 s):
+        // with a small queue that idles the pipeline, so retry fetching almost at once.
+        'fetch.queue.backoff.ms': 10,
         'fetch.max.bytes': 8 * 1024 * 1024,
         'statistics.interval.ms': 1000,
         // Notice topics created after we subscribed (e.g. users arriving after orders) within seconds.

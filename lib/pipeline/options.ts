@@ -17,7 +17,7 @@ export const consumerDefaults = {
   /** How long a partition's first pending message may wait for more before a batch goes out anyway. */
   batchMaxMs: 20,
   /** Bytes of messages held by the engine (pending + in flight) across partitions before fetching pauses. */
-  maxBytesInFlight: 32 * 1024 * 1024,
+  maxBytesInFlight: 16 * 1024 * 1024,
   from: 'beginning' as 'beginning' | 'end',
   /** How long an order may wait for its user before it becomes a dead letter. */
   orphanWaitMs: 30_000,
@@ -85,7 +85,7 @@ export const consumerOptions = {
     env: 'CDC_MAX_BYTES_IN_FLIGHT',
     describe: 'Backpressure: message bytes held (pending + being applied) before fetching pauses',
     default: consumerDefaults.maxBytesInFlight,
-    defaultText: '33554432 (32 MiB)',
+    defaultText: '16777216 (16 MiB)',
     parse: parse.integer(65_536),
   }),
   from: option<'beginning' | 'end'>({

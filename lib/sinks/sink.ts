@@ -24,6 +24,15 @@ export interface SinkApplyResult {
 export interface StageRow {
   id: string;
   kind: 'full' | 'patch';
+  /** Users only: a DELETE happened, the user's orders are to be marked deleted. */
+  cascade?: boolean;
+}
+
+/** How many staged rows of each kind a batch has: statements with nothing to do are skipped. */
+export interface StagedCounts {
+  full: number;
+  patch: number;
+  cascade: number;
 }
 
 export interface Sink<E extends BaseEvent = BaseEvent, R extends StageRow = StageRow> {
@@ -41,7 +50,7 @@ export interface Sink<E extends BaseEvent = BaseEvent, R extends StageRow = Stag
    * Keys of staged rows that cannot be applied yet because a row they reference is missing (an order
    * whose user has not landed). The worker retries the batch, and dead-letters them after a deadline.
    */
-  findOrphans?(client: pg.ClientBase, tables: SinkTables): Promise<string[]>;
+  findOrphans?(client: pg.ClientBase, tables: SinkTables, staged: StagedCounts): Promise<string[]>;
   /** Set-based SQL applying every staged row; runs inside the batch's transaction. */
-  apply(client: pg.ClientBase, tables: SinkTables): Promise<SinkApplyResult>;
+  apply(client: pg.ClientBase, tables: SinkTables, staged: StagedCounts): Promise<SinkApplyResult>;
 }

@@ -12,28 +12,42 @@ export const usersSink: Sink<UserEvent, UserStageRow> = {
   stageColumns: USER_STAGE_COLUMNS,
   encodeRow: encodeUserStageRow,
 
-  async apply(client, { stage, users, orders }) {
+  async apply(client, { stage, users, orders }, staged) {
+    // Named statements: parsed and planned once per connection, not once per batch.
     // A user deleted here must not race an orders batch inserting an order for them (it would read
     // is_deleted = false while our cascade cannot see its uncommitted order). FOR UPDATE conflicts with
     // the FOR KEY SHARE lock orders batches take on their users first, so one waits for the other.
     // Only deleted users are locked, in id order (orders batches lock in the same order: no deadlock).
-    await client.query(`SELECT 1 FROM ${users} WHERE id IN (SELECT id FROM ${stage} WHERE cascade) ORDER BY id FOR UPDATE`);
+    if (staged.cascade > 0) {
+      await client.query({
+        name: 'users-lock-deleted',
+        text: `SELECT 1 FROM ${users} WHERE id IN (SELECT id FROM ${stage} WHERE cascade) ORDER BY id FOR UPDATE`,
+      });
+    }
     // A repeated CREATE overwrites the whole row (upsert), so replaying a batch changes nothing.
-    const full = await client.query(
-      `INSERT INTO ${users} AS t (id, name, dob, created_at, modified_at, is_deleted)
+    const full = await client.query({
+      name: 'users-upsert',
+      text: `INSERT INTO ${users} AS t (id, name, dob, created_at, modified_at, is_deleted)
        SELECT id, name, dob, created_at, modified_at, is_deleted FROM ${stage} WHERE kind = 'full' ORDER BY id
        ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, dob = EXCLUDED.dob, created_at = EXCLUDED.created_at,
          modified_at = EXCLUDED.modified_at, is_deleted = EXCLUDED.is_deleted`,
-    );
-    const patch = await client.query(
-      `UPDATE ${users} AS t SET name = COALESCE(s.name, t.name), modified_at = s.modified_at, is_deleted = t.is_deleted OR s.is_deleted
+    });
+    const patch =
+      staged.patch === 0
+        ? { rowCount: 0 }
+        : await client.query({
+            name: 'users-patch',
+            text: `UPDATE ${users} AS t SET name = COALESCE(s.name, t.name), modified_at = s.modified_at, is_deleted = t.is_deleted OR s.is_deleted
        FROM ${stage} s WHERE s.kind = 'patch' AND t.id = s.id`,
-    );
+          });
     // The Go pipeline used a trigger; one set-based statement per batch is cheaper than a trigger per row.
-    await client.query(
-      `UPDATE ${orders} AS o SET is_deleted = true
+    if (staged.cascade > 0) {
+      await client.query({
+        name: 'users-cascade',
+        text: `UPDATE ${orders} AS o SET is_deleted = true
        FROM ${stage} s WHERE s.cascade AND o.user_id = s.id AND o.is_deleted IS DISTINCT FROM true`,
-    );
+      });
+    }
     return { upserted: full.rowCount ?? 0, patched: patch.rowCount ?? 0 };
   },
 };

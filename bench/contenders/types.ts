@@ -1,0 +1,39 @@
+/**
+ * What every contender gets and returns. The runner gives each run a freshly created schema (the
+ * project's tables) and its own consumer group; it times nothing itself: each contender measures from
+ * the first message it received to its last commit, as the engine's --json summary does.
+ */
+import type { TopicNames } from '../../lib/producer/index.js';
+import type { Applied, Dataset } from '../dataset.js';
+import type { BenchPlan, ContenderName } from '../options.js';
+
+export interface ContenderContext {
+  brokers: string;
+  databaseUrl: string;
+  topics: TopicNames;
+  /** Postgres schema holding this run's tables, created empty by the runner. */
+  schema: string;
+  /** Kafka consumer group of this run. */
+  group: string;
+  dataset: Dataset;
+  plan: BenchPlan;
+  log: (line: string) => void;
+}
+
+export interface ContenderRun {
+  /** Events applied and committed. */
+  events: number;
+  /** From the first message received to the last commit. */
+  seconds: number;
+  /** Set when only part of the events was applied: the next offset per `topic/partition`. */
+  applied?: Applied;
+  /** Peak RSS of the contender's process, when measured. */
+  rssMaxMB?: number | null;
+}
+
+export interface Contender {
+  name: ContenderName;
+  /** One line for the report: what this contender is. */
+  describe: string;
+  run(ctx: ContenderContext): Promise<ContenderRun>;
+}

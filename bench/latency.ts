@@ -1,0 +1,118 @@
+/**
+ * End-to-end latency of the engine at a fixed production rate: per event, from its Kafka timestamp (set
+ * by the producer when it sends) to the COMMIT of the transaction that applied it.
+ *
+ * Fresh topics get a small warm-up load first (so they exist and the engine has joined and drained it),
+ * then events are produced at the rate for the duration while the engine (bench/latency-child.ts) runs
+ * in its own process and reports every batch. Only batches of the measured events count. The tables
+ * are compared with the model of everything produced, as for the throughput runs.
+ */
+import { fileURLToPath } from 'node:url';
+import { CdcError } from '../lib/errors.js';
+import { produce, resolveProduceOptions, TableModel, type TopicNames } from '../lib/producer/index.js';
+import { cleanEnv, spawnNode } from './child.js';
+import type { LatencyChildConfig } from './latency-child.js';
+import type { LatencyReport } from './report.js';
+import { freshSchema, withClient } from './stack.js';
+import { type BatchSample, latencyFromBatches } from './stats.js';
+import { type Comparison, compareTables, readTables } from './tables.js';
+
+const CHILD = fileURLToPath(new URL('./latency-child.js', import.meta.url));
+const WARMUP_EVENTS = 500;
+const WAIT_MS = 90_000;
+
+export interface LatencyOptions {
+  brokers: string;
+  databaseUrl: string;
+  topics: TopicNames;
+  schema: string;
+  group: string;
+  rate: number;
+  durationMs: number;
+  seed: number;
+  engineArgs: string[];
+  verbose: boolean;
+  log: (line: string) => void;
+}
+
+async function until(what: string, done: () => boolean, failed: () => string | undefined): Promise<void> {
+  const deadline = Date.now() + WAIT_MS;
+  while (!done()) {
+    const failure = failed();
+    if (failure) throw new CdcError('ERR_CDC_INTERNAL', `latency run: ${failure}`);
+    if (Date.now() > deadline) throw new CdcError('ERR_CDC_INTERNAL', `latency run: ${what} did not happen within ${WAIT_MS / 1000} s`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export async function measureLatency(o: LatencyOptions): Promise<{ latency: LatencyReport; comparison: Comparison }> {
+  await freshSchema(o.databaseUrl, o.schema);
+  const model = new TableModel();
+  const onEvent = (e: { value: Buffer }) => void model.apply(e.value);
+  const base = { brokers: o.brokers, topics: `${o.topics.users},${o.topics.orders}`, createTimeout: 2000 };
+  await produce(resolveProduceOptions({ ...base, count: WARMUP_EVENTS, rate: 0, seed: o.seed + 1 }), { onEvent });
+
+  const batches: Array<BatchSample & { topic: string }> = [];
+  let assigned = false;
+  let committed = 0;
+  const config: LatencyChildConfig = {
+    brokers: o.brokers,
+    databaseUrl: o.databaseUrl,
+    schema: o.schema,
+    group: o.group,
+    users: o.topics.users,
+    orders: o.topics.orders,
+    extraArgs: o.engineArgs,
+    verbose: o.verbose,
+  };
+  const child = spawnNode(CHILD, [JSON.stringify(config)], {
+    env: cleanEnv(),
+    onStdoutLine: (line) => {
+      const msg = JSON.parse(line) as { type: string; topic: string; committedAt: number; min: number; max: number; events: number };
+      if (msg.type === 'assigned') assigned = true;
+      if (msg.type === 'batch') {
+        committed += msg.events;
+        batches.push({ topic: msg.topic, committedAt: msg.committedAt, minTimestamp: msg.min, maxTimestamp: msg.max, events: msg.events });
+      }
+    },
+    onStderrLine: o.verbose ? (line) => o.log(`  engine | ${line}`) : undefined,
+  });
+  const exited = () => (child.child.exitCode !== null ? `the engine exited early:\n${child.stderr().trim().slice(-500)}` : undefined);
+  try {
+    await until('the engine joining its group', () => assigned, exited);
+    await until('the warm-up events being applied', () => committed >= WARMUP_EVENTS, exited);
+    const startedAt = Date.now();
+    const summary = await produce(resolveProduceOptions({ ...base, rate: o.rate, duration: o.durationMs, seed: o.seed + 2 }), { onEvent });
+    const expected = WARMUP_EVENTS + summary.delivered;
+    await until('every event being applied', () => committed >= expected, exited);
+    await child.stop();
+    const measured = batches.filter((b) => b.minTimestamp >= startedAt);
+    const l = latencyFromBatches(measured);
+    for (const topic of [o.topics.users, o.topics.orders]) {
+      const t = latencyFromBatches(measured.filter((b) => b.topic === topic));
+      o.log(
+        `  ${topic}: ${t.batches} batches, p50 ${Math.round(t.p50Ms)} ms, p99 ${Math.round(t.p99Ms)} ms, max ${Math.round(t.maxMs)} ms`,
+      );
+    }
+    const comparison = await withClient(o.databaseUrl, (c) => readTables(c, o.schema)).then((actual) =>
+      compareTables({ users: model.users(), orders: model.orders() }, actual),
+    );
+    return {
+      latency: {
+        rate: o.rate,
+        p50Ms: l.p50Ms,
+        p99Ms: l.p99Ms,
+        maxMs: l.maxMs,
+        events: l.events,
+        seconds: o.durationMs / 1000,
+        method:
+          "upper bound: each event is charged commit time minus the earliest Kafka timestamp of its batch (the engine's onBatch hook reports only a batch's earliest and latest)",
+        spreadP50Ms: Math.round(l.spreadP50Ms * 10) / 10,
+        spreadP99Ms: Math.round(l.spreadP99Ms * 10) / 10,
+      },
+      comparison,
+    };
+  } finally {
+    await child.stop();
+  }
+}

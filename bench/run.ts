@@ -1,0 +1,246 @@
+/**
+ * `npm run bench`: the engine against honest baselines on the same preloaded events.
+ *
+ *   1. dev stack (or KAFKA_BROKERS + DATABASE_URL), 2. preload two fresh topics once with seed-format
+ *   events and read them back (the model), 3. every contender, `--repeat` times, interleaved: fresh schema,
+ *   own consumer group, from the beginning; its tables must equal the model, 4. the engine's latency at a
+ *   fixed rate, 5. the table on stdout, `--json FILE` and the SVG chart next to it.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { availableParallelism, cpus, loadavg, platform, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { exitCodes, runCli } from '../lib/cli/run.js';
+import { deleteTopics } from '../lib/kafka/index.js';
+import { copyCeiling } from './contenders/copy-ceiling.js';
+import { engine } from './contenders/engine.js';
+import { multiRowInsert } from './contenders/multi-row-insert.js';
+import { perRowInsert } from './contenders/per-row-insert.js';
+import type { Contender, ContenderRun } from './contenders/types.js';
+import { type Dataset, preload, readBack } from './dataset.js';
+import { measureLatency } from './latency.js';
+import { formatProfile, readProfiles } from './profile.js';
+import { type BenchPlan, type ContenderName, parseBenchArgs } from './options.js';
+import { type BenchReport, type ContenderSummary, formatInt, formatReport, type LatencyReport, type MachineInfo } from './report.js';
+import { Cleanup, dropSchema, freshSchema, openStack, runId, type Stack, withClient } from './stack.js';
+import { renderChart } from './svg.js';
+import { compareTables, describeComparison, readTables } from './tables.js';
+
+const CONTENDERS: Record<ContenderName, Contender> = {
+  engine,
+  'per-row-insert': perRowInsert,
+  'multi-row-insert': multiRowInsert,
+  'copy-ceiling': copyCeiling,
+};
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+interface Measured extends ContenderRun {
+  verified: boolean;
+  eventsPerSec: number;
+}
+
+async function machineInfo(stack: Stack): Promise<MachineInfo> {
+  const postgres = await withClient(
+    stack.databaseUrl,
+    async (c) => (await c.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]?.v ?? '?',
+  );
+  return {
+    cpus: availableParallelism(),
+    cpuModel: cpus()[0]?.model.replace(/\s+/g, ' ').trim(),
+    memoryGB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    postgres: postgres.split(' ')[0] ?? postgres,
+    platform: platform(),
+    stack: stack.external ? 'external Kafka and Postgres' : 'dev stack: embedded Postgres, librdkafka mock Kafka',
+  };
+}
+
+async function runOnce(
+  contender: Contender,
+  stack: Stack,
+  dataset: Dataset,
+  plan: BenchPlan,
+  id: string,
+  round: number,
+): Promise<Measured> {
+  const schema = `bench_${id}_${contender.name.replaceAll('-', '_')}_${round}`;
+  const group = `bench-${id}-${contender.name}-${round}`;
+  await freshSchema(stack.databaseUrl, schema);
+  // A run whose tables differ from the model keeps its schema on an external stack, to look at.
+  let keep = false;
+  try {
+    let run: ContenderRun;
+    try {
+      run = await contender.run({
+        brokers: stack.brokers,
+        databaseUrl: stack.databaseUrl,
+        topics: dataset.topics,
+        schema,
+        group,
+        dataset,
+        plan,
+        log,
+      });
+    } catch (err) {
+      // One failed run does not end the bench: it counts as a run whose result is not valid.
+      log(`  ${contender.name} #${round}: FAILED: ${(err as Error).message}`);
+      return { events: 0, seconds: 0, verified: false, eventsPerSec: 0 };
+    }
+    const expected = dataset.expected(run.applied);
+    const comparison = await withClient(stack.databaseUrl, (c) => readTables(c, schema)).then((actual) => compareTables(expected, actual));
+    const covered = dataset.eventsIn(run.applied);
+    const verified = comparison.equal && covered === run.events;
+    const eventsPerSec = run.seconds > 0 ? run.events / run.seconds : 0;
+    log(
+      `  ${contender.name} #${round}: ${formatInt(run.events)} events in ${run.seconds.toFixed(2)} s = ${formatInt(eventsPerSec)} events/s` +
+        `${run.rssMaxMB ? `, peak RSS ${Math.round(run.rssMaxMB)} MB` : ''}; tables ${verified ? 'equal the model' : `DIFFER from the model: ${describeComparison(comparison)}${covered !== run.events ? ` (reported ${run.events} events, offsets cover ${covered})` : ''}`}`,
+    );
+    keep = !verified && stack.external;
+    if (keep) log(`  kept schema ${schema} for inspection`);
+    return { ...run, verified, eventsPerSec };
+  } finally {
+    if (!keep) await dropSchema(stack.databaseUrl, schema).catch(() => undefined);
+  }
+}
+
+function summarize(name: string, runs: Measured[]): ContenderSummary {
+  const good = runs.filter((r) => r.verified);
+  const pool = good.length > 0 ? good : runs;
+  // The median run by rate (the lower middle one for an even count, so it is a real run).
+  const sorted = [...pool].sort((a, b) => a.eventsPerSec - b.eventsPerSec);
+  const mid = sorted[Math.floor((sorted.length - 1) / 2)] as Measured;
+  return {
+    name,
+    events: mid.events,
+    seconds: Number(mid.seconds.toFixed(3)),
+    eventsPerSec: good.length > 0 ? Math.round(mid.eventsPerSec) : 0,
+    runs: runs.map((r) => Math.round(r.eventsPerSec)),
+    ...(runs.some((r) => r.applied !== undefined) ? { subset: true } : {}),
+    verified: good.length === runs.length,
+  };
+}
+
+async function bench(plan: BenchPlan, cleanup: Cleanup): Promise<number> {
+  const started = performance.now();
+  const loadAtStart = loadavg()[0] ?? 0;
+  log(`cdc-pipeline bench (${plan.mode}): ${plan.contenders.join(', ')}`);
+  const stack = await openStack();
+  cleanup.add(() => stack.stop());
+  log(stack.external ? `using Kafka at ${stack.brokers} and the given Postgres` : `dev stack up in ${(stack.startMs / 1000).toFixed(1)} s`);
+  const id = runId();
+  const topics = { users: `bench-${id}-users`, orders: `bench-${id}-orders` };
+  // On an external cluster, remove the bench's topics afterwards (the dev stack goes away as a whole).
+  const created: string[] = [topics.users, topics.orders];
+  if (stack.external) cleanup.add(async () => void (await deleteTopics(stack.brokers, created, 3000)));
+
+  log(`preloading ${formatInt(plan.events)} events (seed ${plan.seed}) into ${topics.users}, ${topics.orders}`);
+  const loaded = await preload({
+    brokers: stack.brokers,
+    topics,
+    events: plan.events,
+    seed: plan.seed,
+    log: plan.verbose ? log : undefined,
+  });
+  const dataset = await readBack(stack.brokers, topics, plan.events);
+  const model = dataset.expected();
+  log(
+    `  produced in ${(loaded.elapsedMs / 1000).toFixed(1)} s, read back ${formatInt(dataset.total)} events from ${dataset.partitions.length} partitions; model: ${formatInt(model.users.length)} users, ${formatInt(model.orders.length)} orders`,
+  );
+  const machine = await machineInfo(stack);
+
+  const runs = new Map<ContenderName, Measured[]>(plan.contenders.map((c) => [c, []]));
+  let engineRss: number | null = null;
+  for (let round = 1; round <= plan.repeat; round++) {
+    log(`round ${round} of ${plan.repeat}`);
+    for (const name of plan.contenders) {
+      const m = await runOnce(CONTENDERS[name], stack, dataset, plan, id, round);
+      runs.get(name)?.push(m);
+      if (name === 'engine' && m.rssMaxMB != null) engineRss = Math.max(engineRss ?? 0, m.rssMaxMB);
+    }
+  }
+
+  if (plan.cpuProfDir) {
+    // The last engine run's profiles: thread 0 is the main thread, the others the worker threads.
+    const dir = join(plan.cpuProfDir, `bench-${id}-engine-${plan.repeat}`);
+    try {
+      for (const { file, summary } of await readProfiles(dir)) {
+        log(formatProfile(`${file.split('.').at(-3) === '0' ? 'main thread' : 'worker thread'} (${join(dir, file)})`, summary));
+      }
+    } catch (err) {
+      log(`no CPU profiles in ${dir}: ${(err as Error).message}`);
+    }
+  }
+
+  let latency: LatencyReport | null = null;
+  let latencyOk = true;
+  if (plan.latencyMs > 0 && plan.contenders.includes('engine')) {
+    log(`latency: producing ${formatInt(plan.latencyRate)} events/s for ${plan.latencyMs / 1000} s with the engine running`);
+    const lt = { users: `bench-${id}-lat-users`, orders: `bench-${id}-lat-orders` };
+    created.push(lt.users, lt.orders);
+    const schema = `bench_${id}_latency`;
+    try {
+      const result = await measureLatency({
+        brokers: stack.brokers,
+        databaseUrl: stack.databaseUrl,
+        topics: lt,
+        schema,
+        group: `bench-${id}-latency`,
+        rate: plan.latencyRate,
+        durationMs: plan.latencyMs,
+        seed: plan.seed,
+        engineArgs: plan.engineArgs,
+        verbose: plan.verbose,
+        log,
+      });
+      latency = result.latency;
+      latencyOk = result.comparison.equal;
+      log(
+        `  p50 ${Math.round(latency.p50Ms)} ms, p99 ${Math.round(latency.p99Ms)} ms, max ${Math.round(latency.maxMs)} ms over ${formatInt(latency.events ?? 0)} events; tables ${latencyOk ? 'equal the model' : `DIFFER: ${describeComparison(result.comparison)}`}`,
+      );
+    } finally {
+      await dropSchema(stack.databaseUrl, schema).catch(() => undefined);
+    }
+  }
+
+  const report: BenchReport = {
+    machine: { ...machine, loadAverage: { start: Number(loadAtStart.toFixed(2)), end: Number((loadavg()[0] ?? 0).toFixed(2)) } },
+    contenders: plan.contenders.map((name) => ({
+      ...summarize(name, runs.get(name) ?? []),
+      ...(name === 'engine' && plan.engineArgs.length > 0 ? { extraArgs: plan.engineArgs.join(' ') } : {}),
+    })),
+    latency,
+    engineRssMaxMB: engineRss === null ? null : Math.round(engineRss),
+    mode: plan.mode,
+    dataset: { events: dataset.total, users: dataset.count(topics.users), orders: dataset.count(topics.orders), seed: plan.seed },
+    generatedAt: new Date().toISOString(),
+  };
+  process.stdout.write(`\n${formatReport(report)}\n`);
+  if (plan.jsonPath) {
+    await mkdir(dirname(plan.jsonPath), { recursive: true });
+    await writeFile(plan.jsonPath, `${JSON.stringify(report, null, 2)}\n`);
+    log(`wrote ${plan.jsonPath}`);
+  }
+  if (plan.svgPath) {
+    await mkdir(dirname(plan.svgPath), { recursive: true });
+    await writeFile(plan.svgPath, renderChart(report));
+    log(`wrote ${plan.svgPath}`);
+  }
+  log(`bench finished in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  const allVerified = report.contenders.every((c) => c.verified !== false) && latencyOk;
+  return allVerified ? exitCodes.ok : exitCodes.failure;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  await runCli('bench', async () => {
+    const plan = await parseBenchArgs(argv);
+    if (!plan) return exitCodes.ok;
+    const cleanup = new Cleanup();
+    try {
+      return await bench(plan, cleanup);
+    } finally {
+      await cleanup.run();
+    }
+  });
+}
+
+await main(process.argv.slice(2));

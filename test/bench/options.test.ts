@@ -1,0 +1,105 @@
+import { expect } from 'chai';
+import { benchModes, contenderNames, parseBenchArgs, parseDemoArgs } from '../../bench/options.js';
+import { InvalidOptionError } from '../../lib/errors.js';
+
+async function rejection(p: Promise<unknown>): Promise<InvalidOptionError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).to.be.instanceOf(InvalidOptionError);
+    return err as InvalidOptionError;
+  }
+  throw new Error('expected an InvalidOptionError');
+}
+
+describe('bench/options', () => {
+  describe('npm run bench', () => {
+    it('runs the full mode with every contender by default', async () => {
+      const plan = await parseBenchArgs([]);
+      expect(plan).to.deep.include({
+        mode: 'full',
+        events: benchModes.full.events,
+        repeat: benchModes.full.repeat,
+        perRowMs: benchModes.full.perRowMs,
+        latencyMs: benchModes.full.latencyMs,
+        latencyRate: 5000,
+        seed: 1,
+        jsonPath: undefined,
+        svgPath: undefined,
+        cpuProfDir: undefined,
+      });
+      expect(plan?.contenders).to.deep.equal([...contenderNames]);
+    });
+
+    it('--quick takes the quick defaults; explicit flags still win', async () => {
+      const quick = await parseBenchArgs(['--quick']);
+      expect(quick).to.deep.include({ mode: 'quick', events: benchModes.quick.events, repeat: 1, perRowMs: benchModes.quick.perRowMs });
+      const tuned = await parseBenchArgs([
+        '--quick',
+        '--events',
+        '50000',
+        '--repeat',
+        '2',
+        '--per-row-duration',
+        '3s',
+        '--latency-duration',
+        '0',
+      ]);
+      expect(tuned).to.deep.include({ mode: 'quick', events: 50_000, repeat: 2, perRowMs: 3000, latencyMs: 0 });
+    });
+
+    it('writes the chart next to the JSON unless --svg says otherwise', async () => {
+      expect((await parseBenchArgs(['--json', 'bench/results/latest.json']))?.svgPath).to.equal('bench/results/latest.svg');
+      expect((await parseBenchArgs(['--json', 'out/run']))?.svgPath).to.equal('out/run.svg');
+      expect((await parseBenchArgs(['--json', 'a.json', '--svg', 'b.svg']))?.svgPath).to.equal('b.svg');
+    });
+
+    it('selects contenders by name and rejects unknown ones, naming the flag', async () => {
+      expect((await parseBenchArgs(['--contenders', 'engine,copy-ceiling,engine']))?.contenders).to.deep.equal(['engine', 'copy-ceiling']);
+      const err = await rejection(parseBenchArgs(['--contenders', 'engine,kafka-connect']));
+      expect(err.option).to.equal('--contenders');
+      expect(err.message).to.include('unknown contender "kafka-connect"');
+    });
+
+    it('passes extra engine arguments through, split on spaces', async () => {
+      expect((await parseBenchArgs([]))?.engineArgs).to.deep.equal([]);
+      expect((await parseBenchArgs(['--engine-args= --kafka-config  fetch.queue.backoff.ms=10 ']))?.engineArgs).to.deep.equal([
+        '--kafka-config',
+        'fetch.queue.backoff.ms=10',
+      ]);
+    });
+
+    it('rejects bad values and unknown flags', async () => {
+      expect((await rejection(parseBenchArgs(['--events', '12']))).option).to.equal('--events');
+      expect((await rejection(parseBenchArgs(['--per-row-duration', '10']))).option).to.equal('--per-row-duration');
+      expect((await rejection(parseBenchArgs(['--latency-rate', '0']))).option).to.equal('--latency-rate');
+      await rejection(parseBenchArgs(['--fast']));
+    });
+  });
+
+  describe('npm run demo', () => {
+    it('produces 2,000 events/s for 5 s by default', async () => {
+      expect(await parseDemoArgs([])).to.deep.equal({
+        rate: 2000,
+        count: undefined,
+        durationMs: 5000,
+        seed: undefined,
+        keep: false,
+        verbose: false,
+      });
+    });
+
+    it('passes --rate, --count and --duration through; a count alone is not cut short by the default duration', async () => {
+      expect(await parseDemoArgs(['--rate', '500', '--duration', '2s'])).to.deep.include({ rate: 500, durationMs: 2000, count: undefined });
+      expect(await parseDemoArgs(['--count', '1000'])).to.deep.include({ count: 1000, durationMs: undefined });
+      expect(await parseDemoArgs(['--count', '1000', '--duration', '3s'])).to.deep.include({ count: 1000, durationMs: 3000 });
+      expect(await parseDemoArgs(['--rate', '0', '--count', '50000', '--seed', '7'])).to.deep.include({ rate: 0, count: 50_000, seed: 7 });
+    });
+
+    it('rejects a demo with no end and bad values', async () => {
+      expect((await rejection(parseDemoArgs(['--duration', '0']))).option).to.equal('--duration');
+      expect((await rejection(parseDemoArgs(['--rate', 'fast']))).option).to.equal('--rate');
+      expect((await rejection(parseDemoArgs(['--count', '0']))).option).to.equal('--count');
+    });
+  });
+});

@@ -1,0 +1,70 @@
+import { expect } from 'chai';
+import { alignColumns, checkTargets, formatReport, ratioToEngine } from '../../bench/report.js';
+import { sampleReport } from './fixtures.js';
+
+describe('bench/report', () => {
+  it('computes the engine rate over each contender', () => {
+    const r = sampleReport();
+    expect(ratioToEngine(r, 'per-row-insert')).to.equal(50);
+    expect(ratioToEngine(r, 'multi-row-insert')).to.equal(2.5);
+    expect(ratioToEngine(r, 'copy-ceiling')).to.equal(0.25);
+    expect(ratioToEngine(r, 'engine')).to.equal(1);
+    expect(ratioToEngine(r, 'nobody')).to.equal(undefined);
+  });
+
+  it("checks the issue's targets, including misses and what was not measured", () => {
+    const r = sampleReport();
+    const checks = checkTargets(r);
+    expect(checks.map((c) => [c.target, c.actual, c.met])).to.deep.equal([
+      ['engine >= 30x per-row-insert', '50.0x', true],
+      ['engine >= 1.5x multi-row-insert', '2.50x', true],
+      ['engine >= 0.5x copy-ceiling', '0.25x', false],
+      ['p99 latency <= 250 ms at 5000 events/s', '241 ms', true],
+      ['engine peak RSS <= 300 MB', '310 MB', false],
+    ]);
+    const none = checkTargets({ ...r, latency: null, engineRssMaxMB: null, contenders: r.contenders.slice(1) });
+    expect(none.every((c) => c.met === null && c.actual === 'n/a')).to.equal(true);
+  });
+
+  it('aligns columns: first left, the rest right, counting characters not UTF-16 units', () => {
+    expect(
+      alignColumns([
+        ['a', '1'],
+        ['bbb', '22'],
+        ['😀', '3'],
+      ]),
+    ).to.deep.equal(['a     1', 'bbb  22', '😀     3']);
+  });
+
+  it('prints one row per contender with rates, ratios and runs, then latency, RSS and targets', () => {
+    const text = formatReport(sampleReport());
+    const lines = text.split('\n');
+    expect(lines[0]).to.match(/^contender\s+events\s+seconds\s+events\/s\s+engine is/);
+    expect(lines.find((l) => l.startsWith('engine '))).to.match(/200,000\s+4\.00\s+50,000\s+-\s+48,000 \/ 50,000 \/ 51,000\s+yes$/);
+    expect(lines.find((l) => l.startsWith('per-row-insert *'))).to.match(/1,000\s+50\.0x this/);
+    expect(lines.find((l) => l.startsWith('copy-ceiling'))).to.match(/0\.25x this/);
+    expect(text).to.include('* ran on the first events only');
+    expect(text).to.include('latency at 5,000 events/s');
+    expect(text).to.include('p50 80 ms, p99 241 ms, max 300 ms');
+    expect(text).to.include('engine peak RSS while draining the backlog: 310 MB');
+    expect(text).to.match(/engine >= 0\.5x copy-ceiling\s+0\.25x\s+MISSED/);
+    expect(text).to.match(/engine >= 30x per-row-insert\s+50\.0x\s+met/);
+    expect(text).to.include('machine: 2 CPUs (Test CPU), Node v20.20.2, PostgreSQL 18.4, dev stack');
+  });
+
+  it('marks a contender whose tables did not match the model', () => {
+    const r = sampleReport();
+    (r.contenders[2] as { verified?: boolean }).verified = false;
+    expect(
+      formatReport(r)
+        .split('\n')
+        .find((l) => l.startsWith('multi-row-insert')),
+    ).to.match(/NO$/);
+  });
+
+  it('states the load average, since other work on the machine skews the figures', () => {
+    const r = sampleReport();
+    r.machine.loadAverage = { start: 0.5, end: 2.25 };
+    expect(formatReport(r)).to.include('load average (1 min) at start 0.50, at end 2.25, on 2 CPUs');
+  });
+});
