@@ -27,7 +27,10 @@ export async function applySchema(
   try {
     // Serialise on the schema name, so two schemas in one database migrate independently.
     await client.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [SCHEMA_LOCK_NAMESPACE, schema]);
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+    // CREATE SCHEMA IF NOT EXISTS needs the CREATE privilege on the database even when the schema
+    // exists; a role that only owns its schema must still be able to start.
+    const { rowCount } = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+    if (rowCount === 0) await client.query(`CREATE SCHEMA ${s}`);
     await client.query(`SET LOCAL search_path TO ${s}`);
     await client.query(
       `CREATE TABLE IF NOT EXISTS cdc_schema_version (
