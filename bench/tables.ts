@@ -4,24 +4,15 @@
  */
 import type pg from 'pg';
 import { qualified } from '../lib/postgres/index.js';
-import { modelTimestampSql, type OrderRow, type UserRow } from '../lib/producer/index.js';
+import { type OrderRow, readModelTables, type UserRow } from '../lib/producer/index.js';
 
 export interface Tables {
   users: UserRow[];
   orders: OrderRow[];
 }
 
-export async function readTables(client: pg.ClientBase, schema: string): Promise<Tables> {
-  const users = await client.query<UserRow>(
-    `SELECT id::text, name, dob::text, ${modelTimestampSql('created_at')} AS created_at, ${modelTimestampSql('modified_at')} AS modified_at, is_deleted
-       FROM ${qualified(schema, 'users')} ORDER BY id`,
-  );
-  const orders = await client.query<OrderRow>(
-    `SELECT id::text, status, user_id::text, quantity, total_amount::text, ${modelTimestampSql('placed_at')} AS placed_at,
-            ${modelTimestampSql('modified_at')} AS modified_at, is_deleted
-       FROM ${qualified(schema, 'orders')} ORDER BY id`,
-  );
-  return { users: users.rows, orders: orders.rows };
+export function readTables(client: pg.ClientBase, schema: string): Promise<Tables> {
+  return readModelTables(client, { users: qualified(schema, 'users'), orders: qualified(schema, 'orders') });
 }
 
 /** Dead letters in a schema that has the engine's tables (0 when the table does not exist). */

@@ -4,7 +4,7 @@
  */
 export { createGenerator, type Generator, type GeneratorOptions, generatorDefaults, validateMix } from './generator.js';
 export { goFloat, goString } from './go-json.js';
-export { expectedTables, type ModelInput, type OrderRow, roundDecimal, TableModel, type UserRow } from './model.js';
+export { expectedTables, type ModelInput, type OrderRow, readModelTables, roundDecimal, TableModel, type UserRow } from './model.js';
 export {
   effectiveCount,
   type ProduceOptions,

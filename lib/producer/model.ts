@@ -22,7 +22,7 @@
  * - total_amount: the wire value rounded half away from zero to 2 decimals on its decimal digits, as
  *   Postgres rounds the text into DECIMAL(10,2), as text (`1234.57`; select `total_amount::text`).
  */
-import { toModelTimestamp } from './timestamps.js';
+import { modelTimestampSql, toModelTimestamp } from './timestamps.js';
 import type { EventType, OrderEvent, UserEvent, WireEvent } from './types.js';
 
 export interface UserRow {
@@ -202,4 +202,24 @@ function byId(a: { id: string }, b: { id: string }): number {
 export function expectedTables(events: Iterable<ModelInput>): { users: UserRow[]; orders: OrderRow[] } {
   const model = new TableModel().applyAll(events);
   return { users: model.users(), orders: model.orders() };
+}
+
+/**
+ * Reads `users` and `orders` of a schema in exactly the model's forms (see the top of this file), so
+ * rows from Postgres compare with the model's by deep equality. `tables` are quoted, qualified names.
+ */
+export async function readModelTables(
+  client: { query<R>(sql: string): Promise<{ rows: R[] }> },
+  tables: { users: string; orders: string },
+): Promise<{ users: UserRow[]; orders: OrderRow[] }> {
+  const users = await client.query<UserRow>(
+    `SELECT id::text, name, dob::text, ${modelTimestampSql('created_at')} AS created_at, ${modelTimestampSql('modified_at')} AS modified_at, is_deleted
+       FROM ${tables.users} ORDER BY id`,
+  );
+  const orders = await client.query<OrderRow>(
+    `SELECT id::text, status, user_id::text, quantity, total_amount::text, ${modelTimestampSql('placed_at')} AS placed_at,
+            ${modelTimestampSql('modified_at')} AS modified_at, is_deleted
+       FROM ${tables.orders} ORDER BY id`,
+  );
+  return { users: users.rows, orders: orders.rows };
 }

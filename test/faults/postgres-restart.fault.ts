@@ -6,23 +6,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
-import pg from 'pg';
-import { testStack } from '../support/stack.js';
+import { adminQuery, testStack } from '../support/stack.js';
 import { startPostgres, stopPostgres } from './fault-stack.js';
 import { chunks, FaultScenario, sleep } from './harness.js';
 import { withPoison } from './poison.js';
 
 const OUTAGE_MS = 5000;
-
-async function admin(sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: testStack().databaseUrl });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
 
 describe('fault 3: Postgres restart', function () {
   this.timeout(300_000);
@@ -33,16 +22,16 @@ describe('fault 3: Postgres restart', function () {
 
   beforeEach(async () => {
     s = await FaultScenario.create(3, '3 Postgres restart');
-    await admin(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
+    await adminQuery(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
     // The schema step runs CREATE SCHEMA IF NOT EXISTS, which needs CREATE on the database.
-    await admin(`GRANT CREATE ON DATABASE cdc TO ${role}`);
-    await admin(`GRANT ALL ON SCHEMA "${s.schema}" TO ${role}`);
+    await adminQuery(`GRANT CREATE ON DATABASE cdc TO ${role}`);
+    await adminQuery(`GRANT ALL ON SCHEMA "${s.schema}" TO ${role}`);
   });
   afterEach(async () => {
     await startPostgres(); // in case the test failed while it was down
     await s.cleanup();
-    await admin(`DROP OWNED BY ${role}`);
-    await admin(`DROP ROLE ${role}`);
+    await adminQuery(`DROP OWNED BY ${role}`);
+    await adminQuery(`DROP ROLE ${role}`);
   });
 
   it(`is stopped for ${OUTAGE_MS / 1000} s mid-run: the consumer retries, finishes with nothing lost, and never prints a secret`, async () => {

@@ -5,20 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
-import pg from 'pg';
-import { testStack } from '../support/stack.js';
+import { adminQuery, testStack } from '../support/stack.js';
 import { FaultScenario } from './harness.js';
 import { withPoison } from './poison.js';
-
-async function admin(sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: testStack().databaseUrl });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
 
 describe('security: secrets are never printed', function () {
   this.timeout(300_000);
@@ -30,15 +19,15 @@ describe('security: secrets are never printed', function () {
 
   beforeEach(async () => {
     s = await FaultScenario.create(10, '10 secrets at debug level');
-    await admin(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
+    await adminQuery(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
     // The schema step runs CREATE SCHEMA IF NOT EXISTS, which needs CREATE on the database.
-    await admin(`GRANT CREATE ON DATABASE cdc TO ${role}`);
-    await admin(`GRANT ALL ON SCHEMA "${s.schema}" TO ${role}`);
+    await adminQuery(`GRANT CREATE ON DATABASE cdc TO ${role}`);
+    await adminQuery(`GRANT ALL ON SCHEMA "${s.schema}" TO ${role}`);
   });
   afterEach(async () => {
     await s.cleanup();
-    await admin(`DROP OWNED BY ${role}`);
-    await admin(`DROP ROLE ${role}`);
+    await adminQuery(`DROP OWNED BY ${role}`);
+    await adminQuery(`DROP ROLE ${role}`);
   });
 
   it('no database password or SASL password in anything the consumer prints, even at debug level', async () => {

@@ -54,3 +54,14 @@ export async function withTestSchema(prefix = 'test'): Promise<{ schema: string;
     },
   };
 }
+
+/** Runs one statement as the stack's admin user (roles, grants) on a short-lived connection. */
+export async function adminQuery(sql: string): Promise<void> {
+  const c = new pg.Client({ connectionString: testStack().databaseUrl });
+  await c.connect();
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}

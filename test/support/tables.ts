@@ -1,7 +1,7 @@
 /** Reads the loaded tables in the forms lib/producer/model.ts uses, so tests compare with deep equality. */
 import pg from 'pg';
 import { qualified } from '../../lib/postgres/index.js';
-import { modelTimestampSql, type OrderRow, type UserRow } from '../../lib/producer/index.js';
+import { type OrderRow, readModelTables, type UserRow } from '../../lib/producer/index.js';
 import { testStack } from './stack.js';
 
 export interface DeadLetterRow {
@@ -24,15 +24,7 @@ export async function readTables(schema: string): Promise<TableState> {
   const c = new pg.Client({ connectionString: testStack().databaseUrl });
   await c.connect();
   try {
-    const users = await c.query<UserRow>(
-      `SELECT id::text, name, dob::text, ${modelTimestampSql('created_at')} AS created_at, ${modelTimestampSql('modified_at')} AS modified_at, is_deleted
-         FROM ${qualified(schema, 'users')} ORDER BY id`,
-    );
-    const orders = await c.query<OrderRow>(
-      `SELECT id::text, status, user_id::text, quantity, total_amount::text, ${modelTimestampSql('placed_at')} AS placed_at,
-              ${modelTimestampSql('modified_at')} AS modified_at, is_deleted
-         FROM ${qualified(schema, 'orders')} ORDER BY id`,
-    );
+    const { users, orders } = await readModelTables(c, { users: qualified(schema, 'users'), orders: qualified(schema, 'orders') });
     const dead = await c.query<DeadLetterRow>(
       `SELECT topic, partition, "offset"::int AS offset, convert_from(key, 'UTF8') AS key, encode(value, 'escape') AS value, error_code
          FROM ${qualified(schema, 'cdc_dead_letters')} ORDER BY topic, partition, "offset"`,
@@ -40,7 +32,7 @@ export async function readTables(schema: string): Promise<TableState> {
     const offsets = await c.query(
       `SELECT group_id, topic, partition, next_offset::int AS next_offset FROM ${qualified(schema, 'cdc_offsets')} ORDER BY 1, 2, 3`,
     );
-    return { users: users.rows, orders: orders.rows, deadLetters: dead.rows, offsets: offsets.rows };
+    return { users, orders, deadLetters: dead.rows, offsets: offsets.rows };
   } finally {
     await c.end();
   }
