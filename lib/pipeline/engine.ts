@@ -301,7 +301,8 @@ export class ConsumerEngine {
         // librdkafka waits this long before fetching a partition whose queue was full (default 1 s):
         // with a small queue that idles the pipeline, so retry fetching almost at once.
         'fetch.queue.backoff.ms': 10,
-        'fetch.max.bytes': 8 * 1024 * 1024,
+        // One fetch response is held on top of the queue: keep it small so memory stays bounded when paused.
+        'fetch.max.bytes': 2 * 1024 * 1024,
         'statistics.interval.ms': 1000,
         // Notice topics created after we subscribed (e.g. users arriving after orders) within seconds.
         'topic.metadata.refresh.interval.ms': 5000,
