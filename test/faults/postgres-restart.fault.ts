@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
-import { adminQuery, testStack } from '../support/stack.js';
+import { createLoginRole } from '../support/stack.js';
 import { startPostgres, stopPostgres } from './fault-stack.js';
 import { chunks, FaultScenario, sleep } from './harness.js';
 import { withPoison } from './poison.js';
@@ -16,33 +16,28 @@ const OUTAGE_MS = 5000;
 describe('fault 3: Postgres restart', function () {
   this.timeout(300_000);
   let s: FaultScenario;
+  let roleUrl: string;
+  let dropRole: () => Promise<void>;
   const role = `fault_role_${randomBytes(4).toString('hex')}`;
   const password = `pg-Secret-${randomBytes(8).toString('hex')}`;
   const kafkaSecret = `kafka-Secret-${randomBytes(8).toString('hex')}`;
 
   beforeEach(async () => {
     s = await FaultScenario.create(3, '3 Postgres restart');
-    await adminQuery(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
-    // The schema step runs CREATE SCHEMA IF NOT EXISTS, which needs CREATE on the database.
-    await adminQuery(`GRANT CREATE ON DATABASE cdc TO ${role}`);
-    await adminQuery(`GRANT ALL ON SCHEMA "${s.schema}" TO ${role}`);
+    ({ url: roleUrl, drop: dropRole } = await createLoginRole(role, password, s.schema));
   });
   afterEach(async () => {
     await startPostgres(); // in case the test failed while it was down
     await s.cleanup();
-    await adminQuery(`DROP OWNED BY ${role}`);
-    await adminQuery(`DROP ROLE ${role}`);
+    await dropRole();
   });
 
   it(`is stopped for ${OUTAGE_MS / 1000} s mid-run: the consumer retries, finishes with nothing lost, and never prints a secret`, async () => {
     const events = withPoison(s.goodEvents(30_000), 0.005, s.prng);
     const parts = chunks(events, 3);
     await s.produce(parts[0] ?? []);
-    const url = new URL(testStack().databaseUrl);
-    url.username = role;
-    url.password = password;
     const run = s.consume(['--batch-max-rows', '1000', '--json'], {
-      DATABASE_URL: url.toString(),
+      DATABASE_URL: roleUrl,
       CDC_KAFKA_CONFIG: `session.timeout.ms=6000,sasl.username=fault,sasl.password=${kafkaSecret}`,
     });
     await s.waitCommittedAbove(3000);

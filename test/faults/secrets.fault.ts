@@ -5,13 +5,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
-import { adminQuery, testStack } from '../support/stack.js';
+import { createLoginRole } from '../support/stack.js';
 import { FaultScenario } from './harness.js';
 import { withPoison } from './poison.js';
 
 describe('security: secrets are never printed', function () {
   this.timeout(300_000);
   let s: FaultScenario;
+  let roleUrl: string;
+  let dropRole: () => Promise<void>;
   const role = `fault_secret_${randomBytes(4).toString('hex')}`;
   // Characters that URLs percent-encode, so both spellings are looked for.
   const password = `pg/Secret@${randomBytes(8).toString('hex')}`;
@@ -19,24 +21,17 @@ describe('security: secrets are never printed', function () {
 
   beforeEach(async () => {
     s = await FaultScenario.create(10, '10 secrets at debug level');
-    await adminQuery(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
-    // The schema step runs CREATE SCHEMA IF NOT EXISTS, which needs CREATE on the database.
-    await adminQuery(`GRANT CREATE ON DATABASE cdc TO ${role}`);
-    await adminQuery(`GRANT ALL ON SCHEMA "${s.schema}" TO ${role}`);
+    ({ url: roleUrl, drop: dropRole } = await createLoginRole(role, password, s.schema));
   });
   afterEach(async () => {
     await s.cleanup();
-    await adminQuery(`DROP OWNED BY ${role}`);
-    await adminQuery(`DROP ROLE ${role}`);
+    await dropRole();
   });
 
   it('no database password or SASL password in anything the consumer prints, even at debug level', async () => {
     await s.produce(withPoison(s.goodEvents(3000), 0.01, s.prng));
-    const url = new URL(testStack().databaseUrl);
-    url.username = role;
-    url.password = password;
     const run = s.consume(['--idle', '2s', '--log-level', 'debug'], {
-      DATABASE_URL: url.toString(),
+      DATABASE_URL: roleUrl,
       CDC_KAFKA_CONFIG: `session.timeout.ms=6000,sasl.username=fault,sasl.password=${kafkaSecret}`,
       CDC_RDKAFKA_DEBUG: 'conf,security,generic,broker',
     });

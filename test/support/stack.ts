@@ -65,3 +65,23 @@ export async function adminQuery(sql: string): Promise<void> {
     await c.end();
   }
 }
+
+/**
+ * A login role that may use one schema (and create schemas), for tests that run the consumer as a
+ * non-superuser with a password of their own. Returns its DATABASE_URL and a function that drops it.
+ */
+export async function createLoginRole(role: string, password: string, schema: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  await adminQuery(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
+  await adminQuery(`GRANT CREATE ON DATABASE cdc TO ${role}`);
+  await adminQuery(`GRANT ALL ON SCHEMA "${schema}" TO ${role}`);
+  const url = new URL(testStack().databaseUrl);
+  url.username = role;
+  url.password = password;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      await adminQuery(`DROP OWNED BY ${role}`);
+      await adminQuery(`DROP ROLE ${role}`);
+    },
+  };
+}
