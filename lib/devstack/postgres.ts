@@ -4,9 +4,9 @@
  * a start can never hang, and no process-exit hooks are installed behind the caller's back.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { chown, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, cp, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { arch, platform, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { CdcError } from '../errors.js';
@@ -39,7 +39,7 @@ export interface EmbeddedPostgres {
   stop(): Promise<void>;
 }
 
-interface Binaries {
+export interface Binaries {
   initdb: string;
   postgres: string;
 }
@@ -53,7 +53,7 @@ async function binaries(): Promise<Binaries> {
   }
 }
 
-interface RunAs {
+export interface RunAs {
   uid?: number;
   gid?: number;
 }
@@ -62,7 +62,7 @@ interface RunAs {
  * Postgres refuses to run as root. As root we run it as the `postgres` system user (created when
  * missing), and everything it writes must live in directories that user owns.
  */
-async function runAsUser(log: (line: string) => void): Promise<RunAs> {
+export async function runAsUser(log: (line: string) => void): Promise<RunAs> {
   if (process.getuid?.() !== 0) return {};
   const lookup = async () => {
     const [u, g] = await Promise.all([execFileAsync('id', ['-u', 'postgres']), execFileAsync('id', ['-g', 'postgres'])]);
@@ -83,6 +83,53 @@ async function runAsUser(log: (line: string) => void): Promise<RunAs> {
       );
     }
   }
+}
+
+/** Can `runAs` execute this binary? Spawning `--version` as that user is the only faithful test. */
+export function canExecute(bin: string, runAs: RunAs): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = spawn(bin, ['--version'], { ...runAs, stdio: 'ignore' });
+    child.on('error', () => resolve(false));
+    child.on('close', (code) => resolve(code === 0));
+  });
+}
+
+/**
+ * As root, the binaries live in a checkout the `postgres` user may not be able to enter (a 0700 home or
+ * temporary directory). Then they are copied once into a world-readable directory under the system temp
+ * directory, named after the package version, and run from there.
+ */
+export async function reachableBinaries(bins: Binaries, runAs: RunAs, log: (line: string) => void, cacheDir = tmpdir()): Promise<Binaries> {
+  if (runAs.uid === undefined || (await canExecute(bins.initdb, runAs))) return bins;
+  const native = dirname(dirname(bins.initdb));
+  const pkg = JSON.parse(await readFile(join(dirname(native), 'package.json'), 'utf8')) as { name: string; version: string };
+  const target = join(cacheDir, `cdc-pipeline-${pkg.name.replace(/^@/, '').replace(/[^a-z0-9.-]+/gi, '-')}-${pkg.version}`);
+  const relocated = {
+    initdb: join(target, relative(native, bins.initdb)),
+    postgres: join(target, relative(native, bins.postgres)),
+  };
+  if (await canExecute(relocated.initdb, runAs)) return relocated;
+  log(`the "postgres" user cannot reach ${native}: copying the server binaries to ${target}`);
+  // Copied under a temporary name and renamed: a concurrent start never sees half a copy.
+  const staging = await mkdtemp(`${target}.tmp-`);
+  try {
+    await cp(native, staging, { recursive: true, verbatimSymlinks: true });
+    await chmod(staging, 0o755);
+    await rename(staging, target).catch(async (err: NodeJS.ErrnoException) => {
+      // Another start won the race; its copy is as good as ours. (A broken leftover copy is not removed
+      // here, since a running server might use it: the check below names it instead.)
+      if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
+    });
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+  if (!(await canExecute(relocated.initdb, runAs))) {
+    throw new CdcError(
+      'ERR_CDC_DEVSTACK',
+      `the "postgres" user cannot run the embedded server binaries, not even from ${target} (delete it to have it copied again)`,
+    );
+  }
+  return relocated;
 }
 
 async function ownDir(dir: string, runAs: RunAs): Promise<void> {
@@ -165,8 +212,8 @@ async function ensureDatabase(adminUrl: string, database: string): Promise<void>
 
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {}): Promise<EmbeddedPostgres> {
   const log = options.log ?? (() => {});
-  const bins = await binaries();
   const runAs = await runAsUser(log);
+  const bins = await reachableBinaries(await binaries(), runAs, log);
   const port = options.port ?? (await findFreePort());
   if (options.port !== undefined) await assertPortFree(options.port, '--pg-port');
 
