@@ -1,9 +1,9 @@
 /**
  * The engine with default settings in its own process, reporting every committed batch on stdout as one
- * JSON line (the onBatch hook: commit time and the batch's Kafka timestamps), for the latency
- * measurement. Not a user-facing command: bench/latency.ts starts it with one JSON argument.
+ * JSON line (the onBatch hook: commit time, dispatch time and every event's Kafka timestamp), for the
+ * latency measurement. Not a user-facing command: bench/latency.ts starts it with one JSON argument.
  *
- * stdout lines: {"type":"assigned"} | {"type":"batch",topic,committedAt,min,max,events} | {"type":"done",reason}
+ * stdout lines: {"type":"assigned"} | {"type":"batch",topic,committedAt,dispatchedAt,timestamps} | {"type":"done",reason}
  */
 import { cliParser } from '../lib/cli/run.js';
 import { addOptions, resolveOptions } from '../lib/config/index.js';
@@ -46,14 +46,13 @@ async function main(): Promise<void> {
       if (message === 'partitions assigned') out({ type: 'assigned' });
       if (config.verbose && level !== 'debug') process.stderr.write(`${level} ${message} ${JSON.stringify(fields ?? {})}\n`);
     },
-    onBatch: (tp, stats, timestamps) =>
+    onBatch: (tp, stats, batch) =>
       out({
         type: 'batch',
         topic: tp.topic,
         committedAt: stats.committedAt,
-        min: timestamps.min,
-        max: timestamps.max,
-        events: stats.events,
+        dispatchedAt: batch.dispatchedAt,
+        timestamps: Array.from(batch.timestamps),
       }),
   });
   const stop = () => engine.stop('signal');

@@ -30,6 +30,11 @@ export interface ContenderSummary {
   verified?: boolean;
   /** Arguments beyond the defaults it ran with (experiments; absent for a default run). */
   extraArgs?: string;
+  /**
+   * CPU seconds the reported run used, by process (bench/cpu.ts): the contender's own processes, the
+   * Postgres server, and the runner (mock Kafka brokers; in-process contenders such as copy-ceiling).
+   */
+  cpuSeconds?: { children: number; postgres?: number | undefined; runner: number };
 }
 
 export interface LatencyReport {
@@ -39,10 +44,13 @@ export interface LatencyReport {
   maxMs: number;
   events?: number;
   seconds?: number;
-  /** How p50/p99 were measured (see stats.ts: upper bounds per batch). */
+  /** How p50/p99 were measured (see stats.ts). */
   method?: string;
-  spreadP50Ms?: number;
-  spreadP99Ms?: number;
+  /** Where the time went: Kafka timestamp to dispatch, and dispatch to COMMIT (see stats.ts). */
+  beforeDispatchP50Ms?: number;
+  beforeDispatchP99Ms?: number;
+  applyP50Ms?: number;
+  applyP99Ms?: number;
 }
 
 export interface BenchReport {
@@ -155,15 +163,33 @@ export function formatReport(report: BenchReport): string {
   const lines = alignColumns(rows);
   if (report.contenders.some((c) => c.subset)) lines.push('* ran on the first events only (for a limited time); its rate is what compares');
   for (const c of report.contenders) if (c.extraArgs) lines.push(`${c.name} ran with non-default arguments: ${c.extraArgs}`);
+  const withCpu = report.contenders.filter((c) => c.cpuSeconds && c.events > 0);
+  if (withCpu.length > 0) {
+    lines.push('', 'CPU time per 1,000 events (reported run), by process:');
+    const cpuRows = [['  contender', 'its processes', 'Postgres', 'runner + mock Kafka', 'total']];
+    for (const c of withCpu) {
+      const cpu = c.cpuSeconds as NonNullable<ContenderSummary['cpuSeconds']>;
+      const per = (s: number | undefined) => (s === undefined ? 'n/a' : `${((s * 1e6) / c.events).toFixed(0)} ms`);
+      cpuRows.push([
+        `  ${c.name}`,
+        per(cpu.children),
+        per(cpu.postgres),
+        per(cpu.runner),
+        per(cpu.children + (cpu.postgres ?? 0) + cpu.runner),
+      ]);
+    }
+    lines.push(...alignColumns(cpuRows));
+  }
   lines.push('');
   const l = report.latency;
   if (l) {
     lines.push(
       `latency at ${formatInt(l.rate)} events/s (Kafka timestamp -> commit of the batch${l.events ? `, ${formatInt(l.events)} events` : ''}): p50 ${Math.round(l.p50Ms)} ms, p99 ${Math.round(l.p99Ms)} ms, max ${Math.round(l.maxMs)} ms`,
     );
-    if (l.spreadP50Ms !== undefined && l.spreadP99Ms !== undefined) {
+    if (l.beforeDispatchP99Ms !== undefined && l.applyP99Ms !== undefined) {
       lines.push(
-        `  (p50/p99 are upper bounds: each event is charged its batch's earliest timestamp; spread evenly over the batch: p50 ${Math.round(l.spreadP50Ms)} ms, p99 ${Math.round(l.spreadP99Ms)} ms)`,
+        `  of which Kafka timestamp -> batch dispatched: p50 ${Math.round(l.beforeDispatchP50Ms ?? Number.NaN)} ms, p99 ${Math.round(l.beforeDispatchP99Ms)} ms;` +
+          ` dispatched -> committed: p50 ${Math.round(l.applyP50Ms ?? Number.NaN)} ms, p99 ${Math.round(l.applyP99Ms)} ms`,
       );
     }
   }

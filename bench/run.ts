@@ -17,6 +17,7 @@ import { multiRowInsert } from './contenders/multi-row-insert.js';
 import { perRowInsert } from './contenders/per-row-insert.js';
 import type { Contender, ContenderRun } from './contenders/types.js';
 import { type Dataset, preload, readBack } from './dataset.js';
+import { type CpuSeconds, cpuSince, cpuSnapshot } from './cpu.js';
 import { measureLatency } from './latency.js';
 import { formatProfile, readProfiles } from './profile.js';
 import { type BenchPlan, type ContenderName, parseBenchArgs } from './options.js';
@@ -37,6 +38,7 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 interface Measured extends ContenderRun {
   verified: boolean;
   eventsPerSec: number;
+  cpu?: CpuSeconds | undefined;
 }
 
 async function machineInfo(stack: Stack): Promise<MachineInfo> {
@@ -70,6 +72,7 @@ async function runOnce(
   let keep = false;
   try {
     let run: ContenderRun;
+    const cpuBefore = cpuSnapshot(stack.postgresPid);
     try {
       run = await contender.run({
         brokers: stack.brokers,
@@ -86,6 +89,7 @@ async function runOnce(
       log(`  ${contender.name} #${round}: FAILED: ${(err as Error).message}`);
       return { events: 0, seconds: 0, verified: false, eventsPerSec: 0 };
     }
+    const cpu = cpuSince(cpuBefore, cpuSnapshot(stack.postgresPid));
     const expected = dataset.expected(run.applied);
     const comparison = await withClient(stack.databaseUrl, (c) => readTables(c, schema)).then((actual) => compareTables(expected, actual));
     const covered = dataset.eventsIn(run.applied);
@@ -93,14 +97,21 @@ async function runOnce(
     const eventsPerSec = run.seconds > 0 ? run.events / run.seconds : 0;
     log(
       `  ${contender.name} #${round}: ${formatInt(run.events)} events in ${run.seconds.toFixed(2)} s = ${formatInt(eventsPerSec)} events/s` +
-        `${run.rssMaxMB ? `, peak RSS ${Math.round(run.rssMaxMB)} MB` : ''}; tables ${verified ? 'equal the model' : `DIFFER from the model: ${describeComparison(comparison)}${covered !== run.events ? ` (reported ${run.events} events, offsets cover ${covered})` : ''}`}`,
+        `${run.rssMaxMB ? `, peak RSS ${Math.round(run.rssMaxMB)} MB` : ''}${cpu ? `, CPU ${formatCpu(cpu)}` : ''}; tables ${verified ? 'equal the model' : `DIFFER from the model: ${describeComparison(comparison)}${covered !== run.events ? ` (reported ${run.events} events, offsets cover ${covered})` : ''}`}`,
     );
     keep = !verified && stack.external;
     if (keep) log(`  kept schema ${schema} for inspection`);
-    return { ...run, verified, eventsPerSec };
+    return { ...run, verified, eventsPerSec, cpu };
   } finally {
     if (!keep) await dropSchema(stack.databaseUrl, schema).catch(() => undefined);
   }
+}
+
+function formatCpu(cpu: CpuSeconds): string {
+  const parts = [`contender ${cpu.children.toFixed(1)} s`];
+  if (cpu.postgres !== undefined) parts.push(`Postgres ${cpu.postgres.toFixed(1)} s`);
+  parts.push(`runner and mock Kafka ${cpu.runner.toFixed(1)} s`);
+  return parts.join(', ');
 }
 
 function summarize(name: string, runs: Measured[]): ContenderSummary {
@@ -117,6 +128,7 @@ function summarize(name: string, runs: Measured[]): ContenderSummary {
     runs: runs.map((r) => Math.round(r.eventsPerSec)),
     ...(runs.some((r) => r.applied !== undefined) ? { subset: true } : {}),
     verified: good.length === runs.length,
+    ...(mid.cpu ? { cpuSeconds: mid.cpu } : {}),
   };
 }
 

@@ -16,6 +16,8 @@ export interface Stack {
   external: boolean;
   /** Started in ms (the dev stack's start-up time; 0 for an external stack). */
   startMs: number;
+  /** The embedded Postgres server's process (CPU accounting); absent for an external stack. */
+  postgresPid?: number;
   stop(): Promise<void>;
 }
 
@@ -45,6 +47,7 @@ export async function openStack(env: NodeJS.ProcessEnv = process.env): Promise<S
     databaseUrl: stack.databaseUrl,
     external: false,
     startMs: performance.now() - started,
+    postgresPid: stack.postgres.pid,
     stop: () => stack.stop(),
   };
 }

@@ -13,75 +13,65 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[rank - 1] as number;
 }
 
-/** Nearest-rank percentile where each value stands for `weight` observations. */
-export function weightedPercentile(samples: ReadonlyArray<{ value: number; weight: number }>, p: number): number {
-  if (!(p >= 0 && p <= 100)) throw new RangeError(`percentile must be within 0..100, got ${p}`);
-  const sorted = samples.filter((s) => s.weight > 0).sort((a, b) => a.value - b.value);
-  const total = sorted.reduce((n, s) => n + s.weight, 0);
-  if (total === 0) return Number.NaN;
-  const rank = Math.max(1, Math.ceil((p / 100) * total));
-  let seen = 0;
-  for (const s of sorted) {
-    seen += s.weight;
-    if (seen >= rank) return s.value;
-  }
-  return (sorted.at(-1) as { value: number }).value;
-}
-
 /** One committed batch as the engine's onBatch hook reports it. */
 export interface BatchSample {
   /** Wall-clock time of the batch's COMMIT (epoch ms). */
   committedAt: number;
-  /** Earliest and latest Kafka timestamp of the batch's messages (epoch ms). */
-  minTimestamp: number;
-  maxTimestamp: number;
-  events: number;
+  /** When the main thread handed the batch to its worker (epoch ms). */
+  dispatchedAt: number;
+  /** Each event's Kafka timestamp (epoch ms). */
+  timestamps: readonly number[];
 }
 
 export interface LatencySummary {
   events: number;
   batches: number;
+  /** Kafka timestamp to COMMIT, per event. */
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
-  /**
-   * The same percentiles with each batch's events spread evenly between its earliest and latest
-   * timestamp: an estimate, where p50Ms/p99Ms are upper bounds.
-   */
-  spreadP50Ms: number;
-  spreadP99Ms: number;
+  /** The first part of that, per event: Kafka timestamp to the batch leaving the main thread (fetch, linger, waiting for the partition's previous batch). */
+  beforeDispatchP50Ms: number;
+  beforeDispatchP99Ms: number;
+  /** The second part, per event: dispatch to COMMIT (worker queue, decode, transaction). */
+  applyP50Ms: number;
+  applyP99Ms: number;
 }
 
+const ascending = (a: number, b: number) => a - b;
+
 /**
- * Per event latency from its Kafka timestamp to its batch's commit. The engine reports a batch's
- * earliest and latest timestamps, not every event's, so each event is charged its batch's worst case
- * (commit minus the earliest timestamp): p50Ms, p99Ms and maxMs are upper bounds, and maxMs is exact.
+ * Exact per-event latency from its Kafka timestamp to the commit of the batch that applied it, over
+ * the events produced at or after `since` (earlier ones are the warm-up).
  */
-export function latencyFromBatches(batches: readonly BatchSample[]): LatencySummary {
-  const worst: Array<{ value: number; weight: number }> = [];
-  const spread: Array<{ value: number; weight: number }> = [];
-  let events = 0;
-  let maxMs = Number.NaN;
+export function latencyFromBatches(batches: readonly BatchSample[], since = Number.NEGATIVE_INFINITY): LatencySummary {
+  const total: number[] = [];
+  const before: number[] = [];
+  const apply: number[] = [];
+  let counted = 0;
   for (const b of batches) {
-    if (b.events <= 0) continue;
-    events += b.events;
-    const high = b.committedAt - b.minTimestamp;
-    const low = b.committedAt - b.maxTimestamp;
-    worst.push({ value: high, weight: b.events });
-    if (!(high <= maxMs)) maxMs = high;
-    if (b.events === 1 || high === low) {
-      spread.push({ value: high, weight: b.events });
-    } else {
-      for (let i = 0; i < b.events; i++) spread.push({ value: high - ((high - low) * i) / (b.events - 1), weight: 1 });
+    let n = 0;
+    for (const ts of b.timestamps) {
+      if (ts < since) continue;
+      n++;
+      total.push(b.committedAt - ts);
+      before.push(b.dispatchedAt - ts);
+      apply.push(b.committedAt - b.dispatchedAt);
     }
+    if (n > 0) counted++;
   }
+  total.sort(ascending);
+  before.sort(ascending);
+  apply.sort(ascending);
   return {
-    events,
-    batches: batches.length,
-    p50Ms: weightedPercentile(worst, 50),
-    p99Ms: weightedPercentile(worst, 99),
-    maxMs,
-    spreadP50Ms: weightedPercentile(spread, 50),
-    spreadP99Ms: weightedPercentile(spread, 99),
+    events: total.length,
+    batches: counted,
+    p50Ms: percentile(total, 50),
+    p99Ms: percentile(total, 99),
+    maxMs: percentile(total, 100),
+    beforeDispatchP50Ms: percentile(before, 50),
+    beforeDispatchP99Ms: percentile(before, 99),
+    applyP50Ms: percentile(apply, 50),
+    applyP99Ms: percentile(apply, 99),
   };
 }

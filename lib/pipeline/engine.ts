@@ -15,6 +15,7 @@ import { CdcError, InvalidOptionError } from '../errors.js';
 import type { EngineMetrics } from '../metrics/metrics.js';
 import { sinkFor, sinks } from '../sinks/registry.js';
 import type { ConsumerOptions } from './options.js';
+import { checkKafkaConfig, consumerConfig } from './kafka-config.js';
 import { consumerDefaults } from './options.js';
 import { type ApplyStats, packBatch, type TopicPartition } from './protocol.js';
 import { WorkerSlot } from './worker-pool.js';
@@ -51,8 +52,16 @@ export interface EngineStats {
 export interface EngineHooks {
   log?: Logger;
   metrics?: EngineMetrics;
-  /** Called after every committed batch (benchmarks measure latency with it). */
-  onBatch?: (tp: TopicPartition, stats: ApplyStats, timestamps: { min: number; max: number }) => void;
+  /** Called after every committed batch (the benchmark measures per-event latency with it). */
+  onBatch?: (tp: TopicPartition, stats: ApplyStats, batch: BatchTiming) => void;
+}
+
+/** When a committed batch's messages were produced and when the batch left the main thread. */
+export interface BatchTiming {
+  /** Each message's Kafka timestamp (epoch ms), in offset order; the engine does not keep it. */
+  timestamps: Float64Array;
+  /** When the batch was first handed to its worker (epoch ms). */
+  dispatchedAt: number;
 }
 
 interface Message {
@@ -69,9 +78,9 @@ interface InFlight {
    * for a retry: one compact buffer instead of thousands of message objects.
    */
   packed: ArrayBuffer;
-  /** Kafka timestamps of the batch's oldest and newest message (latency measurements). */
-  minTimestamp: number;
-  maxTimestamp: number;
+  /** Kafka timestamps of the batch's messages, kept only when an onBatch hook wants them. */
+  timestamps: Float64Array | undefined;
+  dispatchedAt: number;
   bytes: number;
   attempt: number;
   running: boolean;
@@ -109,21 +118,6 @@ class PartitionState {
     return this.pendingBytes + (this.inflight?.bytes ?? 0);
   }
 }
-
-/** Settings the exactly-once design depends on: --kafka-config may not change them. */
-const ENGINE_OWNED_SETTINGS = new Set([
-  'metadata.broker.list',
-  'bootstrap.servers',
-  'group.id',
-  'enable.auto.commit',
-  'enable.auto.offset.store',
-  'auto.commit.enable',
-  'partition.assignment.strategy',
-  'group.protocol',
-  'rebalance_cb',
-  'offset_commit_cb',
-  'isolation.level',
-]);
 
 /**
  * node-rdkafka's consume(count) returns only when it has `count` messages or the queue stays empty for
@@ -200,14 +194,7 @@ export class ConsumerEngine {
       }
       this.#sinkOf.set(topic, sink);
     }
-    for (const key of Object.keys(options.kafkaConfig)) {
-      if (ENGINE_OWNED_SETTINGS.has(key)) {
-        throw new InvalidOptionError(
-          '--kafka-config',
-          `invalid --kafka-config: ${key} is set by the engine (exactly-once commits depend on it) and cannot be overridden`,
-        );
-      }
-    }
+    checkKafkaConfig(options.kafkaConfig);
     this.#maxSlots = options.workers ?? Math.max(1, Math.min(availableParallelism(), consumerDefaults.maxWorkers));
     this.stats = { startedAt: Date.now(), consumed: {}, totals: {}, batches: 0, inflightBatches: 0, lag: {} };
     for (const topic of this.#sinkOf.keys()) {
@@ -283,31 +270,13 @@ export class ConsumerEngine {
   async #connect(): Promise<void> {
     const o = this.#options;
     const consumer = new Kafka.KafkaConsumer(
-      {
-        'session.timeout.ms': consumerDefaults.sessionTimeoutMs,
-        ...(o.kafkaConfig as Kafka.ConsumerGlobalConfig),
-        'metadata.broker.list': o.brokers,
-        'group.id': o.group,
-        'client.id': 'cdc-pipeline',
-        ...(process.env.CDC_RDKAFKA_DEBUG ? { debug: process.env.CDC_RDKAFKA_DEBUG, event_cb: true } : {}),
-        // Offsets are committed only after the rows are durable in Postgres, by this engine.
-        'enable.auto.commit': false,
-        'enable.auto.offset.store': false,
-        'partition.assignment.strategy': 'roundrobin',
-        'socket.keepalive.enable': true,
-        'fetch.wait.max.ms': 50,
-        // librdkafka's prefetch queue is bounded too, so memory stays bounded while we pause.
-        'queued.max.messages.kbytes': 4096,
-        // librdkafka waits this long before fetching a partition whose queue was full (default 1 s):
-        // with a small queue that idles the pipeline, so retry fetching almost at once.
-        'fetch.queue.backoff.ms': 10,
-        // One fetch response is held on top of the queue: keep it small so memory stays bounded when paused.
-        'fetch.max.bytes': 2 * 1024 * 1024,
-        'statistics.interval.ms': 1000,
-        // Notice topics created after we subscribed (e.g. users arriving after orders) within seconds.
-        'topic.metadata.refresh.interval.ms': 5000,
-        rebalance_cb: (err: Kafka.LibrdKafkaError, assignment: Kafka.Assignment[]) => this.#onRebalance(err, assignment),
-      },
+      consumerConfig({
+        brokers: o.brokers,
+        group: o.group,
+        kafkaConfig: o.kafkaConfig,
+        debug: process.env.CDC_RDKAFKA_DEBUG,
+        rebalance: (err, assignment) => this.#onRebalance(err, assignment),
+      }),
       { 'auto.offset.reset': o.from === 'end' ? 'latest' : 'earliest' },
     );
     consumer.on('event.error', (err) => this.#log('warn', 'kafka client error', { error: err.message }));
@@ -575,18 +544,13 @@ export class ConsumerEngine {
     }
     const messages = p.pending.splice(0, take);
     let bytes = 0;
-    let minTimestamp = Number.POSITIVE_INFINITY;
-    let maxTimestamp = 0;
-    for (const m of messages) {
-      bytes += messageBytes(m.value);
-      const ts = m.timestamp ?? 0;
-      if (ts < minTimestamp) minTimestamp = ts;
-      if (ts > maxTimestamp) maxTimestamp = ts;
-    }
+    for (const m of messages) bytes += messageBytes(m.value);
+    const timestamps = this.#hooks.onBatch ? Float64Array.from(messages, (m) => m.timestamp ?? 0) : undefined;
     p.pendingBytes -= bytes;
-    p.firstPendingAt = p.pending.length > 0 ? Date.now() : 0;
+    const now = Date.now();
+    p.firstPendingAt = p.pending.length > 0 ? now : 0;
     const packed = packBatch(messages);
-    p.inflight = { packed, minTimestamp, maxTimestamp, bytes: packed.byteLength, attempt: 0, running: false };
+    p.inflight = { packed, timestamps, dispatchedAt: now, bytes: packed.byteLength, attempt: 0, running: false };
     this.#runBatch(p);
   }
 
@@ -642,7 +606,12 @@ export class ConsumerEngine {
       stats.durationMs / 1000,
     );
     this.stats.lastBatch = { topic: p.topic, partition: p.partition, durationMs: stats.durationMs, committedAt: stats.committedAt };
-    this.#hooks.onBatch?.({ topic: p.topic, partition: p.partition }, stats, { min: flight.minTimestamp, max: flight.maxTimestamp });
+    if (flight.timestamps) {
+      this.#hooks.onBatch?.({ topic: p.topic, partition: p.partition }, stats, {
+        timestamps: flight.timestamps,
+        dispatchedAt: flight.dispatchedAt,
+      });
+    }
     if (!p.revoked) {
       this.#commitKafka([p]);
       // Whatever accumulated while this batch ran goes out now: back-to-back batches under load.

@@ -10,7 +10,17 @@ export function sampleReport(): BenchReport {
       { name: 'multi-row-insert', events: 200_000, seconds: 10, eventsPerSec: 20_000, verified: true },
       { name: 'copy-ceiling', events: 200_000, seconds: 1, eventsPerSec: 200_000, verified: true },
     ],
-    latency: { rate: 5000, p50Ms: 80.4, p99Ms: 240.6, maxMs: 300, events: 75_000, spreadP50Ms: 60, spreadP99Ms: 200 },
+    latency: {
+      rate: 5000,
+      p50Ms: 80.4,
+      p99Ms: 240.6,
+      maxMs: 300,
+      events: 75_000,
+      beforeDispatchP50Ms: 30,
+      beforeDispatchP99Ms: 150,
+      applyP50Ms: 50,
+      applyP99Ms: 90,
+    },
     engineRssMaxMB: 310,
   };
 }

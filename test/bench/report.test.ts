@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { alignColumns, checkTargets, formatReport, ratioToEngine } from '../../bench/report.js';
+import { alignColumns, type ContenderSummary, checkTargets, formatReport, ratioToEngine } from '../../bench/report.js';
 import { sampleReport } from './fixtures.js';
 
 describe('bench/report', () => {
@@ -50,6 +50,21 @@ describe('bench/report', () => {
     expect(text).to.match(/engine >= 0\.5x copy-ceiling\s+0\.25x\s+MISSED/);
     expect(text).to.match(/engine >= 30x per-row-insert\s+50\.0x\s+met/);
     expect(text).to.include('machine: 2 CPUs (Test CPU), Node v20.20.2, PostgreSQL 18.4, dev stack');
+  });
+
+  it('splits latency at dispatch, and shows CPU time per 1,000 events by process for contenders that have it', () => {
+    const r = sampleReport();
+    r.contenders[0] = { ...(r.contenders[0] as ContenderSummary), cpuSeconds: { children: 6, postgres: 3.5, runner: 0.5 } };
+    r.contenders[3] = { ...(r.contenders[3] as ContenderSummary), cpuSeconds: { children: 0, postgres: 1, runner: 0.1 } };
+    const text = formatReport(r);
+    expect(text).to.include(
+      'of which Kafka timestamp -> batch dispatched: p50 30 ms, p99 150 ms; dispatched -> committed: p50 50 ms, p99 90 ms',
+    );
+    const lines = text.split('\n');
+    expect(lines.find((l) => l.startsWith('  engine '))).to.match(/30 ms\s+18 ms\s+3 ms\s+50 ms$/);
+    expect(lines.find((l) => l.startsWith('  copy-ceiling '))).to.match(/0 ms\s+5 ms\s+1 ms\s+6 ms$/);
+    expect(lines.some((l) => l.startsWith('  multi-row-insert '))).to.equal(false);
+    expect(formatReport(sampleReport())).to.not.include('CPU time per 1,000 events');
   });
 
   it('marks a contender whose tables did not match the model', () => {

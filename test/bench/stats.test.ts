@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { type BatchSample, latencyFromBatches, percentile, weightedPercentile } from '../../bench/stats.js';
+import { type BatchSample, latencyFromBatches, percentile } from '../../bench/stats.js';
 
 describe('bench/stats', () => {
   describe('percentile (nearest rank)', () => {
@@ -20,48 +20,38 @@ describe('bench/stats', () => {
       expect(() => percentile(values, 101)).to.throw(RangeError);
       expect(() => percentile(values, Number.NaN)).to.throw(RangeError);
     });
-
-    it('with weights, equals the percentile of the values repeated weight times', () => {
-      const samples = [
-        { value: 30, weight: 5 },
-        { value: 10, weight: 90 },
-        { value: 20, weight: 4 },
-        { value: 99, weight: 1 },
-        { value: 1000, weight: 0 },
-      ];
-      const expanded = samples.flatMap((s) => Array<number>(s.weight).fill(s.value)).sort((a, b) => a - b);
-      for (const p of [0, 1, 50, 90, 94, 95, 98, 99, 99.9, 100]) {
-        expect(weightedPercentile(samples, p), `p${p}`).to.equal(percentile(expanded, p));
-      }
-      expect(weightedPercentile([], 50)).to.be.NaN;
-    });
   });
 
   describe('latencyFromBatches', () => {
-    it("charges every event its batch's worst case: commit minus the earliest timestamp", () => {
+    it('measures every event from its own timestamp to its batch commit, and splits that at dispatch', () => {
       const batches: BatchSample[] = [
-        { committedAt: 1100, minTimestamp: 1000, maxTimestamp: 1080, events: 98 },
-        { committedAt: 2500, minTimestamp: 2000, maxTimestamp: 2010, events: 2 },
+        // 98 events at 1000..1097, dispatched at 1100, committed at 1150.
+        { committedAt: 1150, dispatchedAt: 1100, timestamps: Array.from({ length: 98 }, (_, i) => 1000 + i) },
+        { committedAt: 2500, dispatchedAt: 2020, timestamps: [2000, 2010] },
       ];
       const l = latencyFromBatches(batches);
       expect(l.events).to.equal(100);
       expect(l.batches).to.equal(2);
-      expect(l.p50Ms).to.equal(100);
-      expect(l.p99Ms).to.equal(500);
+      // Latencies of the first batch: 150 down to 53; the 50th of 100 sorted values is 53 + 49.
+      expect(l.p50Ms).to.equal(102);
+      expect(l.p99Ms).to.equal(490);
       expect(l.maxMs).to.equal(500);
+      expect(l.beforeDispatchP50Ms).to.equal(50);
+      expect(l.applyP50Ms).to.equal(50);
+      expect(l.applyP99Ms).to.equal(480);
     });
 
-    it('also estimates percentiles with events spread evenly over each batch, never above the bounds', () => {
-      const l = latencyFromBatches([{ committedAt: 200, minTimestamp: 0, maxTimestamp: 100, events: 101 }]);
-      expect(l.p50Ms).to.equal(200);
-      expect(l.spreadP50Ms).to.equal(150);
-      expect(l.spreadP99Ms).to.equal(199);
-      expect(l.maxMs).to.equal(200);
+    it('counts only events produced at or after `since`', () => {
+      const l = latencyFromBatches([{ committedAt: 200, dispatchedAt: 150, timestamps: [10, 20, 100, 120] }], 100);
+      expect(l.events).to.equal(2);
+      expect(l.maxMs).to.equal(100);
+      expect(l.p50Ms).to.equal(80);
     });
 
-    it('ignores empty batches and is NaN without any', () => {
-      const l = latencyFromBatches([{ committedAt: 5, minTimestamp: 1, maxTimestamp: 1, events: 0 }]);
+    it('is NaN without events', () => {
+      const l = latencyFromBatches([{ committedAt: 5, dispatchedAt: 4, timestamps: [] }]);
       expect(l.events).to.equal(0);
+      expect(l.batches).to.equal(0);
       expect(l.p99Ms).to.be.NaN;
       expect(l.maxMs).to.be.NaN;
     });

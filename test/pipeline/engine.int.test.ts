@@ -5,6 +5,10 @@
  */
 import { expect } from 'chai';
 import pg from 'pg';
+import { resolveOptions } from '../../lib/config/index.js';
+import { type BatchTiming, ConsumerEngine } from '../../lib/pipeline/engine.js';
+import { consumerOptions } from '../../lib/pipeline/options.js';
+import type { ApplyStats } from '../../lib/pipeline/protocol.js';
 import { qualified } from '../../lib/postgres/index.js';
 import { createGenerator, expectedTables } from '../../lib/producer/index.js';
 import { type ConsumerRun, ensureStopped, startConsumer } from '../support/consumer.js';
@@ -253,5 +257,38 @@ describe('pipeline/engine (integration)', function () {
     const state = await readTables(setup.schema);
     expectModel(state, produced);
     expect(state.deadLetters).to.deep.equal([]);
+  });
+
+  it("in process, tells an onBatch hook each committed event's own Kafka timestamp, in offset order", async () => {
+    // Distinct, known timestamps: 1 ms apart, in the past, so each event can be recognised.
+    const base = Date.now() - 60_000;
+    const produced = events(setup, 3000, 17).map((m, i) => ({ ...m, timestamp: base + i }));
+    await produceAll(testStack().brokers, produced);
+    const reported: Array<{ stats: ApplyStats; batch: BatchTiming }> = [];
+    const options = resolveOptions(
+      consumerOptions,
+      {
+        brokers: testStack().brokers,
+        databaseUrl: testStack().databaseUrl,
+        dbSchema: setup.schema,
+        group: setup.group,
+        topics: `users=${setup.users},orders=${setup.orders}`,
+        idle: '2s',
+      },
+      {},
+    );
+    const engine = new ConsumerEngine(options, { onBatch: (_tp, stats, batch) => reported.push({ stats, batch }) });
+    const { reason } = await engine.run();
+    expect(reason).to.match(/idle/);
+    const seen = reported.flatMap((r) => [...r.batch.timestamps]);
+    expect(seen.length).to.equal(produced.length);
+    expect(new Set(seen)).to.deep.equal(new Set(produced.map((m) => m.timestamp)));
+    for (const { stats, batch } of reported) {
+      expect(batch.timestamps.length).to.equal(stats.events);
+      // Within a partition, later offsets carry later timestamps here, so each batch's list ascends.
+      expect([...batch.timestamps]).to.deep.equal([...batch.timestamps].sort((a, b) => a - b));
+      expect(batch.dispatchedAt).to.be.at.most(stats.committedAt);
+    }
+    expectModel(await readTables(setup.schema), produced);
   });
 });

@@ -5,6 +5,8 @@ export interface TestMessage {
   topic: string;
   key: string | null;
   value: Buffer | null;
+  /** Kafka timestamp (epoch ms); default: the time of sending. */
+  timestamp?: number;
 }
 
 export async function produceAll(brokers: string, messages: readonly TestMessage[]): Promise<void> {
@@ -26,7 +28,7 @@ export async function produceAll(brokers: string, messages: readonly TestMessage
     for (const m of messages) {
       for (;;) {
         try {
-          producer.produce(m.topic, null, m.value, m.key ?? undefined);
+          producer.produce(m.topic, null, m.value, m.key ?? undefined, m.timestamp);
           break;
         } catch (err) {
           // Local queue full: let it drain.
