@@ -123,7 +123,7 @@ export const consumerOptions = {
     flag: 'kafka-config',
     env: 'CDC_KAFKA_CONFIG',
     describe:
-      "Extra librdkafka consumer settings, key=value,... (e.g. security.protocol=SASL_SSL). The engine's own commit and assignment settings cannot be overridden",
+      "Extra librdkafka consumer settings, key=value,... (e.g. security.protocol=SASL_SSL, fetch.wait.max.ms=100). They override the engine's tuned defaults; its own commit, group and assignment settings cannot be overridden",
     default: {},
     defaultText: 'none',
     parse: parse.keyValues,

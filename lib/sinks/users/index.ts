@@ -14,16 +14,6 @@ export const usersSink: Sink<UserEvent, UserStageRow> = {
 
   async apply(client, { stage, users, orders }, staged) {
     // Named statements: parsed and planned once per connection, not once per batch.
-    // A user deleted here must not race an orders batch inserting an order for them (it would read
-    // is_deleted = false while our cascade cannot see its uncommitted order). FOR UPDATE conflicts with
-    // the FOR KEY SHARE lock orders batches take on their users first, so one waits for the other.
-    // Only deleted users are locked, in id order (orders batches lock in the same order: no deadlock).
-    if (staged.cascade > 0) {
-      await client.query({
-        name: 'users-lock-deleted',
-        text: `SELECT 1 FROM ${users} WHERE id IN (SELECT id FROM ${stage} WHERE cascade) ORDER BY id FOR UPDATE`,
-      });
-    }
     // A repeated CREATE overwrites the whole row (upsert), so replaying a batch changes nothing.
     const full = await client.query({
       name: 'users-upsert',
@@ -42,6 +32,17 @@ export const usersSink: Sink<UserEvent, UserStageRow> = {
           });
     // The Go pipeline used a trigger; one set-based statement per batch is cheaper than a trigger per row.
     if (staged.cascade > 0) {
+      // A user deleted here must not race an orders batch inserting an order for them (it would read
+      // is_deleted = false while our cascade cannot see its uncommitted order). FOR UPDATE conflicts with
+      // the FOR KEY SHARE lock orders batches take on their users first, so we wait for such a batch to
+      // commit, and the cascade below (a new statement, a new snapshot) then sees its orders; an orders
+      // batch that comes later waits for our commit and sees is_deleted. Only deleted users are locked,
+      // in id order (orders batches lock in the same order: no deadlock), and only now, just before the
+      // cascade: held from here to COMMIT, the lock keeps orders batches waiting as briefly as possible.
+      await client.query({
+        name: 'users-lock-deleted',
+        text: `SELECT 1 FROM ${users} WHERE id IN (SELECT id FROM ${stage} WHERE cascade) ORDER BY id FOR UPDATE`,
+      });
       await client.query({
         name: 'users-cascade',
         text: `UPDATE ${orders} AS o SET is_deleted = true
