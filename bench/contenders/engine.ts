@@ -17,6 +17,7 @@ interface ConsumeSummary {
   eventsPerSec: number;
   activeSec: number;
   deadLetters: number;
+  batches: number;
 }
 
 export const engine: Contender = {
@@ -63,6 +64,8 @@ export const engine: Contender = {
       throw new CdcError('ERR_CDC_INTERNAL', `cdc-consume printed no JSON summary: ${line.slice(0, 200)}`);
     }
     if (summary.deadLetters > 0) ctx.log(`  engine: ${summary.deadLetters} dead letters (the preloaded events are all valid)`);
+    if (ctx.plan.verbose)
+      ctx.log(`  engine: ${summary.batches} batches, ${Math.round(summary.events / Math.max(1, summary.batches))} events each on average`);
     return { events: summary.events, seconds: summary.activeSec, rssMaxMB };
   },
 };
