@@ -8,7 +8,6 @@
  *                                                                         rows + dead letters + cdc_offsets
  *   Kafka ◀──commit(next offset)── applied ◀─────────────────────────────┘
  */
-import { availableParallelism } from 'node:os';
 import Kafka from 'node-rdkafka';
 import { redactUrl } from '../config/redact.js';
 import { CdcError, InvalidOptionError } from '../errors.js';
@@ -16,7 +15,7 @@ import type { EngineMetrics } from '../metrics/metrics.js';
 import { sinkFor, sinks } from '../sinks/registry.js';
 import type { ConsumerOptions } from './options.js';
 import { checkKafkaConfig, consumerConfig } from './kafka-config.js';
-import { consumerDefaults } from './options.js';
+import { defaultWorkers } from './options.js';
 import { type ApplyStats, packBatch, type TopicPartition } from './protocol.js';
 import { WorkerSlot } from './worker-pool.js';
 
@@ -195,7 +194,7 @@ export class ConsumerEngine {
       this.#sinkOf.set(topic, sink);
     }
     checkKafkaConfig(options.kafkaConfig);
-    this.#maxSlots = options.workers ?? Math.max(1, Math.min(availableParallelism(), consumerDefaults.maxWorkers));
+    this.#maxSlots = options.workers ?? defaultWorkers();
     this.stats = { startedAt: Date.now(), consumed: {}, totals: {}, batches: 0, inflightBatches: 0, lag: {} };
     for (const topic of this.#sinkOf.keys()) {
       this.stats.consumed[topic] = 0;

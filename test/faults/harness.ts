@@ -91,7 +91,9 @@ export class FaultScenario {
   ) {
     this.seed = faultSeed() + order * 1000;
     this.prng = createPrng(this.seed);
-    this.#generatorSeed = this.seed;
+    // Not the scenario's own seed: the generator draws its ids from the same kind of stream, so a
+    // scenario's hand-made ids (uuid(prng)) would repeat the generator's, re-creating its users.
+    this.#generatorSeed = this.seed + 1;
     this.#schema = schema.schema;
     this.#drop = schema.drop;
   }

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { resolveOptions } from '../../lib/config/index.js';
 import { InvalidOptionError } from '../../lib/errors.js';
 import { ConsumerEngine } from '../../lib/pipeline/engine.js';
-import { consumerDefaults, consumerOptions } from '../../lib/pipeline/options.js';
+import { consumerDefaults, consumerOptions, defaultWorkers } from '../../lib/pipeline/options.js';
 
 describe('pipeline/options', () => {
   it('has the documented defaults', () => {
@@ -17,6 +17,14 @@ describe('pipeline/options', () => {
     expect(o.migrate).to.equal(true);
     expect(o.orphanWaitMs).to.equal(30_000);
     expect(o.kafkaConfig).to.deep.equal({});
+  });
+
+  it("defaults to one worker per core less the main thread's: at least 1, at most 8", () => {
+    expect(defaultWorkers(1)).to.equal(1);
+    expect(defaultWorkers(2)).to.equal(1);
+    expect(defaultWorkers(4)).to.equal(3);
+    expect(defaultWorkers(9)).to.equal(8);
+    expect(defaultWorkers(64)).to.equal(8);
   });
 
   it('reads flags, then environment', () => {
