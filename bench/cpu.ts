@@ -69,6 +69,16 @@ export function cpuSnapshot(postgresPid: number | undefined): CpuSnapshot | unde
   };
 }
 
+/**
+ * A snapshot once the server has reaped the backends of connections closed just before: a backend
+ * counts while it lives and, once reaped, in the postmaster's children's time, but one exiting while
+ * the snapshot is taken could be missed (or land in the next run's share).
+ */
+export async function settledCpuSnapshot(postgresPid: number | undefined, settleMs = 300): Promise<CpuSnapshot | undefined> {
+  await new Promise((resolve) => setTimeout(resolve, settleMs));
+  return cpuSnapshot(postgresPid);
+}
+
 export function cpuSince(before: CpuSnapshot | undefined, after: CpuSnapshot | undefined): CpuSeconds | undefined {
   if (!before || !after) return undefined;
   const round = (n: number) => Math.round(n * 100) / 100;

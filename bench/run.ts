@@ -17,7 +17,7 @@ import { multiRowInsert } from './contenders/multi-row-insert.js';
 import { perRowInsert } from './contenders/per-row-insert.js';
 import type { Contender, ContenderRun } from './contenders/types.js';
 import { type Dataset, preload, readBack } from './dataset.js';
-import { type CpuSeconds, cpuSince, cpuSnapshot } from './cpu.js';
+import { type CpuSeconds, cpuSince, settledCpuSnapshot } from './cpu.js';
 import { measureLatency } from './latency.js';
 import { formatProfile, readProfiles } from './profile.js';
 import { type BenchPlan, type ContenderName, parseBenchArgs } from './options.js';
@@ -72,7 +72,7 @@ async function runOnce(
   let keep = false;
   try {
     let run: ContenderRun;
-    const cpuBefore = cpuSnapshot(stack.postgresPid);
+    const cpuBefore = await settledCpuSnapshot(stack.postgresPid);
     try {
       run = await contender.run({
         brokers: stack.brokers,
@@ -89,7 +89,7 @@ async function runOnce(
       log(`  ${contender.name} #${round}: FAILED: ${(err as Error).message}`);
       return { events: 0, seconds: 0, verified: false, eventsPerSec: 0 };
     }
-    const cpu = cpuSince(cpuBefore, cpuSnapshot(stack.postgresPid));
+    const cpu = cpuSince(cpuBefore, await settledCpuSnapshot(stack.postgresPid));
     const expected = dataset.expected(run.applied);
     const comparison = await withClient(stack.databaseUrl, (c) => readTables(c, schema)).then((actual) => compareTables(expected, actual));
     const covered = dataset.eventsIn(run.applied);

@@ -35,9 +35,10 @@ export const consumerDefaults = {
 /**
  * Worker threads when --workers is not given (fewer if fewer partitions are assigned): one core is left
  * to the main thread, which consumes, packs and dispatches every message. On the 2-core development
- * machine one worker drained the benchmark backlog as fast as two (37,600-37,800 events/s against
- * 32,000-38,700 in three interleaved runs) with 20-40 MB less peak memory: a second worker only added
- * a third thread competing for the two cores with the main thread and Postgres.
+ * machine one worker drained the benchmark backlog about as fast as two (interleaved runs: 36,600-37,800
+ * events/s against 32,000-40,200, within this machine's noise) with 20-50 MB less peak memory (233-262
+ * MB against 260-306 MB, where the target is 300): a second worker only adds a thread competing for the
+ * two cores with the main thread and Postgres.
  */
 export function defaultWorkers(cores = availableParallelism()): number {
   return Math.max(1, Math.min(cores - 1, consumerDefaults.maxWorkers));
