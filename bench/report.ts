@@ -2,6 +2,7 @@
  * The bench's results: the JSON report's shape, the issue's targets checked against it, and the text
  * table printed on stdout. Pure; the chart is in svg.ts.
  */
+import type { CpuSeconds } from './cpu.js';
 
 export interface MachineInfo {
   cpus: number;
@@ -34,7 +35,7 @@ export interface ContenderSummary {
    * CPU seconds the reported run used, by process (bench/cpu.ts): the contender's own processes, the
    * Postgres server, and the runner (mock Kafka brokers; in-process contenders such as copy-ceiling).
    */
-  cpuSeconds?: { children: number; postgres?: number | undefined; runner: number };
+  cpuSeconds?: CpuSeconds;
 }
 
 export interface LatencyReport {
@@ -168,7 +169,7 @@ export function formatReport(report: BenchReport): string {
     lines.push('', 'CPU time per 1,000 events (reported run), by process:');
     const cpuRows = [['  contender', 'its processes', 'Postgres', 'runner + mock Kafka', 'total']];
     for (const c of withCpu) {
-      const cpu = c.cpuSeconds as NonNullable<ContenderSummary['cpuSeconds']>;
+      const cpu = c.cpuSeconds as CpuSeconds;
       const per = (s: number | undefined) => (s === undefined ? 'n/a' : `${((s * 1e6) / c.events).toFixed(0)} ms`);
       cpuRows.push([
         `  ${c.name}`,
