@@ -8,6 +8,8 @@ import pg from 'pg';
 import { parse } from '../lib/config/index.js';
 import { startDevStack } from '../lib/devstack/index.js';
 import { InvalidOptionError } from '../lib/errors.js';
+import { shippedMapping } from '../lib/sinks/mapping.js';
+import { prepareSinkTables } from '../lib/sinks/tables.js';
 import { applySchema, quoteIdent } from '../lib/postgres/index.js';
 
 export interface Stack {
@@ -116,11 +118,15 @@ export async function withClient<T>(databaseUrl: string, fn: (client: pg.Client)
   }
 }
 
-/** A fresh schema with the project's tables (the engine's own migration). Replaces one of the same name. */
+/**
+ * A fresh schema with the project's tables (the engine's own migration, and the seed mapping's users and
+ * orders, which every contender loads). Replaces one of the same name.
+ */
 export async function freshSchema(databaseUrl: string, schema: string): Promise<void> {
   await withClient(databaseUrl, async (c) => {
     await c.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
     await applySchema(c, schema);
+    await prepareSinkTables(c, shippedMapping('seed'), schema, true);
   });
 }
 

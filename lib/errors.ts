@@ -8,6 +8,7 @@ export const ErrorCodes = [
   'ERR_CDC_INVALID_OPTION',
   'ERR_CDC_DEVSTACK',
   'ERR_CDC_SCHEMA',
+  'ERR_CDC_MAPPING',
   'ERR_CDC_KAFKA',
   'ERR_CDC_POSTGRES',
   'ERR_CDC_DECODE',

@@ -51,6 +51,7 @@ function summarize(stats: EngineStats, reason: string) {
     noops: t.noops,
     deadLetters: t.deadLetters,
     skippedAlreadyApplied: t.skipped,
+    ignored: t.ignored,
   }));
   const events = topics.reduce((n, t) => n + t.events, 0);
   // Throughput over the span from the first message to the last commit: start-up, the group join and
@@ -89,7 +90,7 @@ export async function main(argv: string[]): Promise<void> {
       cliParser(
         argv,
         'cdc-consume',
-        '$0 [options]\n\nConsume user and order change events from Kafka and load them into Postgres, exactly once.\nStops on SIGINT/SIGTERM (a second signal forces exit) or after --idle.',
+        '$0 [options]\n\nConsume change events (the seed format or Debezium) from Kafka and load them into Postgres tables declared in a mapping file (--sinks; default: the users and orders of the Go pipeline), exactly once.\nStops on SIGINT/SIGTERM (a second signal forces exit) or after --idle.',
       ),
       cliOptions,
     ).epilogue('Example: cdc-consume --brokers localhost:9092 --database-url postgres://cdc:cdc@localhost:5432/cdc --idle 10s');
@@ -137,7 +138,8 @@ export async function main(argv: string[]): Promise<void> {
         const lines = [
           `cdc-consume: stopped (${summary.reason}) after ${summary.elapsedSec}s: ${summary.events} events, ${summary.rowsApplied} rows applied, ${summary.deadLetters} dead letters, ${summary.eventsPerSec} events/s over ${summary.activeSec}s of work`,
           ...summary.topics.map(
-            (t) => `  ${t.topic}: ${t.events} events, ${t.rowsApplied} rows applied, ${t.noops} no-ops, ${t.deadLetters} dead letters`,
+            (t) =>
+              `  ${t.topic}: ${t.events} events, ${t.rowsApplied} rows applied, ${t.noops} no-ops, ${t.deadLetters} dead letters${t.ignored > 0 ? `, ${t.ignored} ignored (tombstones, messages, skipped truncates)` : ''}`,
           ),
         ];
         process.stdout.write(`${lines.join('\n')}\n`);

@@ -9,18 +9,16 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { CdcError } from '../errors.js';
 import { isDataError, sqlState } from '../postgres/errors.js';
-import { qualified, quoteIdent } from '../postgres/identifiers.js';
-import { columnDefinitions, columnNames } from '../sinks/copy-text.js';
-import { groupByKey } from '../sinks/fold.js';
-import { sinkFor, sinks } from '../sinks/registry.js';
-import type { Sink, SinkTables, StagedCounts } from '../sinks/sink.js';
-import type { BaseEvent, DeadLetterCode } from '../sinks/types.js';
+import { qualified } from '../postgres/identifiers.js';
+import { foldKey, groupByKey, type StagedKind, type StagedRow } from '../sinks/fold.js';
+import { compileMapping, type Sink } from '../sinks/sink.js';
+import type { DeadLetterCode, RowEvent, Value } from '../sinks/types.js';
 import type { ApplyResult, ApplyTask, PackedMessage, WorkerConfig } from './protocol.js';
 import { unpackBatch } from './protocol.js';
 
 interface Decoded {
   message: PackedMessage;
-  event: BaseEvent;
+  event: RowEvent;
 }
 
 interface DeadLetter {
@@ -29,11 +27,13 @@ interface DeadLetter {
   text: string;
 }
 
+/** How many staged rows of each kind a batch has: statements with nothing to do are skipped. */
+type StagedCounts = Record<StagedKind, number> & { cascade: number };
+
 /** What one batch transaction's steps share. */
 interface BatchContext {
   client: pg.ClientBase;
   sink: Sink;
-  tables: SinkTables;
   /** Dead letters so far; steps add orphans and rejected rows. */
   dead: DeadLetter[];
   deadLetterOrphans: boolean;
@@ -49,23 +49,38 @@ interface Outcome {
 }
 
 /** Staging tables are temporary (per connection), created once per connection, emptied on commit. */
-const stageName = (sink: Sink) => `cdc_stage_${sink.name}`;
 const preparedConnections = new WeakSet<pg.ClientBase>();
 
-async function prepareConnection(client: pg.ClientBase): Promise<void> {
+async function prepareConnection(client: pg.ClientBase, sinks: readonly Sink[]): Promise<void> {
   if (preparedConnections.has(client)) return;
-  for (const sink of Object.values(sinks)) {
-    await client.query(
-      `CREATE TEMP TABLE IF NOT EXISTS ${quoteIdent(stageName(sink))} (${columnDefinitions(sink.stageColumns)}) ON COMMIT DELETE ROWS`,
-    );
-  }
+  for (const sink of sinks) await client.query(sink.sql.createStage);
   preparedConnections.add(client);
+}
+
+/** A batch after decoding. */
+interface BatchInput {
+  messages: PackedMessage[];
+  /** Decoded row events (after the last truncate, if any). */
+  good: Decoded[];
+  dead: DeadLetter[];
+  /** Events that change nothing (tombstones, skipped truncates, messages) or that a later truncate undid. */
+  ignored: number;
+  /** The batch's last truncate event, applied before the rest. */
+  truncate: PackedMessage | undefined;
+}
+
+/** Messages an earlier owner already applied: their offsets are below the stored next offset. */
+function countBelow(messages: readonly PackedMessage[], offset: number): number {
+  let n = 0;
+  for (const m of messages) if (m.offset < offset) n++;
+  return n;
 }
 
 export class BatchApplier {
   readonly #config: WorkerConfig;
   readonly #pool: pg.Pool;
-  readonly #tables: (sink: Sink) => SinkTables;
+  readonly #sinks: Sink[];
+  readonly #byName: Map<string, Sink>;
   readonly #offsetsTable: string;
   readonly #deadLettersTable: string;
 
@@ -73,21 +88,22 @@ export class BatchApplier {
     this.#config = config;
     this.#pool = pool;
     const schema = config.dbSchema;
-    const users = qualified(schema, 'users');
-    const orders = qualified(schema, 'orders');
-    this.#tables = (sink) => ({ stage: `pg_temp.${quoteIdent(stageName(sink))}`, users, orders });
+    this.#sinks = compileMapping(config.mapping, schema);
+    this.#byName = new Map(this.#sinks.map((s) => [s.name, s]));
     this.#offsetsTable = qualified(schema, 'cdc_offsets');
     this.#deadLettersTable = qualified(schema, 'cdc_dead_letters');
   }
 
   async apply(task: ApplyTask): Promise<ApplyResult> {
     const started = performance.now();
-    const sink = sinkFor(task.sink);
+    const sink = this.#byName.get(task.sink);
     if (!sink) throw new CdcError('ERR_CDC_INTERNAL', `no sink named ${JSON.stringify(task.sink)}`);
     const messages = unpackBatch(task.batch);
     // Decoding is CPU work: do it before the transaction so row locks are held as briefly as possible.
-    const good: Decoded[] = [];
+    let good: Decoded[] = [];
     const dead: DeadLetter[] = [];
+    let ignored = 0;
+    let truncateAt = -1;
     for (const message of messages) {
       if (message.value !== null && message.value.length > this.#config.maxValueBytes) {
         dead.push({
@@ -97,28 +113,33 @@ export class BatchApplier {
         });
         continue;
       }
-      const result = sink.decode(message.value);
-      if (result.ok) good.push({ message, event: result.event });
-      else dead.push({ message, code: result.code, text: result.message });
+      const result = sink.decode(message.key, message.value);
+      if (!result.ok) dead.push({ message, code: result.code, text: result.message });
+      else if (result.event.op === 'skip') ignored++;
+      else {
+        if (result.event.op === 'truncate') truncateAt = good.length;
+        good.push({ message, event: result.event });
+      }
     }
+    // Everything before the batch's last truncate is gone once it is applied: apply only what follows.
+    let truncate: PackedMessage | undefined;
+    if (truncateAt >= 0) {
+      truncate = (good[truncateAt] as Decoded).message;
+      ignored += truncateAt;
+      good = good.slice(truncateAt + 1);
+    }
+    const input: BatchInput = { messages, good, dead: dead, ignored, truncate };
     try {
-      return await this.#transaction(task, sink, messages, good, dead, false, started);
+      return await this.#transaction(task, sink, input, false, started);
     } catch (err) {
       if (!isDataError(err)) throw err;
       // Postgres refused something validation let through: redo the batch, isolating the bad rows.
-      return await this.#transaction(task, sink, messages, good, dead, true, started);
+      return await this.#transaction(task, sink, input, true, started);
     }
   }
 
-  async #transaction(
-    task: ApplyTask,
-    sink: Sink,
-    messages: PackedMessage[],
-    good: Decoded[],
-    deadIn: DeadLetter[],
-    isolate: boolean,
-    started: number,
-  ): Promise<ApplyResult> {
+  async #transaction(task: ApplyTask, sink: Sink, input: BatchInput, isolate: boolean, started: number): Promise<ApplyResult> {
+    const { messages, good } = input;
     const client = await this.#pool.connect();
     let broken: Error | undefined;
     // A session the server ends (restart, admin shutdown) emits 'error' on the client; unhandled, that
@@ -128,7 +149,7 @@ export class BatchApplier {
     };
     client.on('error', onError);
     try {
-      await prepareConnection(client);
+      await prepareConnection(client, this.#sinks);
       await client.query('BEGIN');
       // Locks this partition's offset row: a second owner (a zombie after a rebalance) waits here and
       // then sees how far we got, so no message is ever applied twice.
@@ -140,11 +161,14 @@ export class BatchApplier {
       );
       const stored = Number(rows[0]?.next_offset ?? 0);
       const fresh = good.filter((d) => d.message.offset >= stored);
-      const dead = deadIn.filter((d) => d.message.offset >= stored);
-      const tables = this.#tables(sink);
+      const dead = input.dead.filter((d) => d.message.offset >= stored);
       const outcome: Outcome = { upserted: 0, patched: 0, patchRows: 0, staged: false };
+      if (input.truncate && input.truncate.offset >= stored) {
+        const { rowCount } = await client.query(sink.sql.truncate);
+        outcome.patched += rowCount ?? 0;
+      }
       if (fresh.length > 0) {
-        const ctx: BatchContext = { client, sink, tables, dead, deadLetterOrphans: task.deadLetterOrphans, outcome };
+        const ctx: BatchContext = { client, sink, dead, deadLetterOrphans: task.deadLetterOrphans, outcome };
         const orphans = isolate ? await this.#applyIsolating(ctx, fresh) : await this.#stageAndApply(ctx, fresh);
         if (orphans > 0) {
           await client.query('ROLLBACK');
@@ -172,7 +196,8 @@ export class BatchApplier {
         nextOffset,
         stats: {
           events: messages.length,
-          skipped: messages.length - fresh.length - dead.length,
+          skipped: countBelow(messages, stored),
+          ignored: input.ignored,
           upserted: outcome.upserted,
           patched: outcome.patched,
           noops: outcome.patchRows - outcome.patched,
@@ -194,47 +219,78 @@ export class BatchApplier {
 
   /** Returns the number of orphans that block the batch (0 when it was applied). */
   async #stageAndApply(ctx: BatchContext, events: Decoded[]): Promise<number> {
-    const { client, sink, tables, dead, outcome } = ctx;
+    const { client, sink, dead, outcome } = ctx;
+    const sql = sink.sql;
     const groups = groupByKey(events.map((d) => d.event));
+    const rows: StagedRow[] = [];
+    const keys: string[] = [];
     let payload = '';
-    const staged: StagedCounts = { full: 0, patch: 0, cascade: 0 };
-    for (const group of groups.values()) {
-      const row = sink.fold(group);
+    const staged: StagedCounts = { full: 0, merge: 0, patch: 0, delete: 0, cascade: 0 };
+    for (const [key, group] of groups) {
+      const row = foldKey(group);
       staged[row.kind]++;
       if (row.cascade) staged.cascade++;
-      payload += sink.encodeRow(row);
+      payload += sink.encodeRow(row, rows.length);
+      rows.push(row);
+      keys.push(key);
     }
     // Empty at the start of a transaction (ON COMMIT DELETE ROWS); only a re-run inside one must clear it.
-    if (outcome.staged) await client.query(`TRUNCATE ${tables.stage}`);
+    if (outcome.staged) await client.query(sql.clearStage);
     outcome.staged = true;
-    await pipeline(
-      Readable.from([Buffer.from(payload)]),
-      client.query(copyFrom(`COPY ${tables.stage} (${columnNames(sink.stageColumns)}) FROM STDIN`)),
-    );
-    if (sink.findOrphans) {
-      const orphanIds = await sink.findOrphans(client, tables, staged);
-      if (orphanIds.length > 0) {
-        if (!ctx.deadLetterOrphans) return orphanIds.length;
-        // The wait is over: these orders become dead letters (every event of theirs in the batch) and
-        // the rest of the batch goes on.
-        const ids = new Set(orphanIds);
-        await client.query(`DELETE FROM ${tables.stage} WHERE id = ANY($1::uuid[])`, [orphanIds]);
-        staged.full -= orphanIds.length;
+    await pipeline(Readable.from([Buffer.from(payload)]), client.query(copyFrom(sql.copy)));
+    if (sink.parents.length > 0 && staged.full + staged.merge > 0) {
+      const orphans = new Map<number, { code: DeadLetterCode; text: string }>();
+      for (const [r, relation] of sink.parents.entries()) {
+        const { rows: found } = await client.query<{ cdc_row: number }>({
+          name: `${sink.statementPrefix}-orphans-${r}`,
+          text: relation.orphans,
+        });
+        for (const { cdc_row } of found) {
+          if (orphans.has(cdc_row)) continue;
+          const row = rows[cdc_row] as StagedRow;
+          const parentKey = relation.childColumns
+            .map((c, i) => `${c} = ${String(row.values[relation.childIndexes[i] as number] as Value)}`)
+            .join(', ');
+          orphans.set(cdc_row, {
+            code: relation.orphanCode,
+            text: `${sink.tableName} ${keys[cdc_row]}: its parent in ${relation.parentName} (${parentKey}) never arrived within the orphan wait`,
+          });
+        }
+      }
+      if (orphans.size > 0) {
+        if (!ctx.deadLetterOrphans) return orphans.size;
+        // The wait is over: these rows become dead letters (every event of theirs in the batch) and the
+        // rest of the batch goes on.
+        await client.query(sql.deleteStaged, [[...orphans.keys()]]);
+        const byKey = new Map<string, { code: DeadLetterCode; text: string }>();
+        for (const [index, letter] of orphans) {
+          const row = rows[index] as StagedRow;
+          staged[row.kind]--;
+          if (row.cascade) staged.cascade--;
+          byKey.set(keys[index] as string, letter);
+        }
         for (const d of events) {
-          if (ids.has(d.event.id)) {
-            dead.push({
-              message: d.message,
-              code: 'ORPHAN_ORDER',
-              text: `order ${d.event.id}: its user never arrived within the orphan wait`,
-            });
-          }
+          const letter = byKey.get(d.event.key);
+          if (letter !== undefined) dead.push({ message: d.message, ...letter });
         }
       }
     }
-    const result = await sink.apply(client, tables, staged);
-    outcome.upserted += result.upserted;
-    outcome.patched += result.patched;
-    outcome.patchRows += staged.patch;
+    const run = (what: string, text: string) => client.query({ name: `${sink.statementPrefix}-${what}`, text });
+    // Named statements: parsed and planned once per connection, not once per batch.
+    if (staged.full > 0) outcome.upserted += (await run('upsert', sql.upsert)).rowCount ?? 0;
+    if (staged.merge > 0) {
+      outcome.upserted += (await run('merge-update', sql.mergeUpdate)).rowCount ?? 0;
+      outcome.upserted += (await run('merge-insert', sql.mergeInsert)).rowCount ?? 0;
+    }
+    if (staged.patch > 0 && sql.patch !== undefined) outcome.patched += (await run('patch', sql.patch)).rowCount ?? 0;
+    if (staged.delete > 0) outcome.patched += (await run('delete', sql.delete)).rowCount ?? 0;
+    outcome.patchRows += staged.patch + staged.delete;
+    if (staged.cascade > 0 && sql.lockCascading !== undefined) {
+      // Locked only now, just before the cascade: held from here to COMMIT, the lock keeps child batches
+      // waiting as briefly as possible (see lib/sinks/sql.ts for the protocol).
+      await run('lock-cascading', sql.lockCascading);
+      for (const [i, cascade] of sql.cascades.entries()) await run(`cascade-${i}`, cascade.update);
+    }
     return 0;
   }
 

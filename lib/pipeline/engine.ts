@@ -10,9 +10,9 @@
  */
 import Kafka from 'node-rdkafka';
 import { redactUrl } from '../config/redact.js';
-import { CdcError, InvalidOptionError } from '../errors.js';
+import { CdcError } from '../errors.js';
 import type { EngineMetrics } from '../metrics/metrics.js';
-import { sinkFor, sinks } from '../sinks/registry.js';
+import { loadMapping, type Mapping, selectSinks } from '../sinks/mapping.js';
 import type { ConsumerOptions } from './options.js';
 import { checkKafkaConfig, consumerConfig } from './kafka-config.js';
 import { defaultWorkers } from './options.js';
@@ -29,6 +29,8 @@ export interface TopicTotals {
   noops: number;
   deadLetters: number;
   skipped: number;
+  /** Events that change nothing: tombstones, Debezium messages, truncates the sink skips. */
+  ignored: number;
 }
 
 export interface EngineStats {
@@ -161,8 +163,11 @@ export class ConsumerEngine {
   readonly #slots: WorkerSlot[] = [];
   readonly #maxSlots: number;
   readonly #partitions = new Map<string, PartitionState>();
+  readonly #mapping: Mapping;
   /** topic -> sink name */
-  readonly #sinkOf = new Map<string, string>();
+  readonly #sinkOf: Map<string, string>;
+  /** sink name -> its table as the mapping names it (metrics labels). */
+  readonly #tableOf: Map<string, string>;
   #consumer: Kafka.KafkaConsumer | undefined;
   #stopping = false;
   #stopReason = '';
@@ -181,30 +186,22 @@ export class ConsumerEngine {
     this.#options = options;
     this.#hooks = hooks;
     this.#log = hooks.log ?? (() => {});
-    for (const entry of options.topics) {
-      const at = entry.indexOf('=');
-      const sink = at > 0 ? entry.slice(0, at) : entry;
-      const topic = at > 0 ? entry.slice(at + 1) : entry;
-      if (!sinkFor(sink) || topic === '') {
-        throw new InvalidOptionError(
-          '--topics',
-          `invalid --topics entry "${entry}": expected a sink name (${Object.keys(sinks).join(', ')}) or sink=topic`,
-        );
-      }
-      this.#sinkOf.set(topic, sink);
-    }
+    // The mapping file is read and validated here, once, before anything connects.
+    this.#mapping = loadMapping(options.sinks);
+    this.#sinkOf = selectSinks(this.#mapping, options.topics);
+    this.#tableOf = new Map(this.#mapping.sinks.map((s) => [s.name, s.schema === undefined ? s.table : `${s.schema}.${s.table}`]));
     checkKafkaConfig(options.kafkaConfig);
     this.#maxSlots = options.workers ?? defaultWorkers();
     this.stats = { startedAt: Date.now(), consumed: {}, totals: {}, batches: 0, inflightBatches: 0, lag: {} };
     for (const topic of this.#sinkOf.keys()) {
       this.stats.consumed[topic] = 0;
-      this.stats.totals[topic] = { events: 0, upserted: 0, patched: 0, noops: 0, deadLetters: 0, skipped: 0 };
+      this.stats.totals[topic] = { events: 0, upserted: 0, patched: 0, noops: 0, deadLetters: 0, skipped: 0, ignored: 0 };
     }
   }
 
   /** topic -> target table, for metrics labels. */
   tables(): Array<{ topic: string; table: string }> {
-    return [...this.#sinkOf].map(([topic, sink]) => ({ topic, table: sinkFor(sink)?.table ?? sink }));
+    return [...this.#sinkOf].map(([topic, sink]) => ({ topic, table: this.#tableOf.get(sink) ?? sink }));
   }
 
   /** Requests a graceful stop: fetching stops, in-flight batches finish (bounded), offsets are committed. */
@@ -221,6 +218,7 @@ export class ConsumerEngine {
     this.#log('info', 'starting', {
       brokers: o.brokers,
       group: o.group,
+      sinks: this.#mapping.source,
       topics: [...this.#sinkOf].map(([topic, sink]) => (topic === sink ? topic : `${sink}=${topic}`)).join(','),
       workers: o.workers ?? `auto (max ${this.#maxSlots})`,
       database: redactUrl(o.databaseUrl),
@@ -232,8 +230,14 @@ export class ConsumerEngine {
       // Postgres still starting up (connection refused) is retried for a while; a wrong address then
       // fails with the last error instead of waiting forever.
       const migrated = await this.#withRetry('start-up', () => this.#slot(0).run({ kind: 'migrate', apply: o.migrate }), STARTUP_RETRY_MS);
-      if (o.migrate)
-        this.#log('info', 'schema ready', { schema: o.dbSchema, version: migrated.version, applied: migrated.applied.join(',') || 'none' });
+      if (o.migrate) {
+        this.#log('info', 'schema ready', {
+          schema: o.dbSchema,
+          version: migrated.version,
+          applied: migrated.applied.join(',') || 'none',
+          createdTables: migrated.createdTables.join(', ') || 'none',
+        });
+      }
       if (this.#stopping) return { reason: this.#stopReason };
       await this.#connect();
       await this.#loop();
@@ -260,6 +264,12 @@ export class ConsumerEngine {
           dbSchema: this.#options.dbSchema,
           groupId: this.#options.group,
           maxValueBytes: this.#options.maxValueBytes,
+          mapping: this.#mapping,
+          pgIdleInTransactionTimeoutMs: this.#options.pgIdleInTransactionTimeoutMs,
+          pgLockTimeoutMs: this.#options.pgLockTimeoutMs,
+          pgStatementTimeoutMs: this.#options.pgStatementTimeoutMs,
+          pgQueryTimeoutMs: this.#options.pgQueryTimeoutMs,
+          pgKeepaliveMs: this.#options.pgKeepaliveMs,
         }),
       );
     }
@@ -594,12 +604,13 @@ export class ConsumerEngine {
       t.noops += stats.noops;
       t.deadLetters += stats.deadLetters;
       t.skipped += stats.skipped;
+      t.ignored += stats.ignored;
     }
     this.stats.batches++;
     this.stats.lastCommitAt = stats.committedAt;
     this.#hooks.metrics?.batchApplied(
       p.topic,
-      sinkFor(p.sink)?.table ?? p.sink,
+      this.#tableOf.get(p.sink) ?? p.sink,
       stats.upserted + stats.patched,
       stats.deadLetters,
       stats.durationMs / 1000,

@@ -4,6 +4,7 @@
  * errors as plain objects (class identity and custom fields do not survive postMessage).
  */
 import type { PlainError } from '../errors.js';
+import type { Mapping } from '../sinks/mapping.js';
 
 /** Given to every worker thread at start (piscina `workerData`). */
 export interface WorkerConfig {
@@ -14,6 +15,14 @@ export interface WorkerConfig {
   maxValueBytes: number;
   /** Postgres connections this worker may open (one per batch it runs at once). */
   maxConnections: number;
+  /** Session limits set on every connection the worker opens, in ms; 0 = not set (see options.ts). */
+  pgIdleInTransactionTimeoutMs: number;
+  pgLockTimeoutMs: number;
+  pgStatementTimeoutMs: number;
+  pgQueryTimeoutMs: number;
+  pgKeepaliveMs: number;
+  /** The validated mapping file (plain data); each worker compiles it once. */
+  mapping: Mapping;
 }
 
 export interface TopicPartition {
@@ -31,7 +40,7 @@ export interface PingTask {
 /** Apply the schema (idempotent; see lib/postgres/schema.ts). Also proves Postgres is reachable. */
 export interface MigrateTask {
   kind: 'migrate';
-  /** false: only check that the tables exist (--no-migrate). */
+  /** false: only check that the tables exist and match the mapping (--no-migrate). */
   apply: boolean;
 }
 
@@ -45,11 +54,11 @@ export interface ApplyTask {
   kind: 'apply';
   topic: string;
   partition: number;
-  /** Registry name of the sink that decodes and applies this topic. */
+  /** Name of the mapping's sink that decodes and applies this topic. */
   sink: string;
   /** Packed messages, see `packBatch`; transferred, so the main thread no longer owns it. */
   batch: ArrayBuffer;
-  /** The orphan wait is over: dead-letter orders whose user is still missing instead of retrying. */
+  /** The orphan wait is over: dead-letter rows whose parent row is still missing instead of retrying. */
   deadLetterOrphans: boolean;
 }
 
@@ -57,6 +66,8 @@ export interface MigrateResult {
   ok: true;
   version: number;
   applied: number[];
+  /** Sink tables created because the mapping says create-table (quoted, qualified). */
+  createdTables: string[];
 }
 
 export interface StoredOffsetsResult {
@@ -71,8 +82,10 @@ export interface ApplyStats {
   skipped: number;
   upserted: number;
   patched: number;
-  /** UPDATE/DELETE of ids not in the table. */
+  /** Patches and deletes of keys not in the table. */
   noops: number;
+  /** Events that change nothing (tombstones, Debezium messages, truncates the sink skips) or that a truncate later in the batch undid. */
+  ignored: number;
   deadLetters: number;
   /** Worker time for decode + COPY + apply + commit, in milliseconds. */
   durationMs: number;
@@ -82,7 +95,7 @@ export interface ApplyStats {
 
 export type ApplyResult =
   | { ok: true; status: 'applied'; nextOffset: number; stats: ApplyStats }
-  /** Orders whose user is not in Postgres yet: nothing was written; retry later. */
+  /** Rows whose parent row is not in Postgres yet: nothing was written; retry later. */
   | { ok: true; status: 'orphans'; orphans: number };
 
 export type TaskFailure = { ok: false; error: PlainError };

@@ -8,17 +8,45 @@ import { CdcError, toPlainError } from '../errors.js';
 import { fatalReason } from '../postgres/errors.js';
 import { qualified } from '../postgres/identifiers.js';
 import { applySchema } from '../postgres/schema.js';
+import { prepareSinkTables } from '../sinks/tables.js';
 import { BatchApplier } from './apply-batch.js';
 import type { MigrateResult, StoredOffsetsResult, StoredOffsetsTask, TaskFailure, WorkerConfig, WorkerTask } from './protocol.js';
 
-export function createTaskHandler(config: WorkerConfig): (task: WorkerTask) => Promise<unknown> {
-  const pool = new pg.Pool({
+/**
+ * The configuration of the one pool all of a worker's tasks use (schema application included), so
+ * every session carries the limits that keep a frozen or cut-off consumer from holding its locks.
+ * node-postgres sends the three server timeouts as startup parameters and leaves out a 0 (the
+ * server's own setting then applies). Keepalive on the server's end has no startup parameter: it is
+ * set once per new connection, before the connection is handed out.
+ */
+export function poolConfig(config: WorkerConfig): pg.PoolConfig {
+  const keepaliveSeconds = Math.floor(config.pgKeepaliveMs / 1000);
+  return {
     connectionString: config.databaseUrl,
     max: config.maxConnections,
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: 10_000,
     application_name: 'cdc-pipeline',
-  });
+    idle_in_transaction_session_timeout: config.pgIdleInTransactionTimeoutMs,
+    lock_timeout: config.pgLockTimeoutMs,
+    statement_timeout: config.pgStatementTimeoutMs,
+    query_timeout: config.pgQueryTimeoutMs,
+    keepAlive: keepaliveSeconds > 0,
+    keepAliveInitialDelayMillis: keepaliveSeconds * 1000,
+    // Interval and count as libuv sets them on the client's socket. Ignored on a Unix socket.
+    onConnect:
+      keepaliveSeconds > 0
+        ? async (client) => {
+            await client.query(
+              `SET tcp_keepalives_idle = ${keepaliveSeconds}; SET tcp_keepalives_interval = 1; SET tcp_keepalives_count = 10`,
+            );
+          }
+        : undefined,
+  };
+}
+
+export function createTaskHandler(config: WorkerConfig): (task: WorkerTask) => Promise<unknown> {
+  const pool = new pg.Pool(poolConfig(config));
   // An idle connection that dies (server restart) is dropped by the pool; the next batch reconnects.
   pool.on('error', () => {});
   const applier = new BatchApplier(config, pool);
@@ -33,11 +61,12 @@ export function createTaskHandler(config: WorkerConfig): (task: WorkerTask) => P
     try {
       if (apply) {
         const result = await applySchema(client, config.dbSchema);
-        return { ok: true, version: result.version, applied: result.applied };
+        const tables = await prepareSinkTables(client, config.mapping, config.dbSchema, true);
+        return { ok: true, version: result.version, applied: result.applied, createdTables: tables.created };
       }
       const { rows } = await client.query<{ missing: string[] }>(
         `SELECT array_agg(t) FILTER (WHERE to_regclass(format('%I.%I', $1::text, t)) IS NULL) AS missing
-           FROM unnest(ARRAY['users', 'orders', 'cdc_offsets', 'cdc_dead_letters']) AS t`,
+           FROM unnest(ARRAY['cdc_offsets', 'cdc_dead_letters']) AS t`,
         [config.dbSchema],
       );
       const missing = rows[0]?.missing ?? [];
@@ -47,7 +76,12 @@ export function createTaskHandler(config: WorkerConfig): (task: WorkerTask) => P
           `--no-migrate: schema "${config.dbSchema}" lacks ${missing.join(', ')}; run once without --no-migrate`,
         );
       }
-      return { ok: true, version: 0, applied: [] };
+      await prepareSinkTables(client, config.mapping, config.dbSchema, false);
+      return { ok: true, version: 0, applied: [], createdTables: [] };
+    } catch (err) {
+      // Not reused: after a client-side query timeout the connection still waits for the lost answer.
+      broken ??= err as Error;
+      throw err;
     } finally {
       client.off('error', onError);
       client.release(broken);

@@ -15,6 +15,18 @@ export function isDataError(err: unknown): boolean {
   return state !== undefined && (state.startsWith('22') || state.startsWith('23'));
 }
 
+/**
+ * States that say nothing about the rows or the setup, only that this attempt (or this session) is
+ * over: connection exceptions (08), serialization failures and deadlocks (40), too many connections
+ * (53), cancellation and shutdown (57: 57014 is also what statement_timeout raises), lock_timeout's
+ * 55P03 and idle_in_transaction_session_timeout's 25P03. Retried on a fresh connection.
+ */
+export function isRetryableState(err: unknown): boolean {
+  const state = sqlState(err);
+  if (state === undefined) return false;
+  return ['08', '40', '53', '57'].includes(state.slice(0, 2)) || state === '55P03' || state === '25P03';
+}
+
 const FATAL_STATES: Record<string, string> = {
   '28000': 'authorization rejected',
   '28P01': 'password authentication failed',

@@ -12,30 +12,11 @@ export interface Migration {
 export const migrations: readonly Migration[] = [
   {
     version: 1,
-    name: 'users, orders, offsets, dead letters',
+    name: 'offsets, dead letters',
     sql: `
-      -- users and orders exactly as the Go pipeline had them (shared/seed/DATA-MODEL.md).
-      CREATE TABLE users (
-        id UUID PRIMARY KEY,
-        name VARCHAR(50) NOT NULL,
-        dob DATE NOT NULL,
-        created_at TIMESTAMPTZ DEFAULT CURRENT_TIMESTAMP,
-        modified_at TIMESTAMPTZ DEFAULT CURRENT_TIMESTAMP,
-        is_deleted BOOLEAN DEFAULT FALSE
-      );
-      CREATE TABLE orders (
-        id UUID PRIMARY KEY,
-        status VARCHAR(10) NOT NULL,
-        user_id UUID NOT NULL REFERENCES users(id),
-        quantity INTEGER NOT NULL,
-        total_amount DECIMAL(10,2) NOT NULL,
-        placed_at TIMESTAMPTZ DEFAULT CURRENT_TIMESTAMP,
-        modified_at TIMESTAMPTZ DEFAULT CURRENT_TIMESTAMP,
-        is_deleted BOOLEAN DEFAULT FALSE
-      );
-      -- A user's soft delete marks their orders deleted (set-based, in the apply SQL rather than a
-      -- per-row trigger); this index keeps that update from scanning all orders.
-      CREATE INDEX orders_user_id_idx ON orders (user_id);
+      -- Only the engine's own tables: the tables events are loaded into come from the mapping file
+      -- (lib/sinks/tables.ts). Schemas migrated before the mapping existed also got the seed's users
+      -- and orders here; the seed mapping finds and checks them.
 
       -- Source of truth for exactly-once delivery: the next offset to read per (group, topic, partition),
       -- written in the same transaction as the rows it covers.

@@ -4,6 +4,7 @@
  */
 import type pg from 'pg';
 import { CdcError } from '../errors.js';
+import { isRetryableState, sqlState } from './errors.js';
 import { quoteIdent } from './identifiers.js';
 import { migrations as allMigrations, type Migration } from './migrations.js';
 
@@ -61,10 +62,13 @@ export async function applySchema(
     await client.query('ROLLBACK').catch(() => {});
     if (err instanceof CdcError) throw err;
     const e = err as Error & { code?: string };
-    // A lost connection (no SQLSTATE) is worth retrying; a statement Postgres refused is not.
-    throw new CdcError('ERR_CDC_SCHEMA', `could not apply the schema to ${s}: ${e.message}${e.code ? ` (SQLSTATE ${e.code})` : ''}`, {
+    // A lost connection (no SQLSTATE: node-postgres' own errors, or a socket's ECONNRESET or a
+    // keepalive's ETIMEDOUT) or one of our session limits firing (waiting for another process's
+    // migration past lock_timeout, say) is worth retrying; a statement Postgres refused is not.
+    const state = sqlState(err);
+    throw new CdcError('ERR_CDC_SCHEMA', `could not apply the schema to ${s}: ${e.message}${state ? ` (SQLSTATE ${state})` : ''}`, {
       cause: err,
-      canRetry: !e.code,
+      canRetry: state === undefined || isRetryableState(err),
     });
   }
 }

@@ -1,56 +1,124 @@
 /**
- * The shape of a sink module. Adding an event type means writing one module of this shape and adding
- * it to `registry.ts`; the worker's transaction, staging COPY, offsets and dead letters are generic.
+ * A compiled sink: one mapping-file declaration turned, once per worker thread, into the functions and
+ * SQL the batch transaction runs (decode, fold, COPY encoding, set-based apply). Nothing here is
+ * interpreted per event: the declaration is walked at compile time only.
  */
-import type pg from 'pg';
-import type { StageColumn } from './copy-text.js';
-import type { BaseEvent, DecodeResult } from './types.js';
+import { qualified, quoteIdent } from '../postgres/identifiers.js';
+import { stageRowEncoder } from './copy-text.js';
+import type { StagedRow } from './fold.js';
+import { compileDebeziumDecoder } from './formats/debezium.js';
+import { compileSeedDecoder } from './formats/seed.js';
+import { type Layout, layoutOf } from './layout.js';
+import type { Mapping, SinkDeclaration } from './mapping.js';
+import { type ChildLink, type ParentLink, type SinkSql, sinkSql } from './sql.js';
+import type { DeadLetterCode, DecodeResult, RowEvent } from './types.js';
 
-/** Quoted, schema-qualified names of the tables a sink's SQL may touch. */
-export interface SinkTables {
-  /** The temporary staging table the worker COPYs this sink's folded rows into. */
-  stage: string;
-  users: string;
-  orders: string;
+export interface ParentRelation {
+  /** The parent's table as the mapping names it, for messages. */
+  parentName: string;
+  childColumns: readonly string[];
+  parentColumns: readonly string[];
+  /** Indexes of childColumns in the child's layout. */
+  childIndexes: readonly number[];
+  orphanCode: DeadLetterCode;
+  orphans: string;
 }
 
-export interface SinkApplyResult {
-  /** `full` rows inserted or overwritten. */
-  upserted: number;
-  /** `patch` rows that found their target row (the rest are UPDATE/DELETE of unknown ids: no-ops). */
-  patched: number;
-}
-
-export interface StageRow {
-  id: string;
-  kind: 'full' | 'patch';
-  /** Users only: a DELETE happened, the user's orders are to be marked deleted. */
-  cascade?: boolean;
-}
-
-/** How many staged rows of each kind a batch has: statements with nothing to do are skipped. */
-export interface StagedCounts {
-  full: number;
-  patch: number;
-  cascade: number;
-}
-
-export interface Sink<E extends BaseEvent = BaseEvent, R extends StageRow = StageRow> {
-  /** Registry key and default topic name. */
+export interface Sink {
   readonly name: string;
-  /** The target table (unqualified); the worker qualifies it with the configured schema. */
+  readonly topic: string;
+  /** The table as the mapping names it (`customers`, `inventory.customers`), for messages and metrics. */
+  readonly tableName: string;
+  /** Quoted and schema-qualified. */
   readonly table: string;
-  decode(value: Uint8Array | null): DecodeResult<E>;
-  /** Folds one key's events (offset order) into one staging row. */
-  fold(events: readonly E[]): R;
-  readonly stageColumns: readonly StageColumn[];
-  /** One COPY text line, ending in `\n`. */
-  encodeRow(row: R): string;
-  /**
-   * Keys of staged rows that cannot be applied yet because a row they reference is missing (an order
-   * whose user has not landed). The worker retries the batch, and dead-letters them after a deadline.
-   */
-  findOrphans?(client: pg.ClientBase, tables: SinkTables, staged: StagedCounts): Promise<string[]>;
-  /** Set-based SQL applying every staged row; runs inside the batch's transaction. */
-  apply(client: pg.ClientBase, tables: SinkTables, staged: StagedCounts): Promise<SinkApplyResult>;
+  readonly declaration: SinkDeclaration;
+  readonly layout: Layout;
+  decode(key: Uint8Array | null, value: Uint8Array | null): DecodeResult<RowEvent>;
+  /** One COPY text line (ending in `\n`) of the staging table; `index` becomes its cdc_row. */
+  encodeRow(row: StagedRow, index: number): string;
+  readonly sql: SinkSql;
+  readonly parents: readonly ParentRelation[];
+  /** Prepared-statement names start with it: short (Postgres truncates names at 63 bytes) and unique. */
+  readonly statementPrefix: string;
+}
+
+/** Where a sink's table lives: its own schema, else the consumer's --db-schema. */
+export function tableSchema(sink: SinkDeclaration, dbSchema: string): string {
+  return sink.schema ?? dbSchema;
+}
+
+function displayName(sink: SinkDeclaration): string {
+  return sink.schema === undefined ? sink.table : `${sink.schema}.${sink.table}`;
+}
+
+/** Compiles every sink of a mapping. Staging tables are numbered by the sink's place in the file. */
+export function compileMapping(mapping: Mapping, dbSchema: string): Sink[] {
+  const decls = mapping.sinks;
+  const tableOf = (d: SinkDeclaration) => qualified(tableSchema(d, dbSchema), d.table);
+  const findParent = (schema: string | undefined, table: string) =>
+    decls.find((p) => p.table === table && p.schema === schema) as SinkDeclaration;
+  return decls.map((d, index) => {
+    const layout = layoutOf(d);
+    // A child's references, grouped by parent table (a composite key is referenced by several columns).
+    const groups = new Map<SinkDeclaration, { child: string[]; parent: string[]; cascade: boolean; code: DeadLetterCode }>();
+    for (const c of d.columns) {
+      const r = c.references;
+      if (!r) continue;
+      const parent = findParent(r.parentSchema, r.parentTable);
+      const g = groups.get(parent) ?? { child: [], parent: [], cascade: false, code: r.orphanCode };
+      g.child.push(c.name);
+      g.parent.push(r.parentColumn);
+      g.cascade ||= r.cascadeDelete;
+      groups.set(parent, g);
+    }
+    const parents: ParentLink[] = [...groups].map(([p, g]) => ({
+      parentTable: tableOf(p),
+      childColumns: g.child,
+      parentColumns: g.parent,
+      parentSoft: g.cascade && p.delete !== 'hard' ? p.delete.soft : undefined,
+    }));
+    const children: ChildLink[] = [];
+    for (const child of decls) {
+      if (child === d || child.delete === 'hard') continue;
+      const cols = child.columns.filter(
+        (c) => c.references?.cascadeDelete && findParent(c.references.parentSchema, c.references.parentTable) === d,
+      );
+      if (cols.length === 0) continue;
+      children.push({
+        childTable: tableOf(child),
+        childColumns: cols.map((c) => c.name),
+        parentColumns: cols.map((c) => c.references?.parentColumn as string),
+        childSoft: child.delete.soft,
+      });
+    }
+    const stage = `pg_temp.${quoteIdent(`cdc_stage_${index}`)}`;
+    const sql = sinkSql(tableOf(d), stage, layout, parents, children, d.format === 'seed');
+    const decode =
+      d.format === 'seed'
+        ? (() => {
+            const seed = compileSeedDecoder(d, layout);
+            return (_key: Uint8Array | null, value: Uint8Array | null) => seed(value);
+          })()
+        : compileDebeziumDecoder(d, layout);
+    return {
+      name: d.name,
+      topic: d.topic,
+      tableName: displayName(d),
+      table: tableOf(d),
+      declaration: d,
+      layout,
+      decode,
+      encodeRow: stageRowEncoder(layout),
+      sql,
+      statementPrefix: `cdc${index}`,
+      parents: [...groups].map(([p, g], i) => ({
+        parentName: displayName(p),
+        childColumns: g.child,
+        parentColumns: g.parent,
+        childIndexes: g.child.map((name) => layout.columns.findIndex((c) => c.name === name)),
+        orphanCode: g.code,
+        orphans: (sql.relations[i] as { orphans: string }).orphans,
+      })),
+    };
+  });
 }

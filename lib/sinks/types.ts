@@ -1,9 +1,10 @@
 /**
- * What a sink is: one event type (topic) loaded into one table. The worker owns the transaction, the
- * staging COPY, offsets and dead letters; a sink owns decoding/validation, per-key folding, the staging
- * row layout and the set-based SQL that applies staged rows to its table.
+ * What a decoded event is, whatever its wire format: a row operation on one key of one table, with the
+ * values of the sink's columns already validated and in their COPY text forms. See lib/sinks/sink.ts for
+ * the compiled sink that produces and applies them.
  */
 
+/** The seed format's operations, as they appear in its `event_type`. */
 export type Op = 'CREATE' | 'UPDATE' | 'DELETE';
 
 /**
@@ -25,7 +26,8 @@ export const DeadLetterCodes = [
   'OUT_OF_RANGE', // a number outside what its column or the data model allows
   'NUL_CHARACTER', // a string holding U+0000, which Postgres text cannot store
   'INVALID_STRING', // a string with an unpaired UTF-16 surrogate (not encodable as UTF-8)
-  'ORPHAN_ORDER', // an order whose user never arrived within the orphan wait
+  'ORPHAN_ORDER', // the seed mapping's code for an order whose user never arrived within the orphan wait
+  'MISSING_PARENT', // a row whose parent row (a declared reference) never arrived within the orphan wait
   'REJECTED_BY_POSTGRES', // Postgres refused the row for a reason validation missed
 ] as const;
 
@@ -33,63 +35,28 @@ export type DeadLetterCode = (typeof DeadLetterCodes)[number];
 
 export type DecodeResult<E> = { ok: true; event: E } | { ok: false; code: DeadLetterCode; message: string };
 
-/** Every decoded event has an op and the id that is also its Kafka key. */
-export interface BaseEvent {
-  op: Op;
-  id: string;
-}
-
-export interface UserEvent extends BaseEvent {
-  /** CREATE, UPDATE. */
-  name?: string;
-  /** CREATE: `YYYY-MM-DD`. */
-  dob?: string;
-  /** CREATE: RFC 3339 text as received (validated); Postgres parses it, keeping microseconds. */
-  createdAt?: string;
-  /** UPDATE, DELETE. */
-  modifiedAt?: string;
-}
-
-export interface OrderEvent extends BaseEvent {
-  /** All ops: PLACED, SHIPPED, CANCELLED in the seed data; at most 10 characters. */
-  status: string;
-  /** CREATE. */
-  userId?: string;
-  /** CREATE: integer. */
-  quantity?: number;
-  /** CREATE: the JSON number's own decimal text (never float arithmetic), normalised to plain notation. */
-  totalAmount?: string;
-  /** CREATE. */
-  placedAt?: string;
-  /** UPDATE, DELETE. */
-  modifiedAt?: string;
-}
+/** A value ready for COPY text: strings are escaped when written, numbers and booleans are not. */
+export type Value = string | number | boolean | null;
 
 /**
- * The result of folding one key's events (in offset order) within a batch.
- * `full`: the batch holds a CREATE, so the row's whole state is known (from the last CREATE on).
- * `patch`: no CREATE; only the fields the UPDATE/DELETE events set, applied to an existing row.
+ * One event as a row operation. `upsert` writes the whole row (seed CREATE, Debezium c/r/u); `patch`
+ * changes only the columns `set` marks on an existing row (seed UPDATE, a soft delete); `delete` removes
+ * the row; `truncate` empties the table; `skip` is an event that changes nothing (a tombstone, a Debezium
+ * `m` message or a truncate the sink ignores): counted, not dead-lettered.
  */
-export interface UserStageRow {
-  id: string;
-  kind: 'full' | 'patch';
-  name: string | null;
-  dob: string | null;
-  createdAt: string | null;
-  modifiedAt: string | null;
-  isDeleted: boolean;
-  /** A DELETE happened: that user's orders are to be marked deleted. */
-  cascade: boolean;
-}
-
-export interface OrderStageRow {
-  id: string;
-  kind: 'full' | 'patch';
-  status: string;
-  userId: string | null;
-  quantity: number | null;
-  totalAmount: string | null;
-  placedAt: string | null;
-  modifiedAt: string | null;
-  isDeleted: boolean;
+export interface RowEvent {
+  op: 'upsert' | 'patch' | 'delete' | 'truncate' | 'skip';
+  /** The row's key columns' values joined; events of one key fold together. */
+  key: string;
+  /** One per staged column (lib/sinks/compile.ts's layout); a patch's unset columns are null. */
+  values: Value[];
+  /**
+   * Which columns the event sets (1) or leaves as they are (0): a patch's own columns, or an upsert's
+   * columns other than Debezium's unavailable-value placeholders. undefined: all of them.
+   */
+  set: Uint8Array | undefined;
+  /** The event sets the soft-delete column to true: children of this row are to be marked deleted. */
+  cascades: boolean;
+  /** What a skip was, for the counters. */
+  skipped?: 'tombstone' | 'message' | 'truncate';
 }

@@ -47,15 +47,16 @@ function wrongType(field: string, expected: string, value: unknown): Rejection {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Builds one sink's event from an object whose event_type and id are already valid. */
-export type EventBuilder<E> = (object: Record<string, unknown>, op: Op, id: string, json: string) => DecodeResult<E>;
+/** A message value parsed to a JSON object, with its text (for fields whose raw digits matter). */
+export interface JsonObject {
+  object: Record<string, unknown>;
+  json: string;
+}
 
 /**
- * The checks every event goes through, in this order: empty value, UTF-8, JSON, null, object,
- * event_type, id. `build` then validates the fields its op requires. `json` is passed on for the few
- * fields whose raw text matters (decimals).
+ * The checks every JSON event goes through, in this order: empty value, UTF-8, JSON, null, object.
  */
-export function decodeEnvelope<E>(value: Uint8Array | null, idField: string, build: EventBuilder<E>): DecodeResult<E> {
+export function parseJsonObject(value: Uint8Array | null): JsonObject | Rejection {
   if (value === null) return reject('EMPTY_VALUE', 'null value (tombstone)');
   if (value.length === 0) return reject('EMPTY_VALUE', 'empty value (0 bytes)');
   let json: string;
@@ -73,13 +74,14 @@ export function decodeEnvelope<E>(value: Uint8Array | null, idField: string, bui
   }
   if (doc === null) return reject('EMPTY_VALUE', 'value is JSON null');
   if (typeof doc !== 'object' || Array.isArray(doc)) return reject('NOT_AN_OBJECT', `expected a JSON object, got ${jsonType(doc)}`);
-  const object = doc as Record<string, unknown>;
-  const op = validateOp(object.event_type);
-  if (typeof op !== 'string') return op;
-  const id = validateUuid(idField, object[idField]);
-  if (typeof id !== 'string') return id;
-  return build(object, op, id, json);
+  return { object: doc as Record<string, unknown>, json };
 }
+
+export function isRejection(value: unknown): value is Rejection {
+  return value !== null && typeof value === 'object' && (value as { ok?: unknown }).ok === false;
+}
+
+export { missing, wrongType };
 
 export function validateOp(value: unknown): Op | Rejection {
   if (value === 'CREATE' || value === 'UPDATE' || value === 'DELETE') return value;
@@ -308,17 +310,27 @@ export type NumericValidator = (value: unknown, json: string) => string | Reject
 const NUMERIC_MAX_SCALE = 1000;
 
 /**
- * A validator for a JSON number stored in a Postgres `numeric(precision, scale)` column: accepted when
- * >= 0 and, once Postgres rounds it to `scale` decimals (half away from zero), below
- * 10^(precision - scale). So numeric(10,2) takes 99999999.994 and refuses 99999999.995.
+ * A validator for a JSON number stored in a Postgres `numeric(precision, scale)` column (both undefined:
+ * unconstrained numeric): accepted when, once Postgres rounds it to `scale` decimals (half away from
+ * zero), its magnitude is below 10^(precision - scale), and when it is not below `min` (the seed's
+ * order_total has min 0: a negative total is refused). So numeric(10,2) takes 99999999.994 and refuses
+ * 99999999.995.
  *
  * The result is the number's own text from the JSON (every digit, never float arithmetic; JSON.parse
  * has lost what float64 cannot hold), in plain notation: exponents expanded (1.5e3 -> 1500), negative
  * zero as 0. The text is cross-checked against the parsed number.
  */
-export function numericValidator(field: string, precision: number, scale: number): NumericValidator {
+export function numericValidator(
+  field: string,
+  precision: number | undefined,
+  scale: number | undefined,
+  min?: number,
+  max?: number,
+): NumericValidator {
   const needle = `"${field}"`;
-  const integerDigits = precision - scale;
+  const s = scale ?? Number.POSITIVE_INFINITY;
+  const integerDigits = precision === undefined ? Number.POSITIVE_INFINITY : precision - (scale ?? 0);
+  const allowNegative = min === undefined || min < 0;
   return (value, json) => {
     if (value === undefined || value === null) return missing(field);
     if (typeof value !== 'number') return wrongType(field, 'a number', value);
@@ -328,11 +340,17 @@ export function numericValidator(field: string, precision: number, scale: number
     if (text === undefined || Number(text) !== value) {
       return reject('INVALID_JSON', `${field}: could not recover the number's text from the JSON (parsed ${value})`);
     }
-    return checkDecimal(field, text, integerDigits, scale);
+    const checked = checkDecimal(field, text, integerDigits, s, allowNegative);
+    if (typeof checked !== 'string') return checked;
+    // Bounds other than the sign are compared as float64: they are the mapping's round numbers.
+    if (min !== undefined && min !== 0 && value < min)
+      return reject('OUT_OF_RANGE', `${field}: ${preview(text)} out of range, at least ${min}`);
+    if (max !== undefined && value > max) return reject('OUT_OF_RANGE', `${field}: ${preview(text)} out of range, at most ${max}`);
+    return checked;
   };
 }
 
-function checkDecimal(field: string, text: string, integerDigits: number, scale: number): string | Rejection {
+function checkDecimal(field: string, text: string, integerDigits: number, scale: number, allowNegative: boolean): string | Rejection {
   const negative = text.charCodeAt(0) === 45;
   // Fast path, allocation-free, for what Go writes: non-negative, no exponent. JSON forbids leading
   // zeros, so the integer part's length is the magnitude (a lone "0" is below 1).
@@ -341,10 +359,17 @@ function checkDecimal(field: string, text: string, integerDigits: number, scale:
     const intLength = dot < 0 ? text.length : dot;
     if (intLength < integerDigits || (integerDigits > 0 && intLength === 1 && text.charCodeAt(0) === 48)) return text;
   }
-  return checkDecimalSlow(field, text, negative, integerDigits, scale);
+  return checkDecimalSlow(field, text, negative, integerDigits, scale, allowNegative);
 }
 
-function checkDecimalSlow(field: string, text: string, negative: boolean, integerDigits: number, scale: number): string | Rejection {
+function checkDecimalSlow(
+  field: string,
+  text: string,
+  negative: boolean,
+  integerDigits: number,
+  scale: number,
+  allowNegative: boolean,
+): string | Rejection {
   let e = text.indexOf('e');
   if (e < 0) e = text.indexOf('E');
   const mantissaEnd = e < 0 ? text.length : e;
@@ -364,18 +389,19 @@ function checkDecimalSlow(field: string, text: string, negative: boolean, intege
   if (lead === trail) return e < 0 && !negative ? text : '0';
   digits = digits.slice(lead, trail);
   point -= lead;
-  if (negative) return reject('OUT_OF_RANGE', `${field}: ${preview(text)} is negative, at least 0`);
+  if (negative && !allowNegative) return reject('OUT_OF_RANGE', `${field}: ${preview(text)} is negative, at least 0`);
   if (point > integerDigits || (point === integerDigits && roundsUp(digits, integerDigits + scale))) {
     return reject(
       'OUT_OF_RANGE',
       `${field}: ${preview(text)} out of range, must be below ${10 ** integerDigits} after rounding to ${scale} decimals`,
     );
   }
+  const sign = negative ? '-' : '';
   if (e < 0) return text;
   if (point < -NUMERIC_MAX_SCALE) return '0';
-  if (point <= 0) return `0.${'0'.repeat(-point)}${digits}`;
-  if (point >= digits.length) return digits + '0'.repeat(point - digits.length);
-  return `${digits.slice(0, point)}.${digits.slice(point)}`;
+  if (point <= 0) return `${sign}0.${'0'.repeat(-point)}${digits}`;
+  if (point >= digits.length) return sign + digits + '0'.repeat(point - digits.length);
+  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
 }
 
 /**
@@ -488,5 +514,40 @@ function topLevelNumberText(json: string, key: string): string | undefined {
     }
     i = skipSpace(json, i);
     if (json.charCodeAt(i) === 44) i++;
+  }
+}
+
+/**
+ * The raw text of the number at `path` (object keys, outermost first) of `json`, a valid JSON text, or
+ * undefined when no number is there. The last duplicate key wins, as in JSON.parse. For values whose
+ * digits JSON.parse would round (a bigint beyond 2^53, a numeric with 17+ digits, nanoseconds).
+ */
+export function numberTextAtPath(json: string, path: readonly string[]): string | undefined {
+  let i = skipSpace(json, 0);
+  let depth = 0;
+  for (;;) {
+    if (json.charCodeAt(i) !== 123) return undefined;
+    const want = path[depth] as string;
+    let found = -1;
+    i++;
+    for (;;) {
+      i = skipSpace(json, i);
+      if (json.charCodeAt(i) !== 34) break;
+      const keyStart = i;
+      i = skipString(json, i);
+      const rawKey = json.slice(keyStart, i);
+      const name = rawKey.indexOf('\\') < 0 ? rawKey.slice(1, -1) : (JSON.parse(rawKey) as string);
+      i = skipSpace(json, skipSpace(json, i) + 1);
+      if (name === want) found = i;
+      i = skipSpace(json, skipValue(json, i));
+      if (json.charCodeAt(i) === 44) i++;
+    }
+    if (found < 0) return undefined;
+    i = found;
+    if (++depth === path.length) {
+      const c = json.charCodeAt(i);
+      if (!(c === 45 || (c >= 48 && c <= 57))) return undefined;
+      return json.slice(i, skipValue(json, i));
+    }
   }
 }

@@ -7,6 +7,8 @@ import pg from 'pg';
 import { BatchApplier } from '../../lib/pipeline/apply-batch.js';
 import { type BatchSource, packBatch, type WorkerConfig } from '../../lib/pipeline/protocol.js';
 import { applySchema, qualified } from '../../lib/postgres/index.js';
+import { shippedMapping } from '../../lib/sinks/mapping.js';
+import { prepareSinkTables } from '../../lib/sinks/tables.js';
 import { testStack, withTestSchema } from '../support/stack.js';
 import { readTables } from '../support/tables.js';
 
@@ -27,6 +29,7 @@ describe('pipeline/apply-batch (integration)', () => {
     pool = new pg.Pool({ connectionString: testStack().databaseUrl, max: 2 });
     const client = await pool.connect();
     await applySchema(client, schema);
+    await prepareSinkTables(client, shippedMapping('seed'), schema, true);
     client.release();
     const config: WorkerConfig = {
       databaseUrl: testStack().databaseUrl,
@@ -34,6 +37,12 @@ describe('pipeline/apply-batch (integration)', () => {
       groupId: 'g',
       maxValueBytes: 1000,
       maxConnections: 2,
+      pgIdleInTransactionTimeoutMs: 0,
+      pgLockTimeoutMs: 0,
+      pgStatementTimeoutMs: 0,
+      pgQueryTimeoutMs: 0,
+      pgKeepaliveMs: 0,
+      mapping: shippedMapping('seed'),
     };
     applier = new BatchApplier(config, pool);
   });

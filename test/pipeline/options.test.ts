@@ -8,7 +8,9 @@ describe('pipeline/options', () => {
   it('has the documented defaults', () => {
     const o = resolveOptions(consumerOptions, {}, {});
     expect(o.group).to.equal('cdc-pipeline');
-    expect(o.topics).to.deep.equal(['users', 'orders']);
+    // Every sink of the mapping (the shipped seed mapping: users and orders).
+    expect(o.topics).to.equal(undefined);
+    expect(o.sinks).to.equal(undefined);
     expect(o.idleMs).to.equal(0);
     expect(o.workers).to.equal(undefined);
     expect(o.batchMaxRows).to.equal(consumerDefaults.batchMaxRows);
@@ -52,6 +54,56 @@ describe('pipeline/options', () => {
     ];
     for (const [argv, pattern] of cases) {
       expect(() => resolveOptions(consumerOptions, argv, {})).to.throw(InvalidOptionError, pattern);
+    }
+  });
+
+  it('bounds every Postgres session by default: lock < statement < client query timeout, idle in transaction below lock', () => {
+    const o = resolveOptions(consumerOptions, {}, {});
+    expect(o.pgIdleInTransactionTimeoutMs).to.equal(10_000);
+    expect(o.pgLockTimeoutMs).to.equal(30_000);
+    expect(o.pgStatementTimeoutMs).to.equal(60_000);
+    expect(o.pgQueryTimeoutMs).to.equal(90_000);
+    expect(o.pgKeepaliveMs).to.equal(10_000);
+    // The orderings the defaults' reasons rest on (see consumerDefaults).
+    expect(o.pgIdleInTransactionTimeoutMs).to.be.below(o.pgLockTimeoutMs);
+    expect(o.pgLockTimeoutMs).to.be.below(o.pgStatementTimeoutMs);
+    expect(o.pgStatementTimeoutMs).to.be.below(o.pgQueryTimeoutMs);
+  });
+
+  it('reads the Postgres session limits from flags and environment, 0 meaning not set', () => {
+    const o = resolveOptions(
+      consumerOptions,
+      { pgStatementTimeout: '2m', pgLockTimeout: '0', pgKeepalive: '0' },
+      {
+        CDC_PG_IDLE_IN_TRANSACTION_TIMEOUT: '1.5s',
+        CDC_PG_QUERY_TIMEOUT: '500ms',
+        CDC_PG_STATEMENT_TIMEOUT: '1s',
+        CDC_PG_KEEPALIVE: '30s',
+      },
+    );
+    expect(o.pgStatementTimeoutMs).to.equal(120_000);
+    expect(o.pgLockTimeoutMs).to.equal(0);
+    expect(o.pgKeepaliveMs).to.equal(0);
+    expect(o.pgIdleInTransactionTimeoutMs).to.equal(1500);
+    expect(o.pgQueryTimeoutMs).to.equal(500);
+    expect(resolveOptions(consumerOptions, {}, { CDC_PG_KEEPALIVE: '1m' }).pgKeepaliveMs).to.equal(60_000);
+  });
+
+  it('names the flag or variable of a bad Postgres session limit, with the accepted range', () => {
+    const cases: Array<[Record<string, unknown>, Record<string, string>, RegExp]> = [
+      [{ pgStatementTimeout: 'forever' }, {}, /--pg-statement-timeout "forever".*500ms, 10s/],
+      [{ pgStatementTimeout: '25h' }, {}, /--pg-statement-timeout "25h": expected 0 \(not set\) or a duration from 1ms to 24h/],
+      [{ pgLockTimeout: '-1s' }, {}, /--pg-lock-timeout/],
+      [{ pgIdleInTransactionTimeout: '10' }, {}, /--pg-idle-in-transaction-timeout/],
+      [{ pgQueryTimeout: '2d' }, {}, /--pg-query-timeout/],
+      // Keepalive is whole seconds on both ends: below 1 s it would mean "off" or fail at connect.
+      [{ pgKeepalive: '500ms' }, {}, /--pg-keepalive "500ms": expected 0 \(not set\) or a duration from 1s to 1h/],
+      [{ pgKeepalive: '2h' }, {}, /--pg-keepalive/],
+      [{}, { CDC_PG_LOCK_TIMEOUT: 'soon' }, /CDC_PG_LOCK_TIMEOUT "soon"/],
+      [{}, { CDC_PG_KEEPALIVE: '100ms' }, /CDC_PG_KEEPALIVE/],
+    ];
+    for (const [argv, env, pattern] of cases) {
+      expect(() => resolveOptions(consumerOptions, argv, env)).to.throw(InvalidOptionError, pattern);
     }
   });
 

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import pg from 'pg';
 import { applySchema, migrations } from '../../lib/postgres/index.js';
+import { shippedMapping } from '../../lib/sinks/mapping.js';
+import { prepareSinkTables } from '../../lib/sinks/tables.js';
 import { testStack, withTestSchema } from '../support/stack.js';
 
 async function client(): Promise<pg.Client> {
@@ -36,9 +38,10 @@ describe('postgres/schema (integration)', () => {
     await drop();
   });
 
-  it('creates users, orders, cdc_offsets and cdc_dead_letters as specified', async () => {
+  it('creates users, orders (from the seed mapping), cdc_offsets and cdc_dead_letters as specified', async () => {
     const result = await applySchema(c, schema);
     expect(result.applied).to.deep.equal(migrations.map((m) => m.version));
+    expect((await prepareSinkTables(c, shippedMapping('seed'), schema, true)).created).to.have.length(2);
     expect(await columns(c, schema, 'users')).to.deep.equal([
       'id uuid not null',
       'name character varying(50) not null',
@@ -125,6 +128,7 @@ describe('postgres/schema (integration)', () => {
   it('quotes a hostile schema name instead of executing it', async () => {
     const hostile = `${schema}"; DROP TABLE users; --`;
     await applySchema(c, hostile);
+    await prepareSinkTables(c, shippedMapping('seed'), hostile, true);
     const { rows } = await c.query('SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = $1', [hostile]);
     expect(rows[0].n).to.be.greaterThan(3);
     await c.query(`DROP SCHEMA "${hostile.replaceAll('"', '""')}" CASCADE`);

@@ -1,15 +1,7 @@
 import { expect } from 'chai';
-import {
-  COPY_TEXT_NULL,
-  columnDefinitions,
-  columnNames,
-  copyField,
-  encodeOrderStageRow,
-  encodeUserStageRow,
-  ORDER_STAGE_COLUMNS,
-  USER_STAGE_COLUMNS,
-} from '../../lib/sinks/copy-text.js';
-import type { OrderStageRow, UserStageRow } from '../../lib/sinks/types.js';
+import { COPY_TEXT_NULL, copyField } from '../../lib/sinks/copy-text.js';
+import type { StagedRow } from '../../lib/sinks/fold.js';
+import { ordersSink, usersSink } from './seed-adapter.js';
 
 /**
  * A reader of one COPY text-format line as Postgres' CopyReadAttributesText reads it: fields split on
@@ -121,127 +113,76 @@ describe('sinks/copy-text', () => {
     });
   });
 
-  describe('stage columns', () => {
-    it('USER_STAGE_COLUMNS: fixed names and types, in order', () => {
-      expect(USER_STAGE_COLUMNS.map((c) => `${c.name} ${c.type}`)).to.deep.equal([
-        'id uuid',
-        'kind text',
-        'name text',
-        'dob date',
-        'created_at timestamptz',
-        'modified_at timestamptz',
-        'is_deleted boolean',
-        'cascade boolean',
-      ]);
-    });
-
-    it('ORDER_STAGE_COLUMNS: fixed names and types, in order', () => {
-      expect(ORDER_STAGE_COLUMNS.map((c) => `${c.name} ${c.type}`)).to.deep.equal([
-        'id uuid',
-        'kind text',
-        'status text',
-        'user_id uuid',
-        'quantity integer',
-        'total_amount numeric',
-        'placed_at timestamptz',
-        'modified_at timestamptz',
-        'is_deleted boolean',
-      ]);
-    });
-
-    it('are frozen', () => {
-      expect(Object.isFrozen(USER_STAGE_COLUMNS)).to.equal(true);
-      expect(Object.isFrozen(ORDER_STAGE_COLUMNS)).to.equal(true);
-      expect(Object.isFrozen(USER_STAGE_COLUMNS[0])).to.equal(true);
-    });
-
-    it('render as SQL column lists, names quoted', () => {
-      expect(columnNames(USER_STAGE_COLUMNS)).to.equal('"id", "kind", "name", "dob", "created_at", "modified_at", "is_deleted", "cascade"');
-      expect(columnDefinitions(ORDER_STAGE_COLUMNS)).to.equal(
-        '"id" uuid, "kind" text, "status" text, "user_id" uuid, "quantity" integer, "total_amount" numeric, ' +
-          '"placed_at" timestamptz, "modified_at" timestamptz, "is_deleted" boolean',
+  describe('staging rows of the seed mapping (cdc_row, cdc_kind, cdc_mask, cdc_cascade, then the columns)', () => {
+    it('the staging tables: the engine columns, then the columns in file order, soft-delete flag last', () => {
+      expect(usersSink.sql.createStage).to.equal(
+        'CREATE TEMP TABLE IF NOT EXISTS pg_temp."cdc_stage_0" (cdc_row int, cdc_kind text, cdc_mask text, cdc_cascade boolean, ' +
+          '"id" uuid, "name" varchar(50), "dob" date, "created_at" timestamptz, "modified_at" timestamptz, "is_deleted" boolean) ON COMMIT DELETE ROWS',
+      );
+      expect(ordersSink.sql.copy).to.equal(
+        'COPY pg_temp."cdc_stage_1" (cdc_row, cdc_kind, cdc_mask, cdc_cascade, "id", "status", "user_id", "quantity", "total_amount", "placed_at", "modified_at", "is_deleted") FROM STDIN',
       );
     });
-  });
 
-  describe('encodeUserStageRow', () => {
-    const row: UserStageRow = {
-      id: '6f1c2b1e-3a4d-4c5b-9e8f-0a1b2c3d4e5f',
+    const user: StagedRow = {
       kind: 'full',
-      name: 'ann\tlee',
-      dob: '1984-06-12',
-      createdAt: '2025-07-01T12:34:56.123456789+05:30',
-      modifiedAt: '2025-07-02T00:00:00Z',
-      isDeleted: false,
+      values: [
+        '6f1c2b1e-3a4d-4c5b-9e8f-0a1b2c3d4e5f',
+        'ann\tlee',
+        '1984-06-12',
+        '2025-07-01T12:34:56.123456789+05:30',
+        '2025-07-02T00:00:00Z',
+        false,
+      ],
+      set: undefined,
       cascade: true,
     };
 
-    it('writes one line in USER_STAGE_COLUMNS order', () => {
-      expect(encodeUserStageRow(row)).to.equal(
-        '6f1c2b1e-3a4d-4c5b-9e8f-0a1b2c3d4e5f\tfull\tann\\tlee\t1984-06-12\t2025-07-01T12:34:56.123456789+05:30\t2025-07-02T00:00:00Z\tf\tt\n',
+    it('writes one line per row, the row number first', () => {
+      expect(usersSink.encodeRow(user, 7)).to.equal(
+        '7\tfull\t\\N\tt\t6f1c2b1e-3a4d-4c5b-9e8f-0a1b2c3d4e5f\tann\\tlee\t1984-06-12\t2025-07-01T12:34:56.123456789+05:30\t2025-07-02T00:00:00Z\tf\n',
       );
     });
 
-    it('writes nulls of a patch row as \\N', () => {
-      const patch: UserStageRow = { ...row, kind: 'patch', name: null, dob: null, createdAt: null, isDeleted: true, cascade: false };
-      expect(encodeUserStageRow(patch)).to.equal(
-        '6f1c2b1e-3a4d-4c5b-9e8f-0a1b2c3d4e5f\tpatch\t\\N\t\\N\t\\N\t2025-07-02T00:00:00Z\tt\tf\n',
-      );
-    });
-
-    it('round-trips tricky names, one field per column', () => {
-      for (const name of TRICKY) {
-        const fields = readCopyLine(encodeUserStageRow({ ...row, name }));
-        expect(fields, JSON.stringify(name)).to.have.length(USER_STAGE_COLUMNS.length);
-        expect(fields[2], JSON.stringify(name)).to.equal(name);
-        expect(fields[0]).to.equal(row.id);
-        expect(fields[7]).to.equal('t');
-      }
-    });
-  });
-
-  describe('encodeOrderStageRow', () => {
-    const row: OrderStageRow = {
-      id: 'a3bb189e-8bf9-3888-9912-ace4e6543002',
-      kind: 'full',
-      status: 'PLACED',
-      userId: '6f1c2b1e-3a4d-4c5b-9e8f-0a1b2c3d4e5f',
-      quantity: 7,
-      totalAmount: '1234.5678901234567890123',
-      placedAt: '2025-07-01T12:34:56.123456789Z',
-      modifiedAt: '2025-07-01T12:34:56.123456789Z',
-      isDeleted: false,
-    };
-
-    it('writes one line in ORDER_STAGE_COLUMNS order, the decimal text unchanged', () => {
-      expect(encodeOrderStageRow(row)).to.equal(
-        'a3bb189e-8bf9-3888-9912-ace4e6543002\tfull\tPLACED\t6f1c2b1e-3a4d-4c5b-9e8f-0a1b2c3d4e5f\t7\t1234.5678901234567890123\t' +
-          '2025-07-01T12:34:56.123456789Z\t2025-07-01T12:34:56.123456789Z\tf\n',
-      );
-    });
-
-    it('writes nulls of a patch row as \\N', () => {
-      const patch: OrderStageRow = {
-        ...row,
+    it('writes a patch row with its set mask and nulls as \\N', () => {
+      const patch: StagedRow = {
         kind: 'patch',
-        status: 'CANCELLED',
-        userId: null,
-        quantity: null,
-        totalAmount: null,
-        placedAt: null,
-        isDeleted: true,
+        values: ['a3bb189e-8bf9-3888-9912-ace4e6543002', 'CANCELLED', null, null, null, null, '2025-07-01T12:34:56.123456789Z', true],
+        set: Uint8Array.from([1, 1, 0, 0, 0, 0, 1, 1]),
+        cascade: false,
       };
-      expect(encodeOrderStageRow(patch)).to.equal(
-        'a3bb189e-8bf9-3888-9912-ace4e6543002\tpatch\tCANCELLED\t\\N\t\\N\t\\N\t\\N\t2025-07-01T12:34:56.123456789Z\tt\n',
+      expect(ordersSink.encodeRow(patch, 0)).to.equal(
+        '0\tpatch\t11000011\tf\ta3bb189e-8bf9-3888-9912-ace4e6543002\tCANCELLED\t\\N\t\\N\t\\N\t\\N\t2025-07-01T12:34:56.123456789Z\tt\n',
       );
     });
 
-    it('round-trips tricky statuses, one field per column', () => {
-      for (const status of TRICKY) {
-        const fields = readCopyLine(encodeOrderStageRow({ ...row, status }));
-        expect(fields, JSON.stringify(status)).to.have.length(ORDER_STAGE_COLUMNS.length);
-        expect(fields[2], JSON.stringify(status)).to.equal(status);
-        expect(fields[8]).to.equal('f');
+    it('writes numbers and decimal text unchanged', () => {
+      const order: StagedRow = {
+        kind: 'full',
+        values: [
+          'a3bb189e-8bf9-3888-9912-ace4e6543002',
+          'PLACED',
+          '6f1c2b1e-3a4d-4c5b-9e8f-0a1b2c3d4e5f',
+          7,
+          '1234.5678901234567890123',
+          'x',
+          'x',
+          false,
+        ],
+        set: undefined,
+        cascade: false,
+      };
+      expect(readCopyLine(ordersSink.encodeRow(order, 3)).slice(7, 9)).to.deep.equal(['7', '1234.5678901234567890123']);
+    });
+
+    it('round-trips tricky names and statuses, one field per column', () => {
+      for (const name of TRICKY) {
+        const fields = readCopyLine(usersSink.encodeRow({ ...user, values: [user.values[0] as string, name, ...user.values.slice(2)] }, 1));
+        expect(fields, JSON.stringify(name)).to.have.length(4 + usersSink.layout.columns.length);
+        expect(fields[5], JSON.stringify(name)).to.equal(name);
+        expect(fields[3]).to.equal('t');
+        const order: StagedRow = { kind: 'full', values: ['o', name, 'u', 1, '1', 't', 't', false], set: undefined, cascade: false };
+        expect(readCopyLine(ordersSink.encodeRow(order, 2))[5], JSON.stringify(name)).to.equal(name);
       }
     });
   });

@@ -275,8 +275,8 @@ describe('sinks/validate', () => {
     });
   });
 
-  describe('numericValidator (order_total, numeric(10,2))', () => {
-    const validate = numericValidator('order_total', 10, 2);
+  describe('numericValidator (order_total, numeric(10,2), min 0 as the seed mapping declares it)', () => {
+    const validate = numericValidator('order_total', 10, 2, 0);
     /** Validates the order_total of a whole JSON text, as the decoder does. */
     const total = (json: string) => validate((JSON.parse(json) as Record<string, unknown>).order_total, json);
     const of = (number: string) => total(`{"order_total":${number}}`);
@@ -336,11 +336,11 @@ describe('sinks/validate', () => {
     });
 
     it('applies the same rule to other precisions, e.g. numeric(3,1) and numeric(1,1)', () => {
-      const small = numericValidator('v', 3, 1);
+      const small = numericValidator('v', 3, 1, 0);
       const check = (v: string) => small(JSON.parse(v), `{"v":${v}}`);
       expect(check('99.94')).to.equal('99.94');
       expectRejected(check('99.95'), 'OUT_OF_RANGE', /must be below 100 after rounding to 1 decimals/);
-      const fraction = numericValidator('v', 1, 1);
+      const fraction = numericValidator('v', 1, 1, 0);
       const checkFraction = (v: string) => fraction(JSON.parse(v), `{"v":${v}}`);
       expect(checkFraction('0.94')).to.equal('0.94');
       expect(checkFraction('0')).to.equal('0');

@@ -1,8 +1,30 @@
 import { expect } from 'chai';
-import { foldOrders } from '../../../lib/sinks/orders/fold.js';
-import type { OrderEvent, OrderStageRow } from '../../../lib/sinks/types.js';
+import { folder, ordersSink } from '../seed-adapter.js';
 import { seededRandom } from '../random.js';
 
+/** The shapes the hand-written orders sink had; the adapter maps the compiled sink to them. */
+interface OrderEvent {
+  op: 'CREATE' | 'UPDATE' | 'DELETE';
+  id: string;
+  status: string;
+  userId?: string;
+  quantity?: number;
+  totalAmount?: string;
+  placedAt?: string;
+  modifiedAt?: string;
+}
+interface OrderStageRow {
+  id: string;
+  kind: 'full' | 'patch';
+  status: string;
+  userId: string | null;
+  quantity: number | null;
+  totalAmount: string | null;
+  placedAt: string | null;
+  modifiedAt: string | null;
+  isDeleted: boolean;
+}
+const foldOrders = folder(ordersSink) as unknown as (events: readonly OrderEvent[]) => OrderStageRow;
 const ID = 'a3bb189e-8bf9-3888-9912-ace4e6543002';
 const USER_A = '6f1c2b1e-3a4d-4c5b-9e8f-0a1b2c3d4e5f';
 const USER_B = '0f8fad5b-d9cb-469f-a165-70867728950e';
@@ -49,7 +71,7 @@ const patch = (over: Partial<OrderStageRow>): OrderStageRow => ({
   ...over,
 });
 
-describe('sinks/orders/fold', () => {
+describe('sinks/seed mapping: orders fold', () => {
   describe('full rows (the batch holds a CREATE)', () => {
     it('CREATE: the whole row, modifiedAt = placedAt, not deleted', () => {
       expect(foldOrders([c(T1)])).to.deep.equal(full({}));

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import type { DeadLetterCode, DecodeResult, UserEvent } from '../../../lib/sinks/types.js';
-import { decodeUser } from '../../../lib/sinks/users/decode.js';
+import type { DeadLetterCode, DecodeResult } from '../../../lib/sinks/types.js';
+import { decodeUser, type SeedView as UserEvent } from '../seed-adapter.js';
 import { goJson, goValue, raw } from '../go-json.js';
 
 const ID = '6f1c2b1e-3a4d-4c5b-9e8f-0a1b2c3d4e5f';
@@ -42,7 +42,7 @@ function expectRejected(result: DecodeResult<UserEvent>, code: DeadLetterCode, m
   return result.message;
 }
 
-describe('sinks/users/decode', () => {
+describe('sinks/seed mapping: users decode', () => {
   describe('valid events', () => {
     it('decodes a CREATE as the Go producer writes it, timestamps as text with nanoseconds', () => {
       expect(expectEvent(decodeUser(goValue(create())))).to.deep.equal({

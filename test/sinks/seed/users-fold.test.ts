@@ -1,8 +1,27 @@
 import { expect } from 'chai';
-import type { UserEvent, UserStageRow } from '../../../lib/sinks/types.js';
-import { foldUsers } from '../../../lib/sinks/users/fold.js';
+import { folder, usersSink } from '../seed-adapter.js';
 import { seededRandom } from '../random.js';
 
+/** The shapes the hand-written users sink had; the adapter maps the compiled sink to them. */
+interface UserEvent {
+  op: 'CREATE' | 'UPDATE' | 'DELETE';
+  id: string;
+  name?: string;
+  dob?: string;
+  createdAt?: string;
+  modifiedAt?: string;
+}
+interface UserStageRow {
+  id: string;
+  kind: 'full' | 'patch';
+  name: string | null;
+  dob: string | null;
+  createdAt: string | null;
+  modifiedAt: string | null;
+  isDeleted: boolean;
+  cascade: boolean;
+}
+const foldUsers = folder(usersSink) as unknown as (events: readonly UserEvent[]) => UserStageRow;
 const ID = '6f1c2b1e-3a4d-4c5b-9e8f-0a1b2c3d4e5f';
 
 const c = (name: string, createdAt: string, dob = '1990-01-01'): UserEvent => ({ op: 'CREATE', id: ID, name, dob, createdAt });
@@ -28,7 +47,7 @@ const full = (over: Partial<UserStageRow>): UserStageRow => ({
 });
 const patch = (over: Partial<UserStageRow>): UserStageRow => ({ ...full(over), kind: 'patch', ...over });
 
-describe('sinks/users/fold', () => {
+describe('sinks/seed mapping: users fold', () => {
   describe('full rows (the batch holds a CREATE)', () => {
     it('CREATE: the whole row, modifiedAt = createdAt, not deleted', () => {
       expect(foldUsers([c('ann', T1, '1984-06-12')])).to.deep.equal(

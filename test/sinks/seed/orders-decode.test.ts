@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { decodeOrder } from '../../../lib/sinks/orders/decode.js';
-import type { DeadLetterCode, DecodeResult, OrderEvent } from '../../../lib/sinks/types.js';
+import type { DeadLetterCode, DecodeResult } from '../../../lib/sinks/types.js';
+import { decodeOrder, type SeedView as OrderEvent } from '../seed-adapter.js';
 import { goJson, goValue, raw } from '../go-json.js';
 
 const ID = 'a3bb189e-8bf9-3888-9912-ace4e6543002';
@@ -49,7 +49,7 @@ function expectRejected(result: DecodeResult<OrderEvent>, code: DeadLetterCode, 
   else if (message) expect(result.message).to.match(message);
 }
 
-describe('sinks/orders/decode', () => {
+describe('sinks/seed mapping: orders decode', () => {
   describe('valid events', () => {
     it('decodes a CREATE as the Go producer writes it, order_total as its JSON text', () => {
       const json = goJson(create());

@@ -1,0 +1,153 @@
+/**
+ * The Postgres column types a mapping file may declare: how a declaration such as `numeric(12,2)` is
+ * parsed, what it is called in SQL, and which existing column types are compatible with it when the
+ * engine checks a table it did not create. Used on both threads (the main thread validates the mapping,
+ * the worker compiles it).
+ */
+
+export const TypeKinds = [
+  'smallint',
+  'integer',
+  'bigint',
+  'numeric',
+  'real',
+  'double precision',
+  'boolean',
+  'text',
+  'varchar',
+  'uuid',
+  'date',
+  'timestamp',
+  'timestamptz',
+  'time',
+  'jsonb',
+  'json',
+  'bytea',
+] as const;
+
+export type TypeKind = (typeof TypeKinds)[number];
+
+export interface ColumnType {
+  kind: TypeKind;
+  /** varchar(n): most characters (code points). */
+  length?: number;
+  /** numeric(p, s). Both absent: unconstrained numeric. */
+  precision?: number;
+  scale?: number;
+  /** Canonical SQL spelling, e.g. `numeric(12,2)`, `varchar(255)`, `timestamptz`. */
+  sql: string;
+}
+
+/** Spellings accepted in a mapping file for each kind (lower case, spaces collapsed). */
+const ALIASES: Record<string, TypeKind> = {
+  smallint: 'smallint',
+  int2: 'smallint',
+  integer: 'integer',
+  int: 'integer',
+  int4: 'integer',
+  bigint: 'bigint',
+  int8: 'bigint',
+  numeric: 'numeric',
+  decimal: 'numeric',
+  real: 'real',
+  float4: 'real',
+  'double precision': 'double precision',
+  float8: 'double precision',
+  boolean: 'boolean',
+  bool: 'boolean',
+  text: 'text',
+  varchar: 'varchar',
+  'character varying': 'varchar',
+  uuid: 'uuid',
+  date: 'date',
+  timestamp: 'timestamp',
+  'timestamp without time zone': 'timestamp',
+  timestamptz: 'timestamptz',
+  'timestamp with time zone': 'timestamptz',
+  time: 'time',
+  'time without time zone': 'time',
+  jsonb: 'jsonb',
+  json: 'json',
+  bytea: 'bytea',
+};
+
+/** What the error message lists as accepted. */
+export const ACCEPTED_TYPES =
+  'smallint, integer, bigint, numeric or numeric(p,s), real, double precision, boolean, text, varchar(n), uuid, date, timestamp, timestamptz, time, jsonb, json, bytea';
+
+/** Postgres' limit for numeric's declared precision. */
+const NUMERIC_MAX_PRECISION = 1000;
+/** Postgres' limit for varchar(n). */
+const VARCHAR_MAX_LENGTH = 10_485_760;
+
+/** Parses a declared type; returns an explanation of the problem instead when it is not one we take. */
+export function parseColumnType(text: string): ColumnType | string {
+  const spec = text.trim().toLowerCase().replace(/\s+/g, ' ');
+  const m = /^([a-z][a-z0-9 ]*?)\s*(?:\(\s*(\d+)\s*(?:,\s*(-?\d+)\s*)?\))?$/.exec(spec);
+  const kind = m ? ALIASES[m[1] as string] : undefined;
+  if (!m || !kind) return `${JSON.stringify(text)} is not a supported type (accepted: ${ACCEPTED_TYPES})`;
+  const a = m[2] === undefined ? undefined : Number(m[2]);
+  const b = m[3] === undefined ? undefined : Number(m[3]);
+  switch (kind) {
+    case 'numeric': {
+      if (a === undefined) return { kind, sql: 'numeric' };
+      const scale = b ?? 0;
+      if (a < 1 || a > NUMERIC_MAX_PRECISION) return `${JSON.stringify(text)}: precision must be 1..${NUMERIC_MAX_PRECISION}`;
+      if (scale < 0 || scale > a) return `${JSON.stringify(text)}: scale must be 0..precision`;
+      return { kind, precision: a, scale, sql: `numeric(${a},${scale})` };
+    }
+    case 'varchar': {
+      if (b !== undefined) return `${JSON.stringify(text)}: varchar takes one length, varchar(n)`;
+      if (a === undefined) return { kind, sql: 'varchar' };
+      if (a < 1 || a > VARCHAR_MAX_LENGTH) return `${JSON.stringify(text)}: length must be 1..${VARCHAR_MAX_LENGTH}`;
+      return { kind, length: a, sql: `varchar(${a})` };
+    }
+    default:
+      if (a !== undefined) return `${JSON.stringify(text)}: ${kind} takes no modifier`;
+      return { kind, sql: kind };
+  }
+}
+
+/** An existing column as the catalog describes it (`format_type(atttypid, atttypmod)`). */
+export interface ExistingColumn {
+  name: string;
+  /** e.g. `character varying(50)`, `numeric(10,2)`, `timestamp with time zone`. */
+  type: string;
+}
+
+/** Kinds an existing column may have for a declared kind: the declared values always fit in it. */
+const WIDER: Partial<Record<TypeKind, readonly TypeKind[]>> = {
+  smallint: ['smallint', 'integer', 'bigint', 'numeric'],
+  integer: ['integer', 'bigint', 'numeric'],
+  bigint: ['bigint', 'numeric'],
+  real: ['real', 'double precision'],
+  text: ['text'],
+  varchar: ['varchar', 'text'],
+  json: ['json', 'jsonb'],
+};
+
+/**
+ * Why an existing column cannot hold the declared values, or undefined when it can. Wider is fine (an
+ * integer into bigint, varchar(50) into varchar(100) or text, numeric(10,2) into unconstrained
+ * numeric); narrower or another kind is not.
+ */
+export function incompatibility(declared: ColumnType, existing: string): string | undefined {
+  const actual = parseColumnType(existing);
+  if (typeof actual === 'string') return `has type ${existing}, which cdc-pipeline does not load (declared ${declared.sql})`;
+  const accepted = WIDER[declared.kind] ?? [declared.kind];
+  if (!accepted.includes(actual.kind)) return `has type ${existing}, declared ${declared.sql}`;
+  if (declared.kind === 'varchar' && actual.kind === 'varchar' && actual.length !== undefined) {
+    if (declared.length === undefined || actual.length < declared.length)
+      return `has type ${existing}, narrower than the declared ${declared.sql}`;
+  }
+  if (actual.kind === 'numeric' && actual.precision !== undefined) {
+    if (declared.kind !== 'numeric' || declared.precision === undefined)
+      return `has type ${existing}, narrower than the declared ${declared.sql}`;
+    const declaredInt = declared.precision - (declared.scale ?? 0);
+    const actualInt = actual.precision - (actual.scale ?? 0);
+    if (actual.scale !== declared.scale || actualInt < declaredInt) {
+      return `has type ${existing}, which would round or refuse values of the declared ${declared.sql}`;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,371 @@
+/**
+ * Debezium change events as Kafka Connect's JsonConverter writes them: with the schema envelope
+ * (`{"schema": ..., "payload": ...}`, schemas.enable=true) or the payload alone, detected per message.
+ *
+ * - `c`, `r` (snapshot read) and `u` upsert the full `after` image; `d` deletes (hard, or the declared
+ *   soft delete) by the key in `before`, or in the message key when `before` lacks it (REPLICA IDENTITY
+ *   DEFAULT sends only the key there; some setups send nothing); `t` truncates when the sink says
+ *   `truncate: true`, else it is skipped and counted, as are `m` (logical decoding messages) and
+ *   tombstones (the null value Debezium writes after a delete for log compaction).
+ * - A column holding Debezium's unavailable-value placeholder (a TOASTed column the source did not
+ *   send) keeps its stored value; the event's other columns still apply.
+ * - Values: with a schema, its logical type names decide the encoding (io.debezium.time.Date days,
+ *   Timestamp ms, MicroTimestamp µs, NanoTimestamp ns, ZonedTimestamp ISO text, Time/MicroTime/NanoTime,
+ *   Kafka Connect's Decimal with `parameters.scale`, VariableScaleDecimal, Json, Uuid, bytes as base64);
+ *   without one, the declared column type decides, with the PostgreSQL connector's defaults (date as
+ *   days, timestamp as µs, timestamptz as ISO text, numeric as base64 bytes at the declared scale, also
+ *   plain JSON numbers and decimal strings), unless the column declares another `encoding`.
+ */
+import type { Layout, StagedColumn } from '../layout.js';
+import type { Encoding, SinkDeclaration } from '../mapping.js';
+import type { DecodeResult, RowEvent, Value } from '../types.js';
+import {
+  isRejection,
+  jsonType,
+  numberTextAtPath,
+  parseJsonObject,
+  preview,
+  type Rejection,
+  reject,
+  validateDate,
+  validateString,
+  validateTimestamp,
+  validateUuid,
+  wrongType,
+} from '../validate.js';
+import {
+  checkNumericRange,
+  dateFromEpochDays,
+  decimalFromBase64,
+  decimalText,
+  hexFromBase64,
+  timeFromEpoch,
+  timestampFromEpoch,
+  variableScaleDecimal,
+} from './debezium-values.js';
+import { jsonText, keyOf, validateTime } from './seed.js';
+
+/** What the value's schema says of one field: its logical type name and Decimal's scale. */
+interface FieldSchema {
+  name: string | undefined;
+  scale: number | undefined;
+}
+
+/**
+ * Reads one column of a Debezium row image. `json` and `path` locate the value in the message text,
+ * for the few values whose digits JSON.parse would round.
+ */
+type ColumnReader = (raw: unknown, schema: FieldSchema | undefined, json: string, path: readonly string[]) => Value | Rejection;
+
+const UNIT_OF: Record<string, 'ms' | 'us' | 'ns'> = {
+  'io.debezium.time.Timestamp': 'ms',
+  'io.debezium.time.MicroTimestamp': 'us',
+  'io.debezium.time.NanoTimestamp': 'ns',
+  'io.debezium.time.Time': 'ms',
+  'io.debezium.time.MicroTime': 'us',
+  'io.debezium.time.NanoTime': 'ns',
+};
+const ENCODING_UNIT: Partial<Record<Encoding, 'ms' | 'us' | 'ns'>> = { millis: 'ms', micros: 'us', nanos: 'ns' };
+
+const INTEGER_RANGE: Record<string, [number, number]> = { smallint: [-32768, 32767], integer: [-2147483648, 2147483647] };
+const BIGINT_MIN = -(2n ** 63n);
+const BIGINT_MAX = 2n ** 63n - 1n;
+const FLOAT_WORDS = new Set(['NaN', 'Infinity', '-Infinity']);
+/** A string that can only be decimal text, never base64 ('.', '-', '+' are not in its alphabet). */
+const DECIMAL_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+const HEX = /^(\\x)?([0-9a-fA-F]{2})*$/;
+
+/** An integer from a JSON number, or from the number's own digits beyond 2^53. */
+function integerText(
+  column: string,
+  raw: unknown,
+  json: string,
+  path: readonly string[],
+  lo: bigint,
+  hi: bigint,
+): string | number | Rejection {
+  if (typeof raw !== 'number') return wrongType(column, 'an integer', raw);
+  if (!Number.isInteger(raw)) return reject('WRONG_TYPE', `${column}: ${raw} is not an integer`);
+  if (Number.isSafeInteger(raw)) {
+    if (raw < lo || raw > hi) return reject('OUT_OF_RANGE', `${column}: ${raw} out of range ${lo}..${hi}`);
+    return raw;
+  }
+  const text = numberTextAtPath(json, path);
+  if (text === undefined || !/^-?\d+$/.test(text)) return reject('WRONG_TYPE', `${column}: ${text ?? raw} is not an integer`);
+  const n = BigInt(text);
+  if (n < lo || n > hi) return reject('OUT_OF_RANGE', `${column}: ${text} out of range ${lo}..${hi}`);
+  return text;
+}
+
+function readerFor(c: StagedColumn): ColumnReader {
+  const d = c.declaration;
+  const column = c.name;
+  const type = c.type;
+  const encoding = d?.encoding;
+  const min = d?.min;
+  const max = d?.max;
+  switch (type.kind) {
+    case 'smallint':
+    case 'integer':
+    case 'bigint': {
+      const [tlo, thi] = type.kind === 'bigint' ? [BIGINT_MIN, BIGINT_MAX] : (INTEGER_RANGE[type.kind] as [number, number]).map(BigInt);
+      const lo = min === undefined ? (tlo as bigint) : BigInt(Math.ceil(min)) > (tlo as bigint) ? BigInt(Math.ceil(min)) : (tlo as bigint);
+      const hi =
+        max === undefined ? (thi as bigint) : BigInt(Math.floor(max)) < (thi as bigint) ? BigInt(Math.floor(max)) : (thi as bigint);
+      return (raw, _s, json, path) => integerText(column, raw, json, path, lo, hi);
+    }
+    case 'numeric':
+      return (raw, s, json, path) => {
+        let text: string | Rejection;
+        if (s?.name === 'org.apache.kafka.connect.data.Decimal' && typeof raw === 'string')
+          text = decimalFromBase64(column, raw, s.scale ?? 0);
+        else if (s?.name === 'io.debezium.data.VariableScaleDecimal' || (typeof raw === 'object' && raw !== null))
+          text = variableScaleDecimal(column, raw);
+        else if (typeof raw === 'number') text = decimalText(column, numberTextAtPath(json, path) ?? String(raw));
+        else if (typeof raw === 'string') {
+          text =
+            encoding === 'string' || FLOAT_WORDS.has(raw) || DECIMAL_TEXT.test(raw)
+              ? decimalText(column, raw)
+              : decimalFromBase64(column, raw, type.scale ?? 0);
+        } else text = wrongType(column, 'a decimal (base64 bytes, a number or decimal text)', raw);
+        if (typeof text !== 'string') return text;
+        const checked = checkNumericRange(column, text, type.precision, type.scale);
+        if (typeof checked !== 'string') return checked;
+        if ((min !== undefined && Number(checked) < min) || (max !== undefined && Number(checked) > max)) {
+          return reject('OUT_OF_RANGE', `${column}: ${preview(checked)} out of range ${min ?? ''}..${max ?? ''}`);
+        }
+        return checked;
+      };
+    case 'real':
+    case 'double precision':
+      return (raw) => {
+        if (typeof raw === 'number') return raw;
+        if (typeof raw === 'string' && FLOAT_WORDS.has(raw)) return raw;
+        return wrongType(column, 'a number', raw);
+      };
+    case 'boolean':
+      return (raw) => (typeof raw === 'boolean' ? raw : wrongType(column, 'a boolean', raw));
+    case 'text':
+    case 'varchar': {
+      const most = type.length ?? Number.POSITIVE_INFINITY;
+      const least = d?.minLength ?? 0;
+      return (raw) => validateString(column, raw, most, least);
+    }
+    case 'uuid':
+      return (raw) => validateUuid(column, raw);
+    case 'date':
+      return (raw) => {
+        if (typeof raw === 'number') return dateFromEpochDays(column, raw);
+        if (typeof raw === 'string') return validateDate(column, raw);
+        return wrongType(column, 'days since 1970-01-01 or a date string', raw);
+      };
+    case 'timestamp':
+    case 'timestamptz': {
+      const zoned = type.kind === 'timestamptz';
+      const fallback = ENCODING_UNIT[encoding ?? 'micros'] ?? 'us';
+      return (raw, s, json, path) => {
+        if (typeof raw === 'string') return zoned ? validateTimestamp(column, raw) : localTimestamp(column, raw);
+        if (typeof raw !== 'number')
+          return wrongType(column, zoned ? 'an ISO-8601 timestamp string' : 'a number of µs since the epoch', raw);
+        const unit = (s?.name && UNIT_OF[s.name]) || fallback;
+        return timestampFromEpoch(column, Number.isSafeInteger(raw) ? raw : (numberTextAtPath(json, path) ?? raw), unit, zoned);
+      };
+    }
+    case 'time': {
+      const fallback = ENCODING_UNIT[encoding ?? 'micros'] ?? 'us';
+      return (raw, s, json, path) => {
+        if (typeof raw === 'string') return validateTime(column, raw);
+        if (typeof raw !== 'number') return wrongType(column, 'a number of µs since midnight', raw);
+        const unit = (s?.name && UNIT_OF[s.name]) || fallback;
+        return timeFromEpoch(column, Number.isSafeInteger(raw) ? raw : (numberTextAtPath(json, path) ?? raw), unit);
+      };
+    }
+    case 'json':
+    case 'jsonb': {
+      const kind = type.kind;
+      return (raw) => {
+        if (typeof raw !== 'string') return jsonText(column, raw, kind);
+        // io.debezium.data.Json: the document as text. Parse it here so Postgres never refuses the batch.
+        let doc: unknown;
+        try {
+          doc = JSON.parse(raw);
+        } catch {
+          return reject('INVALID_JSON', `${column}: ${preview(raw)} is not a JSON document`);
+        }
+        return kind === 'jsonb' && raw.includes('\\u0000') ? jsonText(column, doc, kind) : raw;
+      };
+    }
+    case 'bytea':
+      return (raw) => {
+        if (typeof raw !== 'string') return wrongType(column, encoding === 'hex' ? 'a hex string' : 'a base64 string', raw);
+        if (encoding === 'hex') {
+          if (!HEX.test(raw)) return reject('WRONG_TYPE', `${column}: ${preview(raw)} is not hex`);
+          return raw.startsWith('\\x') ? raw.toLowerCase() : `\\x${raw.toLowerCase()}`;
+        }
+        return hexFromBase64(column, raw);
+      };
+  }
+}
+
+function localTimestamp(column: string, raw: string): string | Rejection {
+  // A zone-less ISO local date-time (Debezium's time.precision.mode=connect is numeric; strings come
+  // from custom converters). Checked through the RFC 3339 validator with a neutral zone.
+  const t = raw.length >= 19 ? `${raw.slice(0, 10)}T${raw.slice(11)}` : raw;
+  const checked = validateTimestamp(column, `${t}Z`);
+  return typeof checked === 'string' ? raw : reject('INVALID_TIMESTAMP', `${column}: ${preview(raw)} is not a timestamp without zone`);
+}
+
+/** Field name -> logical type, from the envelope's schema of `before` or `after`. */
+function fieldSchemas(schema: unknown, image: 'before' | 'after'): Map<string, FieldSchema> | undefined {
+  const fields = (schema as { fields?: unknown } | null)?.fields;
+  if (!Array.isArray(fields)) return undefined;
+  const struct = fields.find((f) => (f as { field?: unknown })?.field === image) as { fields?: unknown } | undefined;
+  if (!struct || !Array.isArray(struct.fields)) return undefined;
+  const out = new Map<string, FieldSchema>();
+  for (const f of struct.fields as Array<{ field?: unknown; name?: unknown; parameters?: { scale?: unknown } }>) {
+    if (typeof f?.field !== 'string') continue;
+    const scale = f.parameters?.scale;
+    out.set(f.field, { name: typeof f.name === 'string' ? f.name : undefined, scale: scale === undefined ? undefined : Number(scale) });
+  }
+  return out;
+}
+
+const OPS = new Set(['c', 'r', 'u', 'd', 't', 'm']);
+
+export function compileDebeziumDecoder(
+  sink: SinkDeclaration,
+  layout: Layout,
+): (key: Uint8Array | null, value: Uint8Array | null) => DecodeResult<RowEvent> {
+  const cols = layout.columns;
+  const n = cols.length;
+  const readers = cols.map((c) => (c.declaration ? readerFor(c) : undefined));
+  const fields = cols.map((c) => c.declaration?.field ?? c.name);
+  const nullable = cols.map((c) => c.declaration?.nullable ?? true);
+  const paths = (prefix: readonly string[]) => fields.map((f) => [...prefix, 'after', f]);
+  const plainPaths = paths([]);
+  const envelopedPaths = paths(['payload']);
+  const placeholder = sink.unavailableValue;
+  const placeholderBase64 = Buffer.from(placeholder, 'utf8').toString('base64');
+  const soft = layout.softIndex;
+  const softDeclared = soft >= 0 && cols[soft]?.declaration !== undefined;
+  const hard = sink.delete === 'hard';
+  const keyIndexes = layout.keyIndexes;
+  const skip = (skipped: RowEvent['skipped']): DecodeResult<RowEvent> => ({
+    ok: true,
+    event: { op: 'skip', key: '', values: [], set: undefined, cascades: false, skipped },
+  });
+  const deleteMask = new Uint8Array(n);
+  for (const i of keyIndexes) deleteMask[i] = 1;
+  if (soft >= 0) deleteMask[soft] = 1;
+
+  const keyFromMessage = (key: Uint8Array | null, values: Value[]): Rejection | undefined => {
+    const parsed = parseJsonObject(key);
+    if (isRejection(parsed)) return reject(parsed.code, `message key: ${parsed.message}`);
+    let o = parsed.object;
+    if ('payload' in o && 'schema' in o) {
+      const p = o.payload;
+      if (p === null || typeof p !== 'object') return reject('NOT_AN_OBJECT', `message key: payload is ${jsonType(p)}, expected an object`);
+      o = p as Record<string, unknown>;
+    }
+    for (const i of keyIndexes) {
+      const raw = o[fields[i] as string];
+      if (raw === undefined || raw === null) return reject('MISSING_FIELD', `${fields[i]}: missing in before and in the message key`);
+      const v = (readers[i] as ColumnReader)(raw, undefined, '', []);
+      if (isRejection(v)) return v;
+      values[i] = v;
+    }
+    return undefined;
+  };
+
+  return (key, value) => {
+    if (value === null) return skip('tombstone');
+    const parsed = parseJsonObject(value);
+    if (isRejection(parsed)) return parsed.message === 'value is JSON null' ? skip('tombstone') : parsed;
+    let payload: unknown = parsed.object;
+    let schema: unknown;
+    let enveloped = false;
+    if ('payload' in parsed.object && 'schema' in parsed.object) {
+      enveloped = true;
+      payload = parsed.object.payload;
+      schema = parsed.object.schema;
+      if (payload === null) return skip('tombstone');
+    }
+    if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+      return reject('NOT_AN_OBJECT', `payload: expected a JSON object, got ${jsonType(payload)}`);
+    }
+    const p = payload as Record<string, unknown>;
+    const op = p.op;
+    if (op === undefined || op === null) return reject('MISSING_FIELD', 'op: missing (absent or null)');
+    if (typeof op !== 'string') return wrongType('op', 'a string', op);
+    if (!OPS.has(op)) return reject('UNKNOWN_EVENT_TYPE', `op: ${preview(op)} is not c, r, u, d, t or m`);
+    if (op === 'm') return skip('message');
+    if (op === 't') {
+      if (!sink.truncate) return skip('truncate');
+      return { ok: true, event: { op: 'truncate', key: '', values: [], set: undefined, cascades: false } };
+    }
+    const values: Value[] = new Array(n).fill(null);
+    if (op === 'd') {
+      const before = p.before;
+      let missingKey = before === null || typeof before !== 'object';
+      if (!missingKey) {
+        const b = before as Record<string, unknown>;
+        const bs = enveloped ? fieldSchemas(schema, 'before') : undefined;
+        for (const i of keyIndexes) {
+          const raw = b[fields[i] as string];
+          if (raw === undefined || raw === null) {
+            missingKey = true;
+            break;
+          }
+          const v = (readers[i] as ColumnReader)(raw, bs?.get(fields[i] as string), parsed.json, [
+            ...(enveloped ? ['payload'] : []),
+            'before',
+            fields[i] as string,
+          ]);
+          if (isRejection(v)) return v;
+          values[i] = v;
+        }
+      }
+      if (missingKey) {
+        const problem = keyFromMessage(key, values);
+        if (problem) return problem;
+      }
+      const k = keyOf(values, keyIndexes);
+      if (hard) return { ok: true, event: { op: 'delete', key: k, values, set: undefined, cascades: false } };
+      values[soft] = true;
+      return { ok: true, event: { op: 'patch', key: k, values, set: deleteMask, cascades: true } };
+    }
+    const after = p.after;
+    if (after === undefined || after === null) return reject('MISSING_FIELD', `after: missing (absent or null) on op ${preview(op)}`);
+    if (typeof after !== 'object' || Array.isArray(after)) return wrongType('after', 'an object', after);
+    const a = after as Record<string, unknown>;
+    const as = enveloped ? fieldSchemas(schema, 'after') : undefined;
+    const pathsNow = enveloped ? envelopedPaths : plainPaths;
+    let set: Uint8Array | undefined;
+    for (let i = 0; i < n; i++) {
+      const read = readers[i];
+      if (read === undefined) {
+        values[i] = false; // the engine's soft-delete flag: an upsert is a live row
+        continue;
+      }
+      const field = fields[i] as string;
+      const raw = a[field];
+      if (raw === undefined) return reject('MISSING_FIELD', `${field}: absent from the after image`);
+      if (raw === null) {
+        if (!nullable[i]) return reject('MISSING_FIELD', `${field}: null, but the column is declared not nullable`);
+        continue;
+      }
+      if (raw === placeholder || (raw === placeholderBase64 && cols[i]?.type.kind === 'bytea')) {
+        if (cols[i]?.isKey) return reject('MISSING_FIELD', `${field}: a key column holds the unavailable-value placeholder`);
+        set ??= new Uint8Array(n).fill(1);
+        set[i] = 0;
+        continue;
+      }
+      const v = read(raw, as?.get(field), parsed.json, pathsNow[i] as string[]);
+      if (isRejection(v)) return v;
+      values[i] = v;
+    }
+    for (const i of keyIndexes) if (values[i] === null) return reject('MISSING_FIELD', `${fields[i]}: a key column is null`);
+    const cascades = softDeclared && values[soft] === true;
+    return { ok: true, event: { op: 'upsert', key: keyOf(values, keyIndexes), values, set, cascades } };
+  };
+}

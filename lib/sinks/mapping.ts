@@ -1,0 +1,481 @@
+/**
+ * The mapping file: which topic goes to which table, with which key, columns and delete rule. It is read
+ * and validated once on the main thread (a JSON Schema checked by ajv, then the cross-references ajv
+ * cannot express); the result is a plain, fully resolved declaration that crosses to the worker threads
+ * in their start-up data, where lib/sinks/compile.ts turns it into the code that runs per event.
+ *
+ * Every error names the file, the path of the bad key (`sinks[1].columns.balance`) and what is accepted.
+ */
+import { readFileSync } from 'node:fs';
+import { Ajv, type ErrorObject } from 'ajv';
+import { parse as parseYaml } from 'yaml';
+import { CdcError, InvalidOptionError } from '../errors.js';
+import { type ColumnType, parseColumnType } from './column-types.js';
+import { DeadLetterCodes, type DeadLetterCode } from './types.js';
+
+export const Formats = ['seed', 'debezium'] as const;
+export type Format = (typeof Formats)[number];
+
+/** The seed format's operations (its `event_type`). */
+export const SeedOps = ['create', 'update', 'delete'] as const;
+export type SeedOp = (typeof SeedOps)[number];
+
+/** How a column's values are encoded on the wire when Debezium's default for its type does not apply. */
+export const Encodings = ['days', 'iso', 'millis', 'micros', 'nanos', 'bytes', 'string', 'double', 'base64', 'hex'] as const;
+export type Encoding = (typeof Encodings)[number];
+
+export interface Relation {
+  /** The parent sink's table, qualified as the parent declares it. */
+  parentTable: string;
+  parentSchema: string | undefined;
+  /** The parent's key column this column holds. */
+  parentColumn: string;
+  /** A parent's soft delete marks its children deleted, and a child written under a deleted parent is deleted. */
+  cascadeDelete: boolean;
+  /** create-table adds a FOREIGN KEY constraint. */
+  foreignKey: boolean;
+  /** Dead-letter code for a child whose parent never arrived within the orphan wait. */
+  orphanCode: DeadLetterCode;
+}
+
+export interface ColumnDeclaration {
+  name: string;
+  type: ColumnType;
+  /** The event's field that feeds the column (default: the column's name). */
+  field: string;
+  /** Seed format: the operations whose events carry this field (required on them, ignored on others). */
+  ops: readonly SeedOp[];
+  /** Seed format: on CREATE, the column takes this other column's value (modified_at <- created_at). */
+  onCreate: string | undefined;
+  /** create-table: NOT NULL. */
+  nullable: boolean;
+  /** create-table: the column default, as SQL built from a validated literal. */
+  defaultSql: string | undefined;
+  /** Debezium: the wire encoding, when it is not Debezium's default for the type. */
+  encoding: Encoding | undefined;
+  /** Integer and numeric columns: the smallest and largest value accepted (dead letter outside). */
+  min: number | undefined;
+  max: number | undefined;
+  /** Text columns: fewest characters (an empty string below it is MISSING_FIELD). */
+  minLength: number;
+  references: Relation | undefined;
+}
+
+export interface SinkDeclaration {
+  /** What `--topics` selects it by; default: the topic. */
+  name: string;
+  topic: string;
+  /** Schema of the table; undefined: the consumer's --db-schema. */
+  schema: string | undefined;
+  table: string;
+  format: Format;
+  key: readonly string[];
+  createTable: boolean;
+  /** Declared columns, in file order; the soft-delete column is among them only when declared. */
+  columns: readonly ColumnDeclaration[];
+  delete: { soft: string; declared: boolean } | 'hard';
+  /** Debezium `t` events truncate the table (else they are skipped and counted). */
+  truncate: boolean;
+  /** Debezium: the value a column carries when the source did not send it (TOAST); the row keeps its value. */
+  unavailableValue: string;
+}
+
+export interface Mapping {
+  /** Where it came from, for messages: a path, or `the shipped seed mapping`. */
+  source: string;
+  sinks: readonly SinkDeclaration[];
+}
+
+/** Debezium's `unavailable.value.placeholder` default. */
+export const DEBEZIUM_UNAVAILABLE_VALUE = '__debezium_unavailable_value';
+
+const identifier = { type: 'string', minLength: 1, maxLength: 63 } as const;
+
+const columnObject = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['type'],
+  properties: {
+    type: { type: 'string' },
+    field: { type: 'string', minLength: 1 },
+    ops: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: SeedOps } },
+    'on-create': identifier,
+    nullable: { type: 'boolean' },
+    default: { type: ['string', 'number', 'boolean'] },
+    encoding: { enum: Encodings },
+    min: { type: 'number' },
+    max: { type: 'number' },
+    'min-length': { type: 'integer', minimum: 0 },
+    references: {
+      anyOf: [
+        identifier,
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['table'],
+          properties: {
+            table: { type: 'string', minLength: 1 },
+            column: identifier,
+            'cascade-delete': { type: 'boolean' },
+            'foreign-key': { type: 'boolean' },
+            'orphan-code': { enum: DeadLetterCodes },
+          },
+        },
+      ],
+    },
+  },
+} as const;
+
+/** The file's JSON Schema. Names follow Debezium's and Confluent's sinks where they mean the same. */
+export const mappingSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['sinks'],
+  properties: {
+    sinks: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['topic', 'table', 'key', 'columns'],
+        properties: {
+          name: { type: 'string', minLength: 1 },
+          topic: { type: 'string', minLength: 1, maxLength: 249, pattern: '^[A-Za-z0-9._-]+$' },
+          table: { type: 'string', minLength: 1 },
+          schema: identifier,
+          format: { enum: Formats },
+          key: { type: 'array', minItems: 1, uniqueItems: true, items: identifier },
+          'create-table': { type: 'boolean' },
+          columns: {
+            type: 'object',
+            minProperties: 1,
+            propertyNames: identifier,
+            additionalProperties: { anyOf: [{ type: 'string' }, columnObject] },
+          },
+          delete: {
+            anyOf: [
+              { const: 'hard' },
+              { type: 'object', additionalProperties: false, required: ['soft'], properties: { soft: identifier } },
+            ],
+          },
+          truncate: { type: 'boolean' },
+          'unavailable-value': { type: 'string', minLength: 1 },
+        },
+      },
+    },
+  },
+} as const;
+
+const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
+const validateShape = ajv.compile(mappingSchema);
+
+/** `/sinks/1/columns/balance` -> `sinks[1].columns.balance`. */
+function dotted(pointer: string): string {
+  let out = '';
+  for (const raw of pointer.split('/').slice(1)) {
+    const part = raw.replaceAll('~1', '/').replaceAll('~0', '~');
+    if (/^\d+$/.test(part)) out += `[${part}]`;
+    else out += out === '' ? part : /^[A-Za-z_][\w-]*$/.test(part) ? `.${part}` : `[${JSON.stringify(part)}]`;
+  }
+  return out === '' ? '(top level)' : out;
+}
+
+function describeAjvError(e: ErrorObject): string {
+  const at = dotted(e.instancePath);
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const key = (e.params as { additionalProperty: string }).additionalProperty;
+      const known = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+      return `${at}: unknown key ${JSON.stringify(key)}${known.length > 0 ? ` (accepted: ${known.join(', ')})` : ''}`;
+    }
+    case 'required':
+      return `${at}: missing required key "${(e.params as { missingProperty: string }).missingProperty}"`;
+    case 'enum':
+      return `${at}: must be one of ${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).map((v) => JSON.stringify(v)).join(', ')}`;
+    default:
+      return `${at}: ${e.message ?? 'invalid'}`;
+  }
+}
+
+/**
+ * The most useful ajv errors: for an `anyOf` (a column given as a type string or an object) ajv reports
+ * every branch's failure; the errors deeper in the tree say more than the anyOf summary.
+ */
+function pickErrors(errors: ErrorObject[]): string[] {
+  const deepest = errors.filter(
+    (e) => e.keyword !== 'anyOf' && !errors.some((o) => o !== e && o.instancePath.startsWith(`${e.instancePath}/`)),
+  );
+  const chosen = deepest.length > 0 ? deepest : errors;
+  // `type` errors of a losing anyOf branch (a column object where a string was also allowed) are noise
+  // when the same path has a more specific complaint.
+  const specific = chosen.filter(
+    (e) => !(e.keyword === 'type' && chosen.some((o) => o !== e && o.instancePath === e.instancePath && o.keyword !== 'type')),
+  );
+  return [...new Set(specific.map(describeAjvError))];
+}
+
+function mappingError(source: string, problems: string[]): CdcError {
+  return new CdcError('ERR_CDC_MAPPING', `${source}: invalid mapping:\n  ${problems.join('\n  ')}`);
+}
+
+/** Reads, parses (YAML, which includes JSON) and validates a mapping file. */
+export function loadMappingFile(path: string, source = path): Mapping {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new CdcError('ERR_CDC_MAPPING', `${source}: cannot read the mapping file: ${(err as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text, { uniqueKeys: true, prettyErrors: true });
+  } catch (err) {
+    throw new CdcError('ERR_CDC_MAPPING', `${source}: not valid YAML or JSON: ${(err as Error).message}`);
+  }
+  return resolveMapping(doc, source);
+}
+
+const SHIPPED_DIR = new URL('../../../lib/sinks/mappings/', import.meta.url);
+
+/** A mapping shipped in lib/sinks/mappings (`seed`: the Go pipeline's users and orders). */
+export function shippedMapping(name: 'seed' | 'seed-debezium'): Mapping {
+  return loadMappingFile(new URL(`${name}.yaml`, SHIPPED_DIR).pathname, `the shipped ${name} mapping (lib/sinks/mappings/${name}.yaml)`);
+}
+
+type RawColumn = string | Record<string, unknown>;
+interface RawSink {
+  name?: string;
+  topic: string;
+  table: string;
+  schema?: string;
+  format?: Format;
+  key: string[];
+  'create-table'?: boolean;
+  columns: Record<string, RawColumn>;
+  delete?: 'hard' | { soft: string };
+  truncate?: boolean;
+  'unavailable-value'?: string;
+}
+
+const TIME_DEFAULTS: Record<string, readonly string[]> = {
+  timestamptz: ['CURRENT_TIMESTAMP', 'now()'],
+  timestamp: ['LOCALTIMESTAMP', 'now()'],
+  date: ['CURRENT_DATE'],
+  time: ['LOCALTIME'],
+};
+
+/** A column default as SQL: a literal of the column's type, or one of a few fixed clock expressions. */
+function defaultSql(type: ColumnType, value: unknown): string | string[] {
+  if (typeof value === 'boolean') return type.kind === 'boolean' ? String(value) : [`a boolean is a default only for boolean columns`];
+  if (typeof value === 'number') {
+    const numeric = ['smallint', 'integer', 'bigint', 'numeric', 'real', 'double precision'].includes(type.kind);
+    return numeric && Number.isFinite(value) ? String(value) : [`a number is a default only for numeric columns`];
+  }
+  const text = String(value);
+  const clock = TIME_DEFAULTS[type.kind]?.find((k) => k.toLowerCase() === text.toLowerCase());
+  if (clock) return clock;
+  // Any other string is a quoted literal Postgres parses as the column's type: never pasted as SQL.
+  return `'${text.replaceAll("'", "''")}'::${type.sql}`;
+}
+
+/** Validates a parsed document and resolves it into declarations; throws naming every problem found. */
+export function resolveMapping(doc: unknown, source: string): Mapping {
+  if (!validateShape(doc)) throw mappingError(source, pickErrors(validateShape.errors ?? []));
+  const raw = (doc as { sinks: RawSink[] }).sinks;
+  const problems: string[] = [];
+  const sinks: SinkDeclaration[] = raw.map((s, i) => resolveSink(s, `sinks[${i}]`, problems));
+  checkAcrossSinks(sinks, problems);
+  if (problems.length > 0) throw mappingError(source, problems);
+  return { source, sinks };
+}
+
+function splitTable(s: RawSink): { schema: string | undefined; table: string } {
+  if (s.schema !== undefined) return { schema: s.schema, table: s.table };
+  const dot = s.table.indexOf('.');
+  return dot > 0 && dot < s.table.length - 1
+    ? { schema: s.table.slice(0, dot), table: s.table.slice(dot + 1) }
+    : { schema: undefined, table: s.table };
+}
+
+function resolveSink(s: RawSink, at: string, problems: string[]): SinkDeclaration {
+  const format = s.format ?? 'seed';
+  const { schema, table } = splitTable(s);
+  const soft = s.delete === undefined || s.delete === 'hard' ? undefined : s.delete.soft;
+  const columns: ColumnDeclaration[] = [];
+  for (const [name, value] of Object.entries(s.columns)) {
+    const c = resolveColumn(name, value, `${at}.columns.${name}`, format, problems);
+    if (c) columns.push(c);
+  }
+  const byName = new Map(columns.map((c) => [c.name, c]));
+  for (const k of s.key) {
+    const c = byName.get(k);
+    if (!c) problems.push(`${at}.key: column "${k}" is not among ${at}.columns`);
+    else if (c.type.kind === 'json' || c.type.kind === 'jsonb')
+      problems.push(`${at}.key: column "${k}" is ${c.type.sql}, which cannot be a key`);
+  }
+  for (const c of columns) {
+    const path = `${at}.columns.${c.name}`;
+    if (c.onCreate !== undefined) {
+      const from = byName.get(c.onCreate);
+      if (format !== 'seed') problems.push(`${path}.on-create: only for format seed`);
+      else if (!from) problems.push(`${path}.on-create: column "${c.onCreate}" is not among ${at}.columns`);
+      else if (from.type.kind !== c.type.kind)
+        problems.push(`${path}.on-create: column "${c.onCreate}" is ${from.type.sql}, not ${c.type.sql}`);
+      else if (c.ops.includes('create')) problems.push(`${path}.on-create: the column is already carried by create events (ops)`);
+    }
+    if (s.key.includes(c.name) && c.ops.length !== SeedOps.length) problems.push(`${path}.ops: a key column is carried by every event`);
+  }
+  if (soft !== undefined) {
+    const declared = byName.get(soft);
+    if (declared && declared.type.kind !== 'boolean')
+      problems.push(`${at}.delete.soft: column "${soft}" is ${declared.type.sql}, must be boolean`);
+    if (declared && format === 'seed')
+      problems.push(`${at}.delete.soft: column "${soft}" is set by the engine for format seed; remove it from ${at}.columns`);
+    if (s.key.includes(soft)) problems.push(`${at}.delete.soft: "${soft}" is a key column`);
+  }
+  if (s.truncate !== undefined && format !== 'debezium') problems.push(`${at}.truncate: only for format debezium`);
+  if (s['unavailable-value'] !== undefined && format !== 'debezium') problems.push(`${at}.unavailable-value: only for format debezium`);
+  return {
+    name: s.name ?? s.topic,
+    topic: s.topic,
+    schema,
+    table,
+    format,
+    key: s.key,
+    createTable: s['create-table'] ?? false,
+    columns,
+    delete: soft === undefined ? 'hard' : { soft, declared: byName.has(soft) },
+    truncate: s.truncate ?? false,
+    unavailableValue: s['unavailable-value'] ?? DEBEZIUM_UNAVAILABLE_VALUE,
+  };
+}
+
+function resolveColumn(name: string, value: RawColumn, at: string, format: Format, problems: string[]): ColumnDeclaration | undefined {
+  const o: Record<string, unknown> = typeof value === 'string' ? { type: value } : value;
+  const type = parseColumnType(String(o.type));
+  if (typeof type === 'string') {
+    problems.push(`${typeof value === 'string' ? at : `${at}.type`}: ${type}`);
+    return undefined;
+  }
+  const numeric = ['smallint', 'integer', 'bigint', 'numeric'].includes(type.kind);
+  if ((o.min !== undefined || o.max !== undefined) && !numeric)
+    problems.push(`${at}: min and max are only for integer and numeric columns`);
+  if (o['min-length'] !== undefined && type.kind !== 'text' && type.kind !== 'varchar')
+    problems.push(`${at}.min-length: only for text and varchar columns`);
+  if (o.ops !== undefined && format !== 'seed') problems.push(`${at}.ops: only for format seed (a Debezium event carries the whole row)`);
+  if (o.encoding !== undefined && format !== 'debezium') problems.push(`${at}.encoding: only for format debezium`);
+  let defaultValue: string | undefined;
+  if (o.default !== undefined) {
+    const d = defaultSql(type, o.default);
+    if (Array.isArray(d)) problems.push(`${at}.default: ${d[0]}`);
+    else defaultValue = d;
+  }
+  let references: Relation | undefined;
+  if (o.references !== undefined) {
+    const r = typeof o.references === 'string' ? { table: o.references } : (o.references as Record<string, unknown>);
+    const parent = splitTable({ table: String(r.table) } as RawSink);
+    references = {
+      parentTable: parent.table,
+      parentSchema: parent.schema,
+      parentColumn: (r.column as string | undefined) ?? '',
+      cascadeDelete: (r['cascade-delete'] as boolean | undefined) ?? false,
+      foreignKey: (r['foreign-key'] as boolean | undefined) ?? true,
+      orphanCode: (r['orphan-code'] as DeadLetterCode | undefined) ?? 'MISSING_PARENT',
+    };
+  }
+  return {
+    name,
+    type,
+    field: (o.field as string | undefined) ?? name,
+    ops: (o.ops as SeedOp[] | undefined) ?? SeedOps,
+    onCreate: o['on-create'] as string | undefined,
+    nullable: (o.nullable as boolean | undefined) ?? true,
+    defaultSql: defaultValue,
+    encoding: o.encoding as Encoding | undefined,
+    min: o.min as number | undefined,
+    max: o.max as number | undefined,
+    minLength: (o['min-length'] as number | undefined) ?? 0,
+    references,
+  };
+}
+
+function checkAcrossSinks(sinks: SinkDeclaration[], problems: string[]): void {
+  const seen = new Map<string, number>();
+  sinks.forEach((s, i) => {
+    for (const [what, value] of [
+      ['name', s.name],
+      ['topic', s.topic],
+      ['table', `${s.schema ?? ''}.${s.table}`],
+    ] as const) {
+      const k = `${what}:${value}`;
+      const first = seen.get(k);
+      if (first !== undefined)
+        problems.push(`sinks[${i}].${what}: ${JSON.stringify(what === 'table' ? s.table : value)} is also sinks[${first}]'s`);
+      else seen.set(k, i);
+    }
+  });
+  sinks.forEach((s, i) => {
+    for (const c of s.columns) {
+      const r = c.references;
+      if (!r) continue;
+      const at = `sinks[${i}].columns.${c.name}.references`;
+      const parent = sinks.find((p) => p.table === r.parentTable && (r.parentSchema === undefined || p.schema === r.parentSchema));
+      if (!parent) {
+        problems.push(`${at}: no sink in this file loads table "${r.parentTable}"`);
+        continue;
+      }
+      if (parent === s) {
+        problems.push(`${at}: a table cannot be its own parent`);
+        continue;
+      }
+      r.parentSchema = parent.schema;
+      if (r.parentColumn === '') {
+        if (parent.key.length !== 1)
+          problems.push(`${at}.column: the parent's key has ${parent.key.length} columns; name the one this column holds`);
+        else r.parentColumn = parent.key[0] as string;
+      }
+      const pc = parent.columns.find((x) => x.name === r.parentColumn);
+      if (r.parentColumn !== '' && !pc) problems.push(`${at}.column: "${r.parentColumn}" is not a column of ${parent.table}`);
+      else if (pc && !parent.key.includes(pc.name)) problems.push(`${at}.column: "${r.parentColumn}" is not in ${parent.table}'s key`);
+      else if (pc && pc.type.kind !== c.type.kind)
+        problems.push(`${at}: ${c.type.sql} cannot reference ${parent.table}.${pc.name} (${pc.type.sql})`);
+      if (r.cascadeDelete && (s.delete === 'hard' || parent.delete === 'hard')) {
+        problems.push(`${at}.cascade-delete: needs a soft delete on both ${parent.table} and ${s.table}`);
+      }
+    }
+  });
+}
+
+/** The mapping a consumer runs: the file given with --sinks, else the shipped seed mapping. */
+export function loadMapping(path: string | undefined): Mapping {
+  return path === undefined ? shippedMapping('seed') : loadMappingFile(path);
+}
+
+/**
+ * `--topics`: which sinks run, by name, optionally reading another topic (`name=topic`). Undefined runs
+ * every sink on its own topic. Returns topic -> sink name.
+ */
+export function selectSinks(mapping: Mapping, topics: readonly string[] | undefined): Map<string, string> {
+  const names = mapping.sinks.map((s) => s.name);
+  const selected = new Map<string, string>();
+  if (topics === undefined) {
+    for (const s of mapping.sinks) selected.set(s.topic, s.name);
+    return selected;
+  }
+  for (const entry of topics) {
+    const at = entry.indexOf('=');
+    const name = at > 0 ? entry.slice(0, at) : entry;
+    const sink = mapping.sinks.find((s) => s.name === name);
+    const topic = at > 0 ? entry.slice(at + 1) : (sink?.topic ?? '');
+    if (!sink || topic === '' || !/^[A-Za-z0-9._-]{1,249}$/.test(topic)) {
+      throw new InvalidOptionError(
+        '--topics',
+        `invalid --topics entry "${entry}": expected a sink of ${mapping.source} (${names.join(', ')}) or sink=topic`,
+      );
+    }
+    if (selected.has(topic)) throw new InvalidOptionError('--topics', `invalid --topics: topic "${topic}" is given twice`);
+    selected.set(topic, sink.name);
+  }
+  return selected;
+}
