@@ -30,10 +30,12 @@ export async function runCli(name: string, main: () => Promise<number | undefine
     process.exitCode = code ?? exitCodes.ok;
   } catch (err) {
     const usage = err instanceof InvalidOptionError;
+    // A bad mapping file is bad input too (exit 2), but --help would not tell how to fix it.
+    const badInput = usage || (err instanceof CdcError && err.code === 'ERR_CDC_MAPPING');
     const text = err instanceof CdcError || usage ? err.message : err instanceof Error ? err.message : String(err);
     process.stderr.write(`${name}: ${usage ? 'invalid usage: ' : 'error: '}${text}\n`);
     if (usage) process.stderr.write(`Run ${name} --help for the accepted flags.\n`);
     if (process.env.CDC_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
-    process.exitCode = usage ? exitCodes.usage : exitCodes.failure;
+    process.exitCode = badInput ? exitCodes.usage : exitCodes.failure;
   }
 }

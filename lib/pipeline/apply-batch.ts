@@ -69,6 +69,11 @@ interface BatchInput {
   truncate: PackedMessage | undefined;
 }
 
+/** A grouping key as messages show it: the value, or `(a, b)` for a composite key (see keyOf). */
+function displayKey(key: string): string {
+  return key.includes('\u0001') ? `(${key.split('\u0001').join(', ')})` : key;
+}
+
 /** Messages an earlier owner already applied: their offsets are below the stored next offset. */
 function countBelow(messages: readonly PackedMessage[], offset: number): number {
   let n = 0;
@@ -253,7 +258,7 @@ export class BatchApplier {
             .join(', ');
           orphans.set(cdc_row, {
             code: relation.orphanCode,
-            text: `${sink.tableName} ${keys[cdc_row]}: its parent in ${relation.parentName} (${parentKey}) never arrived within the orphan wait`,
+            text: `${sink.tableName} ${displayKey(keys[cdc_row] as string)}: its parent in ${relation.parentName} (${parentKey}) never arrived within the orphan wait`,
           });
         }
       }

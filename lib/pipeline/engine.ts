@@ -166,8 +166,10 @@ export class ConsumerEngine {
   readonly #mapping: Mapping;
   /** topic -> sink name */
   readonly #sinkOf: Map<string, string>;
-  /** sink name -> its table as the mapping names it (metrics labels). */
+  /** sink name -> its table as the mapping names it (metrics labels, log lines). */
   readonly #tableOf: Map<string, string>;
+  /** sink name -> its parents' tables, for the orphan log line. */
+  readonly #parentsOf: Map<string, string>;
   #consumer: Kafka.KafkaConsumer | undefined;
   #stopping = false;
   #stopReason = '';
@@ -190,6 +192,12 @@ export class ConsumerEngine {
     this.#mapping = loadMapping(options.sinks);
     this.#sinkOf = selectSinks(this.#mapping, options.topics);
     this.#tableOf = new Map(this.#mapping.sinks.map((s) => [s.name, s.schema === undefined ? s.table : `${s.schema}.${s.table}`]));
+    this.#parentsOf = new Map(
+      this.#mapping.sinks.map((s) => [
+        s.name,
+        [...new Set(s.columns.flatMap((c) => (c.references ? [c.references.parentTable] : [])))].join(' and '),
+      ]),
+    );
     checkKafkaConfig(options.kafkaConfig);
     this.#maxSlots = options.workers ?? defaultWorkers();
     this.stats = { startedAt: Date.now(), consumed: {}, totals: {}, batches: 0, inflightBatches: 0, lag: {} };
@@ -593,7 +601,8 @@ export class ConsumerEngine {
 
   #onApplied(p: PartitionState, flight: InFlight, nextOffset: number, stats: ApplyStats): void {
     this.#postgresUp();
-    if (flight.orphansSince !== undefined) this.#log('info', 'orphan orders resolved', { partition: p.key });
+    if (flight.orphansSince !== undefined)
+      this.#log('info', `orphan ${this.#tableOf.get(p.sink) ?? p.sink} resolved`, { partition: p.key });
     p.nextOffset = nextOffset;
     p.inflight = undefined;
     const t = this.stats.totals[p.topic];
@@ -632,11 +641,16 @@ export class ConsumerEngine {
   #onOrphans(p: PartitionState, flight: InFlight, orphans: number): void {
     if (flight.orphansSince === undefined) {
       flight.orphansSince = Date.now();
-      this.#log('warn', 'orders wait for their users; retrying the partition', {
-        partition: p.key,
-        orphans,
-        deadLetterAfterMs: this.#options.orphanWaitMs,
-      });
+      // Named by the tables, e.g. "orders wait for their users": a row's parent has not landed yet.
+      this.#log(
+        'warn',
+        `${this.#tableOf.get(p.sink) ?? p.sink} wait for their ${this.#parentsOf.get(p.sink) ?? 'parents'}; retrying the partition`,
+        {
+          partition: p.key,
+          orphans,
+          deadLetterAfterMs: this.#options.orphanWaitMs,
+        },
+      );
     }
     this.#scheduleRetry(p, flight, ORPHAN_RETRY_BASE_MS, ORPHAN_RETRY_MAX_MS);
   }

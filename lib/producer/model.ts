@@ -4,16 +4,18 @@
  *
  * Semantics (those of the Go consumer plus its soft-delete trigger):
  * - user CREATE sets name, dob, created_at, and modified_at = created_at, is_deleted = false;
- *   UPDATE sets name and modified_at; DELETE sets is_deleted = true and modified_at, and marks all of that
- *   user's orders is_deleted = true, including orders created after the delete.
+ *   UPDATE sets name and modified_at; DELETE sets is_deleted = true and modified_at, and marks that
+ *   user's orders is_deleted = true. That mark is permanent: a user created again is live, the orders
+ *   its delete marked stay deleted (as the Go schema's trigger behaved). An order created while its
+ *   user is deleted is deleted.
  * - order CREATE sets status, user_id, quantity, total_amount, placed_at, and modified_at = placed_at;
  *   UPDATE sets status and modified_at; DELETE sets status, modified_at and is_deleted = true.
  * - UPDATE or DELETE of an id never created is a no-op; a second CREATE of an id overwrites the row
  *   (an upsert, as the consumer does: a user CREATE also clears is_deleted).
  *
- * Events of one entity must be folded in the order they were produced (Kafka keeps that order per key);
- * the order between different entities does not matter, because an order's is_deleted that comes from
- * its user is worked out when the rows are read.
+ * Events of one entity must be folded in the order they were produced (Kafka keeps that order per key).
+ * Between users and orders the model takes the order it is fed in; that matters only when a deleted
+ * user is created again (which the Go generator never does): orders fed after the re-creation are live.
  *
  * Value forms, chosen so rows read from Postgres compare with `===`:
  * - timestamps: UTC, microseconds, `2025-07-01T07:04:56.123457Z` (see timestamps.ts; select them with
@@ -50,6 +52,8 @@ export type ModelInput = WireEvent | Buffer | string | { value: Buffer | string 
 
 interface OrderState extends Omit<OrderRow, 'is_deleted'> {
   deleted: boolean;
+  /** Marked deleted by its user's delete (or created under a deleted user): permanent. */
+  cascaded: boolean;
 }
 
 /**
@@ -90,6 +94,8 @@ function toEvent(input: ModelInput): WireEvent {
 export class TableModel {
   readonly #users = new Map<string, UserRow>();
   readonly #orders = new Map<string, OrderState>();
+  /** user id -> its orders, for the cascade. */
+  readonly #ordersOf = new Map<string, Set<OrderState>>();
   #applied = 0;
   #ignored = 0;
 
@@ -118,10 +124,7 @@ export class TableModel {
 
   /** The orders table, sorted by id. */
   orders(): OrderRow[] {
-    return [...this.#orders.values()].sort(byId).map(({ deleted, ...o }) => ({
-      ...o,
-      is_deleted: deleted || this.#users.get(o.user_id)?.is_deleted === true,
-    }));
+    return [...this.#orders.values()].sort(byId).map(({ deleted, cascaded, ...o }) => ({ ...o, is_deleted: deleted || cascaded }));
   }
 
   #applyUser(e: UserEvent): boolean {
@@ -148,6 +151,7 @@ export class TableModel {
         if (!row) return false;
         row.is_deleted = true;
         row.modified_at = toModelTimestamp(required(e, 'modified_at'));
+        for (const order of this.#ordersOf.get(e.user_id) ?? []) order.cascaded = true;
         return true;
       default:
         throw new RangeError(`unknown event_type ${JSON.stringify(e.event_type)}`);
@@ -159,16 +163,24 @@ export class TableModel {
     switch (e.event_type as EventType) {
       case 'CREATE': {
         const placed = toModelTimestamp(required(e, 'placed_at'));
-        this.#orders.set(e.order_id, {
+        const userId = required(e, 'user_id');
+        if (row) this.#ordersOf.get(row.user_id)?.delete(row);
+        // A second CREATE overwrites the row (the consumer's upsert): deleted only if its user is now.
+        const order: OrderState = {
           id: e.order_id,
           status: e.order_status,
-          user_id: required(e, 'user_id'),
+          user_id: userId,
           quantity: required(e, 'quantity'),
           total_amount: roundDecimal(String(required(e, 'order_total'))),
           placed_at: placed,
           modified_at: placed,
           deleted: false,
-        });
+          cascaded: this.#users.get(userId)?.is_deleted === true,
+        };
+        this.#orders.set(e.order_id, order);
+        let orders = this.#ordersOf.get(userId);
+        if (!orders) this.#ordersOf.set(userId, (orders = new Set()));
+        orders.add(order);
         return true;
       }
       case 'UPDATE':

@@ -170,13 +170,18 @@ export const mappingSchema = {
 const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
 const validateShape = ajv.compile(mappingSchema);
 
+/** A key as it follows a path: `.balance`, or `["my col"]` when it is not a plain name. */
+function member(key: string): string {
+  return /^[A-Za-z_][\w-]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+}
+
 /** `/sinks/1/columns/balance` -> `sinks[1].columns.balance`. */
 function dotted(pointer: string): string {
   let out = '';
   for (const raw of pointer.split('/').slice(1)) {
     const part = raw.replaceAll('~1', '/').replaceAll('~0', '~');
     if (/^\d+$/.test(part)) out += `[${part}]`;
-    else out += out === '' ? part : /^[A-Za-z_][\w-]*$/.test(part) ? `.${part}` : `[${JSON.stringify(part)}]`;
+    else out += out === '' ? part : member(part);
   }
   return out === '' ? '(top level)' : out;
 }
@@ -193,6 +198,8 @@ function describeAjvError(e: ErrorObject): string {
       return `${at}: missing required key "${(e.params as { missingProperty: string }).missingProperty}"`;
     case 'enum':
       return `${at}: must be one of ${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'const':
+      return `${at}: must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`;
     default:
       return `${at}: ${e.message ?? 'invalid'}`;
   }
@@ -200,18 +207,22 @@ function describeAjvError(e: ErrorObject): string {
 
 /**
  * The most useful ajv errors: for an `anyOf` (a column given as a type string or an object) ajv reports
- * every branch's failure; the errors deeper in the tree say more than the anyOf summary.
+ * every branch's failure; the errors deeper in the tree say more than the anyOf summary. Only errors
+ * inside an anyOf's branches are weighed so: any other is a problem of its own (a sink missing its
+ * topic stays reported when one of its columns is also wrong).
  */
 function pickErrors(errors: ErrorObject[]): string[] {
+  const inBranch = (e: ErrorObject) => e.schemaPath.includes('/anyOf/');
   const deepest = errors.filter(
-    (e) => e.keyword !== 'anyOf' && !errors.some((o) => o !== e && o.instancePath.startsWith(`${e.instancePath}/`)),
+    (e) =>
+      e.keyword !== 'anyOf' &&
+      (!inBranch(e) || !errors.some((o) => o !== e && o.keyword !== 'anyOf' && o.instancePath.startsWith(`${e.instancePath}/`))),
   );
   const chosen = deepest.length > 0 ? deepest : errors;
-  // `type` errors of a losing anyOf branch (a column object where a string was also allowed) are noise
-  // when the same path has a more specific complaint.
-  const specific = chosen.filter(
-    (e) => !(e.keyword === 'type' && chosen.some((o) => o !== e && o.instancePath === e.instancePath && o.keyword !== 'type')),
-  );
+  // A losing branch that only says the value is of another type or constant (a column object where a
+  // string was also allowed) is noise when the same path has a more specific complaint.
+  const mismatch = (e: ErrorObject) => inBranch(e) && (e.keyword === 'type' || e.keyword === 'const');
+  const specific = chosen.filter((e) => !(mismatch(e) && chosen.some((o) => o !== e && o.instancePath === e.instancePath && !mismatch(o))));
   return [...new Set(specific.map(describeAjvError))];
 }
 
@@ -265,6 +276,10 @@ const TIME_DEFAULTS: Record<string, readonly string[]> = {
   time: ['LOCALTIME'],
 };
 
+const CLOCK_WORDS = new Set(Object.values(TIME_DEFAULTS).flatMap((words) => words.map((w) => w.toLowerCase())));
+/** Inputs Postgres reads as a time when it parses the CREATE TABLE: every row would get that moment. */
+const FROZEN_TIME_WORDS = ['now', 'today', 'tomorrow', 'yesterday'];
+
 /** A column default as SQL: a literal of the column's type, or one of a few fixed clock expressions. */
 function defaultSql(type: ColumnType, value: unknown): string | string[] {
   if (typeof value === 'boolean') return type.kind === 'boolean' ? String(value) : [`a boolean is a default only for boolean columns`];
@@ -273,8 +288,19 @@ function defaultSql(type: ColumnType, value: unknown): string | string[] {
     return numeric && Number.isFinite(value) ? String(value) : [`a number is a default only for numeric columns`];
   }
   const text = String(value);
-  const clock = TIME_DEFAULTS[type.kind]?.find((k) => k.toLowerCase() === text.toLowerCase());
+  const word = text.trim().toLowerCase();
+  const clocks = TIME_DEFAULTS[type.kind];
+  const clock = clocks?.find((k) => k.toLowerCase() === word);
   if (clock) return clock;
+  // Quoted, a clock word is no literal of any type: CREATE TABLE would fail on it.
+  if (CLOCK_WORDS.has(word))
+    return [
+      clocks
+        ? `${JSON.stringify(text)} is not a ${type.sql} clock (accepted: ${clocks.join(', ')})`
+        : `${JSON.stringify(text)} is a default only for date and time columns`,
+    ];
+  if (clocks && FROZEN_TIME_WORDS.includes(word))
+    return [`${JSON.stringify(text)} would be the time the table was created, for every row; use ${clocks.join(' or ')}`];
   // Any other string is a quoted literal Postgres parses as the column's type: never pasted as SQL.
   return `'${text.replaceAll("'", "''")}'::${type.sql}`;
 }
@@ -304,33 +330,39 @@ function resolveSink(s: RawSink, at: string, problems: string[]): SinkDeclaratio
   const soft = s.delete === undefined || s.delete === 'hard' ? undefined : s.delete.soft;
   const columns: ColumnDeclaration[] = [];
   for (const [name, value] of Object.entries(s.columns)) {
-    const c = resolveColumn(name, value, `${at}.columns.${name}`, format, problems);
+    const c = resolveColumn(name, value, `${at}.columns${member(name)}`, format, problems);
     if (c) columns.push(c);
   }
   const byName = new Map(columns.map((c) => [c.name, c]));
+  // A declared column missing from byName had its type refused, which is reported already.
+  const declared = (name: string) => Object.hasOwn(s.columns, name);
   for (const k of s.key) {
     const c = byName.get(k);
-    if (!c) problems.push(`${at}.key: column "${k}" is not among ${at}.columns`);
-    else if (c.type.kind === 'json' || c.type.kind === 'jsonb')
+    if (!c) {
+      if (!declared(k)) problems.push(`${at}.key: column "${k}" is not among ${at}.columns`);
+    } else if (c.type.kind === 'json' || c.type.kind === 'jsonb')
       problems.push(`${at}.key: column "${k}" is ${c.type.sql}, which cannot be a key`);
   }
   for (const c of columns) {
-    const path = `${at}.columns.${c.name}`;
+    const path = `${at}.columns${member(c.name)}`;
     if (c.onCreate !== undefined) {
       const from = byName.get(c.onCreate);
       if (format !== 'seed') problems.push(`${path}.on-create: only for format seed`);
-      else if (!from) problems.push(`${path}.on-create: column "${c.onCreate}" is not among ${at}.columns`);
-      else if (from.type.kind !== c.type.kind)
+      else if (!from) {
+        if (!declared(c.onCreate)) problems.push(`${path}.on-create: column "${c.onCreate}" is not among ${at}.columns`);
+      }
+      // The copied value was validated for its own column only: a narrower one would refuse it in Postgres.
+      else if (from.type.sql !== c.type.sql)
         problems.push(`${path}.on-create: column "${c.onCreate}" is ${from.type.sql}, not ${c.type.sql}`);
       else if (c.ops.includes('create')) problems.push(`${path}.on-create: the column is already carried by create events (ops)`);
     }
     if (s.key.includes(c.name) && c.ops.length !== SeedOps.length) problems.push(`${path}.ops: a key column is carried by every event`);
   }
   if (soft !== undefined) {
-    const declared = byName.get(soft);
-    if (declared && declared.type.kind !== 'boolean')
-      problems.push(`${at}.delete.soft: column "${soft}" is ${declared.type.sql}, must be boolean`);
-    if (declared && format === 'seed')
+    const softColumn = byName.get(soft);
+    if (softColumn && softColumn.type.kind !== 'boolean')
+      problems.push(`${at}.delete.soft: column "${soft}" is ${softColumn.type.sql}, must be boolean`);
+    if (softColumn && format === 'seed')
       problems.push(`${at}.delete.soft: column "${soft}" is set by the engine for format seed; remove it from ${at}.columns`);
     if (s.key.includes(soft)) problems.push(`${at}.delete.soft: "${soft}" is a key column`);
   }
@@ -359,8 +391,10 @@ function resolveColumn(name: string, value: RawColumn, at: string, format: Forma
     return undefined;
   }
   const numeric = ['smallint', 'integer', 'bigint', 'numeric'].includes(type.kind);
-  if ((o.min !== undefined || o.max !== undefined) && !numeric)
-    problems.push(`${at}: min and max are only for integer and numeric columns`);
+  for (const bound of ['min', 'max'] as const)
+    if (o[bound] !== undefined && !numeric) problems.push(`${at}.${bound}: only for integer and numeric columns`);
+  if (numeric && typeof o.min === 'number' && typeof o.max === 'number' && o.min > o.max)
+    problems.push(`${at}.min: ${o.min} is greater than max (${o.max}): no value would load`);
   if (o['min-length'] !== undefined && type.kind !== 'text' && type.kind !== 'varchar')
     problems.push(`${at}.min-length: only for text and varchar columns`);
   if (o.ops !== undefined && format !== 'seed') problems.push(`${at}.ops: only for format seed (a Debezium event carries the whole row)`);
@@ -410,16 +444,18 @@ function checkAcrossSinks(sinks: SinkDeclaration[], problems: string[]): void {
     ] as const) {
       const k = `${what}:${value}`;
       const first = seen.get(k);
-      if (first !== undefined)
+      // Two sinks named by default after one topic: the topic's complaint says it.
+      const defaultNames = what === 'name' && first !== undefined && s.name === s.topic && sinks[first]?.name === sinks[first]?.topic;
+      if (first === undefined) seen.set(k, i);
+      else if (!defaultNames)
         problems.push(`sinks[${i}].${what}: ${JSON.stringify(what === 'table' ? s.table : value)} is also sinks[${first}]'s`);
-      else seen.set(k, i);
     }
   });
   sinks.forEach((s, i) => {
     for (const c of s.columns) {
       const r = c.references;
       if (!r) continue;
-      const at = `sinks[${i}].columns.${c.name}.references`;
+      const at = `sinks[${i}].columns${member(c.name)}.references`;
       const parent = sinks.find((p) => p.table === r.parentTable && (r.parentSchema === undefined || p.schema === r.parentSchema));
       if (!parent) {
         problems.push(`${at}: no sink in this file loads table "${r.parentTable}"`);
@@ -436,7 +472,9 @@ function checkAcrossSinks(sinks: SinkDeclaration[], problems: string[]): void {
         else r.parentColumn = parent.key[0] as string;
       }
       const pc = parent.columns.find((x) => x.name === r.parentColumn);
-      if (r.parentColumn !== '' && !pc) problems.push(`${at}.column: "${r.parentColumn}" is not a column of ${parent.table}`);
+      // A parent key column that did not resolve is reported at the parent already.
+      if (r.parentColumn !== '' && !pc && !parent.key.includes(r.parentColumn))
+        problems.push(`${at}.column: "${r.parentColumn}" is not a column of ${parent.table}`);
       else if (pc && !parent.key.includes(pc.name)) problems.push(`${at}.column: "${r.parentColumn}" is not in ${parent.table}'s key`);
       else if (pc && pc.type.kind !== c.type.kind)
         problems.push(`${at}: ${c.type.sql} cannot reference ${parent.table}.${pc.name} (${pc.type.sql})`);

@@ -61,6 +61,33 @@ describe('producer/model', () => {
     ]);
   });
 
+  it('a cascaded delete is permanent: a user created again is live, the orders its delete marked stay deleted', () => {
+    const tables = expectedTables([
+      userCreate(U1, '2025-07-01T00:00:00Z'),
+      orderCreate(O1, U1, '2025-07-01T00:00:01Z'),
+      { event_type: 'DELETE', user_id: U1, modified_at: '2025-07-01T00:00:02Z' },
+      orderCreate(O2, U1, '2025-07-01T00:00:03Z'),
+      userCreate(U1, '2025-07-01T00:00:04Z', 'again'),
+      orderCreate(O3, U1, '2025-07-01T00:00:05Z'),
+    ]);
+    expect(tables.users.map((u) => [u.name, u.is_deleted])).to.deep.equal([['again', false]]);
+    // O1 was marked by the delete, O2 created under the deleted user; O3 came after the re-creation.
+    expect(tables.orders.map((o) => [o.id, o.is_deleted])).to.deep.equal([
+      [O1, true],
+      [O2, true],
+      [O3, false],
+    ]);
+    // An order created again under the live user is live again: its own row is overwritten.
+    const recreated = expectedTables([
+      userCreate(U1, '2025-07-01T00:00:00Z'),
+      orderCreate(O1, U1, '2025-07-01T00:00:01Z'),
+      { event_type: 'DELETE', user_id: U1, modified_at: '2025-07-01T00:00:02Z' },
+      userCreate(U1, '2025-07-01T00:00:04Z'),
+      orderCreate(O1, U1, '2025-07-01T00:00:05Z'),
+    ]);
+    expect(recreated.orders.map((o) => o.is_deleted)).to.deep.equal([false]);
+  });
+
   it('order CREATE sets the row with modified_at = placed_at; UPDATE sets status; DELETE also soft-deletes', () => {
     const m = new TableModel().applyAll([
       userCreate(U1, '2025-07-01T00:00:00Z'),
