@@ -10,7 +10,16 @@ import { cliParser } from '../lib/cli/run.js';
 import { addOptions, option, parse, resolveOptions, type SpecValues } from '../lib/config/index.js';
 import { InvalidOptionError } from '../lib/errors.js';
 
-export const contenderNames = ['engine', 'per-row-insert', 'multi-row-insert', 'copy-ceiling'] as const;
+export const contenderNames = [
+  'engine',
+  'engine-debezium',
+  'engine-baseline',
+  'per-row-insert',
+  'multi-row-insert',
+  'copy-ceiling',
+] as const;
+/** Run unless --contenders says otherwise; engine-baseline needs --baseline. */
+export const defaultContenders = contenderNames.filter((c) => c !== 'engine-baseline');
 export type ContenderName = (typeof contenderNames)[number];
 
 /** What each mode runs. Quick must finish in under 3 minutes on a 2-core machine, full in about 10. */
@@ -99,8 +108,8 @@ export const benchOptions = {
   }),
   contenders: option<ContenderName[]>({
     flag: 'contenders',
-    describe: `Contenders to run, comma-separated: ${contenderNames.join(', ')}`,
-    default: [...contenderNames],
+    describe: `Contenders to run, comma-separated: ${contenderNames.join(', ')} (engine-baseline needs --baseline; it is added when --baseline is given)`,
+    default: [...defaultContenders],
     parse: (v, name) => {
       const list = parse.nameList(v, name);
       for (const c of list) {
@@ -110,6 +119,14 @@ export const benchOptions = {
       }
       return [...new Set(list)] as ContenderName[];
     },
+  }),
+  baseline: option<string | undefined>({
+    flag: 'baseline',
+    describe:
+      'Another checkout of cdc-pipeline, built (npm install there, or npm run build with node_modules linked): its bin/cdc-consume runs as contender engine-baseline on the same data, to compare a change side by side',
+    default: undefined,
+    defaultText: 'none',
+    parse: parse.optional(parse.nonEmptyString),
   }),
   seed: option<number>({
     flag: 'seed',
@@ -162,6 +179,8 @@ export interface BenchPlan {
   cpuProfDir: string | undefined;
   /** Extra cdc-consume arguments (non-default engine settings, for experiments). */
   engineArgs: string[];
+  /** A built checkout whose bin/cdc-consume runs as engine-baseline. */
+  baselineDir: string | undefined;
   verbose: boolean;
 }
 
@@ -176,14 +195,29 @@ export function benchPlan(o: BenchOptions): BenchPlan {
     perRowMs: o.perRow ?? m.perRowMs,
     latencyRate: o.latencyRate,
     latencyMs: o.latencyDuration ?? m.latencyMs,
-    contenders: o.contenders,
+    contenders: withBaseline(o.contenders, o.baseline),
     seed: o.seed,
     jsonPath: o.json,
     svgPath,
     cpuProfDir: o.cpuProf,
     engineArgs: o.engineArgs,
+    baselineDir: o.baseline,
     verbose: o.verbose,
   };
+}
+
+/** --baseline adds engine-baseline right after engine, so the two run back to back in every round. */
+function withBaseline(contenders: ContenderName[], baseline: string | undefined): ContenderName[] {
+  if (baseline === undefined) {
+    if (contenders.includes('engine-baseline'))
+      throw new InvalidOptionError('--contenders', 'invalid --contenders: engine-baseline needs --baseline DIR');
+    return contenders;
+  }
+  if (contenders.includes('engine-baseline')) return contenders;
+  const at = contenders.indexOf('engine');
+  const out = [...contenders];
+  out.splice(at < 0 ? 0 : at + 1, 0, 'engine-baseline');
+  return out;
 }
 
 /** Parses `npm run bench -- ...` arguments; undefined after --help (yargs has printed it). */

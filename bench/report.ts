@@ -196,7 +196,7 @@ export function formatReport(report: BenchReport): string {
   }
   if (report.engineRssMaxMB !== null) lines.push(`engine peak RSS while draining the backlog: ${Math.round(report.engineRssMaxMB)} MB`);
   lines.push('');
-  lines.push('targets (issue 7, 2-core machine):');
+  lines.push('targets (2-core machine):');
   lines.push(...alignColumns(checkTargets(report).map((t) => [`  ${t.target}`, t.actual, verdict(t.met)])));
   const m = report.machine;
   lines.push('');

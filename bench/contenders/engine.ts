@@ -3,8 +3,13 @@
  * process with --json, which reports events/s over the span from its first message to its last commit
  * (start-up, the group join and the --idle wait excluded). The runner samples the process's peak RSS
  * (VmHWM, which covers the worker threads too) while it drains the backlog.
+ *
+ * engine-debezium: the same engine on the same events as Debezium would have captured them from the
+ * Go pipeline's tables (the shipped seed-debezium mapping). engine-baseline: another build of this
+ * project (--baseline DIR), run the same way on the same data, to measure a change side by side.
  */
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CdcError } from '../../lib/errors.js';
 import { cleanEnv, consumeBin, RssSampler, spawnNode } from '../child.js';
 import type { Contender, ContenderContext, ContenderRun } from './types.js';
@@ -20,11 +25,51 @@ interface ConsumeSummary {
   batches: number;
 }
 
-export const engine: Contender = {
+const DEBEZIUM_MAPPING = fileURLToPath(new URL('../../../lib/sinks/mappings/seed-debezium.yaml', import.meta.url));
+
+interface EngineVariant {
+  name: Contender['name'];
+  describe: string;
+  /** The bin/cdc-consume to run. */
+  bin: (ctx: ContenderContext) => string;
+  args: string[];
+  dataset?: Contender['dataset'];
+}
+
+function engineContender(variant: EngineVariant): Contender {
+  return {
+    name: variant.name,
+    describe: variant.describe,
+    ...(variant.dataset ? { dataset: variant.dataset } : {}),
+    run: (ctx) => runEngine(ctx, variant),
+  };
+}
+
+export const engine = engineContender({
   name: 'engine',
   describe: 'this project: bin/cdc-consume with default settings (worker threads, COPY into staging, set-based apply)',
+  bin: () => consumeBin,
+  args: [],
+});
 
-  async run(ctx: ContenderContext): Promise<ContenderRun> {
+export const engineDebezium = engineContender({
+  name: 'engine-debezium',
+  describe:
+    'this project on the same events in Debezium form (cdc-produce --format debezium, --sinks lib/sinks/mappings/seed-debezium.yaml)',
+  bin: () => consumeBin,
+  args: ['--sinks', DEBEZIUM_MAPPING],
+  dataset: 'debezium',
+});
+
+export const engineBaseline = engineContender({
+  name: 'engine-baseline',
+  describe: 'another build of this project (--baseline DIR), the same command on the same data',
+  bin: (ctx) => join(ctx.plan.baselineDir ?? '.', 'bin', 'cdc-consume'),
+  args: [],
+});
+
+async function runEngine(ctx: ContenderContext, variant: EngineVariant): Promise<ContenderRun> {
+  {
     const args = [
       '--brokers',
       ctx.brokers,
@@ -39,13 +84,14 @@ export const engine: Contender = {
       '--idle',
       '2s',
       '--json',
+      ...variant.args,
       ...ctx.plan.engineArgs,
     ];
     const nodeFlags = ctx.plan.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', join(ctx.plan.cpuProfDir, ctx.group)] : [];
-    const run = spawnNode(consumeBin, args, {
+    const run = spawnNode(variant.bin(ctx), args, {
       env: cleanEnv(),
       nodeFlags,
-      onStderrLine: ctx.plan.verbose ? (line) => ctx.log(`  cdc-consume | ${line}`) : undefined,
+      onStderrLine: ctx.plan.verbose ? (line) => ctx.log(`  ${variant.name} | ${line}`) : undefined,
     });
     const rss = new RssSampler(run.pid);
     const timer = setTimeout(() => void run.stop(5000), RUN_TIMEOUT_MS);
@@ -63,9 +109,11 @@ export const engine: Contender = {
     } catch {
       throw new CdcError('ERR_CDC_INTERNAL', `cdc-consume printed no JSON summary: ${line.slice(0, 200)}`);
     }
-    if (summary.deadLetters > 0) ctx.log(`  engine: ${summary.deadLetters} dead letters (the preloaded events are all valid)`);
+    if (summary.deadLetters > 0) ctx.log(`  ${variant.name}: ${summary.deadLetters} dead letters (the preloaded events are all valid)`);
     if (ctx.plan.verbose)
-      ctx.log(`  engine: ${summary.batches} batches, ${Math.round(summary.events / Math.max(1, summary.batches))} events each on average`);
+      ctx.log(
+        `  ${variant.name}: ${summary.batches} batches, ${Math.round(summary.events / Math.max(1, summary.batches))} events each on average`,
+      );
     return { events: summary.events, seconds: summary.activeSec, rssMaxMB };
-  },
-};
+  }
+}

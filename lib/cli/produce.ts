@@ -1,5 +1,6 @@
 /**
- * cdc-produce: generates seed-format User and Order events and sends them to Kafka at a given rate.
+ * cdc-produce: generates User and Order events (seed format, or --format debezium for the changes they
+ * make, as Debezium change events) and sends them to Kafka at a given rate.
  * Notices and the live progress line go to stderr (the progress line only on a terminal); the summary
  * goes to stdout, as text or, with --json, as one JSON object. Exit status: 0 when every event was
  * delivered, 1 when any failed (or on an error), 2 for a bad option.
@@ -10,7 +11,9 @@ import { cliParser, runCli } from './run.js';
 
 const usage = `$0 [options]
 
-Generate User and Order change events in the seed wire format and send them to Kafka.
+Generate User and Order change events in the seed wire format and send them to Kafka; with
+--format debezium, send instead the changes they make to the Go pipeline's tables as Debezium's
+PostgreSQL connector captures them (Kafka Connect JsonConverter JSON; --schemas adds the schema).
 Users go to the first --topics topic, orders to the second; each message is keyed by its entity id.
 Stops after --count events or --duration, whichever comes first (1000 events when neither is given).
 Ctrl-C stops generating, waits for the delivery reports of what was sent, and prints the summary.`;
@@ -19,6 +22,7 @@ const epilogue = `Examples:
   cdc-produce --count 100000 --rate 5000
   cdc-produce --duration 30s --rate 0 --json > summary.json
   cdc-produce --seed 42 --mix 70,20,10 --user-share 30 --topics users_test,orders_test
+  cdc-produce --format debezium --schemas --count 10000 --topics dbz_users,dbz_orders
 
 Exit status: 0 all events delivered; 1 some event failed delivery, or an error; 2 invalid usage.`;
 

@@ -72,6 +72,8 @@ class Event implements GeneratedEvent {
     readonly value: Buffer,
     readonly entity: EntityKind,
     readonly type: EventType,
+    readonly slot: number,
+    readonly movedFrom: number,
   ) {}
 
   get id(): string {
@@ -225,10 +227,13 @@ export function createGenerator(options: GeneratorOptions = {}): Generator {
     return at;
   };
 
+  // The slot of the id newId() last placed; returning it alongside the position would allocate.
+  let newSlot = -1;
+
   /** Draws a new version-4 UUID (crypto.randomUUID cannot be seeded), remembers it, writes it. */
   const newId = (reservoir: IdReservoir): number => {
-    const slot = reservoir.add(prng.u32(), (prng.u32() & 0xffff0fff) | 0x4000, ((prng.u32() & 0x3fffffff) | 0x80000000) >>> 0, prng.u32());
-    return writeId(reservoir.words, slot * 4);
+    newSlot = reservoir.add(prng.u32(), (prng.u32() & 0xffff0fff) | 0x4000, ((prng.u32() & 0x3fffffff) | 0x80000000) >>> 0, prng.u32());
+    return writeId(reservoir.words, newSlot * 4);
   };
 
   const writeName = (): void => {
@@ -236,29 +241,31 @@ export function createGenerator(options: GeneratorOptions = {}): Generator {
     else writeAsciiName(prng, out);
   };
 
-  const finish = (topic: string, keyAt: number, entity: EntityKind, type: EventType): GeneratedEvent =>
-    new Event(topic, out.view(keyAt, keyAt + 36), out.end(), entity, type);
+  const finish = (topic: string, keyAt: number, entity: EntityKind, type: EventType, slot: number, movedFrom: number): GeneratedEvent =>
+    new Event(topic, out.view(keyAt, keyAt + 36), out.end(), entity, type, slot, movedFrom);
 
   const userEvent = (op: number): GeneratedEvent => {
     out.begin();
     if (op >= createBelow && users.size > 0) {
       if (op < updateBelow) {
         out.bytes(P.userUpdate);
-        const keyAt = writeId(users.words, users.pick() * 4);
+        const slot = users.pick();
+        const keyAt = writeId(users.words, slot * 4);
         out.bytes(P.name);
         writeName();
         out.bytes(P.modifiedAtAfterName);
         clock.write(out);
         out.bytes(P.end);
-        return finish(usersTopic, keyAt, 'user', 'UPDATE');
+        return finish(usersTopic, keyAt, 'user', 'UPDATE', slot, -1);
       }
       out.bytes(P.userDelete);
-      users.remove(users.pick(), removed);
+      const slot = users.pick();
+      users.remove(slot, removed);
       const keyAt = writeId(removed, 0);
       out.bytes(P.modifiedAtAfterId);
       clock.write(out);
       out.bytes(P.end);
-      return finish(usersTopic, keyAt, 'user', 'DELETE');
+      return finish(usersTopic, keyAt, 'user', 'DELETE', slot, users.size);
     }
     out.bytes(P.userCreate);
     const keyAt = newId(users);
@@ -269,7 +276,7 @@ export function createGenerator(options: GeneratorOptions = {}): Generator {
     out.bytes(P.createdAt);
     clock.write(out);
     out.bytes(P.end);
-    return finish(usersTopic, keyAt, 'user', 'CREATE');
+    return finish(usersTopic, keyAt, 'user', 'CREATE', newSlot, -1);
   };
 
   const orderEvent = (op: number): GeneratedEvent => {
@@ -277,19 +284,21 @@ export function createGenerator(options: GeneratorOptions = {}): Generator {
     if (op >= createBelow && orders.size > 0) {
       if (op < updateBelow) {
         out.bytes(P.orderUpdate);
-        const keyAt = writeId(orders.words, orders.pick() * 4);
+        const slot = orders.pick();
+        const keyAt = writeId(orders.words, slot * 4);
         out.bytes(P.shippedAt);
         clock.write(out);
         out.bytes(P.end);
-        return finish(ordersTopic, keyAt, 'order', 'UPDATE');
+        return finish(ordersTopic, keyAt, 'order', 'UPDATE', slot, -1);
       }
       out.bytes(P.orderDelete);
-      orders.remove(orders.pick(), removed);
+      const slot = orders.pick();
+      orders.remove(slot, removed);
       const keyAt = writeId(removed, 0);
       out.bytes(P.cancelledAt);
       clock.write(out);
       out.bytes(P.end);
-      return finish(ordersTopic, keyAt, 'order', 'DELETE');
+      return finish(ordersTopic, keyAt, 'order', 'DELETE', slot, orders.size);
     }
     // No user yet for an order to refer to: create one instead.
     if (users.size === 0) return userEvent(0);
@@ -306,7 +315,7 @@ export function createGenerator(options: GeneratorOptions = {}): Generator {
     out.bytes(P.placedAt);
     clock.write(out);
     out.bytes(P.end);
-    return finish(ordersTopic, keyAt, 'order', 'CREATE');
+    return finish(ordersTopic, keyAt, 'order', 'CREATE', newSlot, -1);
   };
 
   return {

@@ -1,12 +1,25 @@
 /**
- * The event producer as a library: the generator (pure, no Kafka), the expected-table model for tests,
- * wire-format validation, and the Kafka run behind bin/cdc-produce.
+ * The event producer as a library: the generator (pure, no Kafka), the Debezium encoder (pure), the
+ * expected-table model for tests, wire-format validation, and the Kafka run behind bin/cdc-produce.
  */
+export {
+  DebeziumEncoder,
+  type DebeziumEncoderOptions,
+  debeziumKeySchema,
+  type DebeziumMessage,
+  type DebeziumOp,
+  debeziumSource,
+  debeziumValueSchema,
+  decimalBase64,
+  epochDay,
+} from './debezium.js';
 export { createGenerator, type Generator, type GeneratorOptions, generatorDefaults, validateMix } from './generator.js';
 export { goFloat, goString } from './go-json.js';
 export { expectedTables, type ModelInput, type OrderRow, readModelTables, roundDecimal, TableModel, type UserRow } from './model.js';
 export {
   effectiveCount,
+  type ProduceFormat,
+  produceFormats,
   type ProduceOptions,
   type ProduceOptionsInput,
   produceDefaults,
@@ -26,7 +39,7 @@ export {
   type TopicSummary,
 } from './run.js';
 export { formatProgress, formatSummary } from './summary.js';
-export { formatRfc3339Nano, modelTimestampSql, parseRfc3339, toModelTimestamp } from './timestamps.js';
+export { formatRfc3339Nano, modelTimestampSql, nanosToMicros, parseRfc3339, toModelTimestamp } from './timestamps.js';
 export {
   type EntityKind,
   type EventType,

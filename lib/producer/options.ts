@@ -9,6 +9,9 @@ import { generatorDefaults, validateMix } from './generator.js';
 import { parseRfc3339 } from './timestamps.js';
 import type { Mix, TopicNames } from './types.js';
 
+export const produceFormats = ['seed', 'debezium'] as const;
+export type ProduceFormat = (typeof produceFormats)[number];
+
 export const produceDefaults = {
   /** Events sent when neither --count nor --duration is given. */
   count: 1000,
@@ -127,6 +130,22 @@ export const produceOptions = {
     default: generatorDefaults.topics,
     defaultText: 'users,orders',
     parse: topicsParser,
+  }),
+  format: option<ProduceFormat>({
+    flag: 'format',
+    env: 'CDC_PRODUCE_FORMAT',
+    describe:
+      "seed: the Go pipeline's events; debezium: the changes they make to the Go pipeline's tables, as Debezium's PostgreSQL connector captures them, in Kafka Connect JsonConverter JSON",
+    default: 'seed',
+    parse: parse.oneOf(produceFormats),
+  }),
+  schemas: option<boolean>({
+    flag: 'schemas',
+    env: 'CDC_PRODUCE_SCHEMAS',
+    describe: 'With --format debezium: write {"schema", "payload"}, as JsonConverter does with schemas.enable=true, not the payload alone',
+    default: false,
+    kind: 'boolean',
+    parse: parse.boolean,
   }),
   mix: option<Mix>({
     flag: 'mix',

@@ -3,14 +3,15 @@
  * summary. `bin/cdc-produce` is a thin shell around `produce()`; the demo and benchmarks call it too.
  *
  *   createGenerator ──next()──▶ RateLimiter.take ──▶ KafkaProducer.trySend ──▶ librdkafka ──▶ brokers
- *                                                      ▲ QUEUE_FULL / too many in flight: wait
+ *                  (--format debezium: ──▶ DebeziumEncoder.encode ──▶)  ▲ QUEUE_FULL / too many in flight: wait
  *   delivery reports ──▶ KafkaProducer counters ──▶ progress line, summary, exit code
  */
 import { setTimeout as sleep, setImmediate as yieldToLoop } from 'node:timers/promises';
 import { ensureTopics, type TopicOutcome, topicNotices } from '../kafka/admin.js';
 import { type DeliveryErrorCount, KafkaProducer, type KafkaProducerOptions } from '../kafka/producer.js';
+import { DebeziumEncoder, type DebeziumMessage } from './debezium.js';
 import { createGenerator } from './generator.js';
-import { effectiveCount, type ProduceOptions } from './options.js';
+import { effectiveCount, type ProduceFormat, type ProduceOptions } from './options.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { EventType, GeneratedEvent, TopicNames } from './types.js';
 
@@ -34,9 +35,13 @@ export interface ProgressSnapshot {
 
 export interface TopicSummary {
   topic: string;
+  /** Generated events by type. */
   CREATE: number;
   UPDATE: number;
   DELETE: number;
+  /** Debezium format: UPDATE/DELETE events of an id with no row, which changed nothing, so sent nothing. */
+  skipped: number;
+  /** Messages sent: the events less those skipped. */
   sent: number;
   delivered: number;
   failed: number;
@@ -47,8 +52,12 @@ export type StopReason = 'count' | 'duration' | 'signal' | 'error';
 export interface ProduceSummary {
   brokers: string;
   seed: number;
-  /** Per topic role; counts by event type are of events sent. */
+  format: ProduceFormat;
+  /** Debezium format: whether messages carry JsonConverter's schema. */
+  schemas: boolean;
+  /** Per topic role; counts by event type are of events generated. */
   topics: { users: TopicSummary; orders: TopicSummary };
+  /** Messages sent: the generated events less the skipped ones. */
   sent: number;
   delivered: number;
   failed: number;
@@ -75,8 +84,11 @@ export interface ProduceHooks {
   log?: (line: string) => void;
   onProgress?: (progress: ProgressSnapshot) => void;
   progressIntervalMs?: number;
-  /** Sees every event after it has been queued for sending (tests, the demo's model). */
-  onEvent?: (event: GeneratedEvent) => void;
+  /**
+   * Sees every generated event after it has been queued for sending (tests, the demo's model), with the
+   * Debezium message sent for it in that format (undefined when the event changed nothing).
+   */
+  onEvent?: (event: GeneratedEvent, message?: DebeziumMessage) => void;
   /** Extra producer settings (benchmarks: linger, batch sizes). */
   producer?: Partial<KafkaProducerOptions>;
   /** Fixes the generator's wall clock (epoch ms), for reproducible timestamps. */
@@ -89,7 +101,7 @@ export function summaryExitCode(summary: ProduceSummary): number {
 }
 
 function emptyTopic(topic: string): TopicSummary {
-  return { topic, CREATE: 0, UPDATE: 0, DELETE: 0, sent: 0, delivered: 0, failed: 0 };
+  return { topic, CREATE: 0, UPDATE: 0, DELETE: 0, skipped: 0, sent: 0, delivered: 0, failed: 0 };
 }
 
 /**
@@ -110,6 +122,9 @@ export async function produce(options: ProduceOptions, hooks: ProduceHooks = {})
     topics,
     now: hooks.now,
   });
+  // The envelope's ts_ms is when the connector handled the change: the wall clock, not hooks.now, so a
+  // replayed generator clock sees the same calls in both formats (the bench preloads both).
+  const encoder = options.format === 'debezium' ? new DebeziumEncoder({ schemas: options.schemas, topics }) : undefined;
   const count = effectiveCount(options);
   const producer = await KafkaProducer.connect({
     brokers: options.brokers,
@@ -128,7 +143,7 @@ export async function produce(options: ProduceOptions, hooks: ProduceHooks = {})
       { brokers: options.brokers, metadata: producer, requestTimeoutMs: options.createTimeout, metadataTimeoutMs: options.connectTimeout },
     );
     for (const line of topicNotices(topicOutcomes)) log(line);
-    return await sendAll(producer, generator, count, options, hooks, topicOutcomes);
+    return await sendAll(producer, generator, encoder, count, options, hooks, topicOutcomes);
   } finally {
     await producer.close();
   }
@@ -137,6 +152,7 @@ export async function produce(options: ProduceOptions, hooks: ProduceHooks = {})
 async function sendAll(
   producer: KafkaProducer,
   generator: ReturnType<typeof createGenerator>,
+  encoder: DebeziumEncoder | undefined,
   count: number,
   options: ProduceOptions,
   hooks: ProduceHooks,
@@ -154,6 +170,9 @@ async function sendAll(
   let ordersWarm = false;
   const started = performance.now();
   const deadline = options.duration ? started + options.duration : Number.POSITIVE_INFINITY;
+  // Generated events (what --count and --rate count) and messages sent; they differ only when the
+  // Debezium format has nothing to send for an event.
+  let generated = 0;
   let sent = 0;
   let stoppedBy: StopReason = 'count';
   let fatal: string | undefined;
@@ -178,13 +197,13 @@ async function sendAll(
     ? setInterval(() => hooks.onProgress?.(snapshot()), hooks.progressIntervalMs ?? runDefaults.progressIntervalMs)
     : undefined;
 
-  const warmUp = async (event: GeneratedEvent): Promise<void> => {
-    await producer.sendWithRetry(event.topic, event.key, event.value, {
+  const warmUp = async (topic: string, key: Buffer, value: Buffer): Promise<void> => {
+    await producer.sendWithRetry(topic, key, value, {
       totalMs: options.warmupTimeout,
       signal,
       onRetry: ({ attempt, delayMs, error }) =>
         log(
-          `first write to topic ${event.topic} failed (attempt ${attempt}: ${(error as Error).message}); retrying in ${Math.round(delayMs)} ms`,
+          `first write to topic ${topic} failed (attempt ${attempt}: ${(error as Error).message}); retrying in ${Math.round(delayMs)} ms`,
         ),
     });
   };
@@ -196,38 +215,52 @@ async function sendAll(
         stoppedBy = 'signal';
         break;
       }
-      if (sent >= count) break;
+      if (generated >= count) break;
       const now = performance.now();
       if (now >= deadline) {
         stoppedBy = 'duration';
         break;
       }
-      const n = limiter.take(Math.min(runDefaults.chunk, count - sent));
+      const n = limiter.take(Math.min(runDefaults.chunk, count - generated));
       if (n === 0) {
         await sleep(Math.max(1, Math.min(limiter.delayMs(), deadline - now)));
         continue;
       }
       for (let i = 0; i < n; i++) {
         const event = generator.next();
+        generated++;
+        let key = event.key;
+        let value = event.value;
+        let message: DebeziumMessage | undefined;
+        if (encoder !== undefined) {
+          message = encoder.encode(event);
+          if (message === undefined) {
+            (event.entity === 'user' ? userCounts : orderCounts)[event.type]++;
+            if (onEvent !== undefined) onEvent(event, undefined);
+            continue;
+          }
+          key = message.key;
+          value = message.value;
+        }
         if (event.entity === 'user') {
           if (!usersWarm) {
-            await warmUp(event);
+            await warmUp(event.topic, key, value);
             usersWarm = true;
           } else {
-            while (!producer.trySend(event.topic, event.key, event.value)) await producer.waitForRoom();
+            while (!producer.trySend(event.topic, key, value)) await producer.waitForRoom();
           }
           userCounts[event.type]++;
         } else {
           if (!ordersWarm) {
-            await warmUp(event);
+            await warmUp(event.topic, key, value);
             ordersWarm = true;
           } else {
-            while (!producer.trySend(event.topic, event.key, event.value)) await producer.waitForRoom();
+            while (!producer.trySend(event.topic, key, value)) await producer.waitForRoom();
           }
           orderCounts[event.type]++;
         }
         sent++;
-        if (onEvent !== undefined) onEvent(event);
+        if (onEvent !== undefined) onEvent(event, message);
       }
       sendEnded = performance.now();
       producer.poll();
@@ -259,13 +292,15 @@ async function sendAll(
     );
 
   const byTopic = producer.byTopic();
-  const topicSummary = (topic: string, counts: Record<EventType, number>): TopicSummary => {
+  const skipped = encoder?.skipped ?? { users: 0, orders: 0 };
+  const topicSummary = (topic: string, counts: Record<EventType, number>, skippedEvents: number): TopicSummary => {
     const t = emptyTopic(topic);
     Object.assign(t, counts);
-    t.sent = counts.CREATE + counts.UPDATE + counts.DELETE;
+    t.skipped = skippedEvents;
+    t.sent = counts.CREATE + counts.UPDATE + counts.DELETE - skippedEvents;
     t.delivered = byTopic.get(topic)?.delivered ?? 0;
     t.failed = byTopic.get(topic)?.failed ?? 0;
-    // The producer counts what it accepted; the generator's counts include nothing else.
+    // The producer counts what it accepted; the generator's counts less the skipped include nothing else.
     if ((byTopic.get(topic)?.sent ?? 0) !== t.sent)
       throw new Error(`internal: ${topic} sent ${t.sent} but the producer accepted ${byTopic.get(topic)?.sent ?? 0}`);
     return t;
@@ -275,7 +310,12 @@ async function sendAll(
   return {
     brokers: options.brokers,
     seed: generator.seed,
-    topics: { users: topicSummary(topics.users, userCounts), orders: topicSummary(topics.orders, orderCounts) },
+    format: options.format,
+    schemas: options.format === 'debezium' && options.schemas,
+    topics: {
+      users: topicSummary(topics.users, userCounts, skipped.users),
+      orders: topicSummary(topics.orders, orderCounts, skipped.orders),
+    },
     sent,
     delivered: producer.delivered,
     failed: producer.failed,

@@ -15,7 +15,7 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join('  ')).join('\n');
 }
 
-/** The summary as text: per topic counts by event type, deliveries, elapsed time and rates. */
+/** The summary as text: per topic counts by event type, deliveries, elapsed time and rates, and the format. */
 export function formatSummary(s: ProduceSummary): string {
   const rows = [['topic', 'CREATE', 'UPDATE', 'DELETE', 'sent', 'delivered', 'failed']];
   for (const t of [s.topics.users, s.topics.orders]) {
@@ -35,6 +35,12 @@ export function formatSummary(s: ProduceSummary): string {
     table(rows),
     `elapsed ${(s.elapsedMs / 1000).toFixed(2)} s; sent ${int.format(s.sendRate)} events/s, delivered ${int.format(s.deliveredRate)} events/s; stopped by ${s.stoppedBy}; seed ${s.seed}`,
   ];
+  if (s.format === 'debezium') {
+    const skipped = s.topics.users.skipped + s.topics.orders.skipped;
+    lines.push(
+      `format debezium (JsonConverter, ${s.schemas ? 'with schemas' : 'payload only'}); ${int.format(skipped)} UPDATE/DELETE events had no row to change, so nothing was sent for them`,
+    );
+  }
   if (s.unreported > 0) lines.push(`${int.format(s.unreported)} events had no delivery report when the run ended`);
   for (const e of s.deliveryErrors) lines.push(`delivery error (${int.format(e.count)}x): ${e.message}`);
   if (s.error) lines.push(`stopped by error: ${s.error}`);

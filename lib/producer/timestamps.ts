@@ -78,6 +78,16 @@ export function parseRfc3339(text: string): ParsedTimestamp | undefined {
 }
 
 /**
+ * Nanoseconds within a second (0..999999999) rounded to microseconds as Postgres rounds them: to the
+ * nearest, an exact half-microsecond to even. 1000000 means the next second.
+ */
+export function nanosToMicros(nanos: number): number {
+  const micros = Math.floor(nanos / 1000);
+  const rest = nanos % 1000;
+  return rest > 500 || (rest === 500 && micros % 2 === 1) ? micros + 1 : micros;
+}
+
+/**
  * The model form of a wire timestamp: UTC, six fraction digits, rounded to the microsecond as Postgres
  * does (half-microsecond ties to even; the generator never writes one). Throws on a malformed value.
  */
@@ -85,9 +95,7 @@ export function toModelTimestamp(text: string): string {
   const t = parseRfc3339(text);
   if (!t) throw new RangeError(`not an RFC 3339 timestamp: ${JSON.stringify(text)}`);
   let seconds = t.epochSeconds;
-  let micros = Math.floor(t.nanos / 1000);
-  const rest = t.nanos % 1000;
-  if (rest > 500 || (rest === 500 && micros % 2 === 1)) micros++;
+  let micros = nanosToMicros(t.nanos);
   if (micros === 1_000_000) {
     seconds++;
     micros = 0;

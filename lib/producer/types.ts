@@ -67,6 +67,15 @@ export interface GeneratedEvent {
   type: EventType;
   /** The entity id as a string (made on demand: the hot loop never needs it). */
   readonly id: string;
+  /**
+   * Where the id sits in the generator's id reservoir, so that state kept per entity (the Debezium
+   * encoder's rows) can be bounded exactly as the reservoir is: CREATE and UPDATE give the id's slot (a
+   * CREATE into a slot that held another id evicted that id, which is never referred to again); DELETE
+   * gives the slot the id left. Absent for events not made by the generator.
+   */
+  readonly slot?: number;
+  /** DELETE: the slot whose id the reservoir moved into `slot` to close the gap (its last one); else -1. */
+  readonly movedFrom?: number;
 }
 
 /** Topic names by role. */

@@ -50,6 +50,14 @@ function allSet(set: Uint8Array): boolean {
  */
 export function foldKey(events: readonly RowEvent[]): StagedRow {
   if (events.length === 0) throw new RangeError('cannot fold an empty list of events');
+  // Most keys have one event in a batch: its arrays become the row's as they are (nothing writes to a
+  // one-event row, and the event stays unchanged for a re-fold when a batch is isolated).
+  if (events.length === 1) {
+    const e = events[0] as RowEvent;
+    if (e.op === 'upsert') return { kind: e.set === undefined ? 'full' : 'merge', values: e.values, set: e.set, cascade: e.cascades };
+    if (e.op === 'patch') return { kind: 'patch', values: e.values, set: e.set, cascade: e.cascades };
+    if (e.op === 'delete') return { kind: 'delete', values: e.values, set: undefined, cascade: false };
+  }
   let row: StagedRow | undefined;
   for (const e of events) {
     if (e.op === 'upsert') {

@@ -187,6 +187,8 @@ function dotted(pointer: string): string {
 }
 
 function describeAjvError(e: ErrorObject): string {
+  // A refused column name: ajv reports it at the columns object, the user looks for the column.
+  if (e.propertyName !== undefined) return `${dotted(e.instancePath)}${member(e.propertyName)}: the name ${e.message ?? 'is invalid'}`;
   const at = dotted(e.instancePath);
   switch (e.keyword) {
     case 'additionalProperties': {
@@ -216,6 +218,7 @@ function pickErrors(errors: ErrorObject[]): string[] {
   const deepest = errors.filter(
     (e) =>
       e.keyword !== 'anyOf' &&
+      e.keyword !== 'propertyNames' &&
       (!inBranch(e) || !errors.some((o) => o !== e && o.keyword !== 'anyOf' && o.instancePath.startsWith(`${e.instancePath}/`))),
   );
   const chosen = deepest.length > 0 ? deepest : errors;
@@ -360,11 +363,14 @@ function resolveSink(s: RawSink, at: string, problems: string[]): SinkDeclaratio
   }
   if (soft !== undefined) {
     const softColumn = byName.get(soft);
-    if (softColumn && softColumn.type.kind !== 'boolean')
-      problems.push(`${at}.delete.soft: column "${soft}" is ${softColumn.type.sql}, must be boolean`);
-    if (softColumn && format === 'seed')
-      problems.push(`${at}.delete.soft: column "${soft}" is set by the engine for format seed; remove it from ${at}.columns`);
+    // A key column is the whole mistake: its type and "remove it from columns" would mislead.
     if (s.key.includes(soft)) problems.push(`${at}.delete.soft: "${soft}" is a key column`);
+    else {
+      if (softColumn && softColumn.type.kind !== 'boolean')
+        problems.push(`${at}.delete.soft: column "${soft}" is ${softColumn.type.sql}, must be boolean`);
+      if (softColumn && format === 'seed')
+        problems.push(`${at}.delete.soft: column "${soft}" is set by the engine for format seed; remove it from ${at}.columns`);
+    }
   }
   if (s.truncate !== undefined && format !== 'debezium') problems.push(`${at}.truncate: only for format debezium`);
   if (s['unavailable-value'] !== undefined && format !== 'debezium') problems.push(`${at}.unavailable-value: only for format debezium`);
@@ -458,7 +464,9 @@ function checkAcrossSinks(sinks: SinkDeclaration[], problems: string[]): void {
       const at = `sinks[${i}].columns${member(c.name)}.references`;
       const parent = sinks.find((p) => p.table === r.parentTable && (r.parentSchema === undefined || p.schema === r.parentSchema));
       if (!parent) {
-        problems.push(`${at}: no sink in this file loads table "${r.parentTable}"`);
+        problems.push(
+          `${at}: no sink in this file loads table "${r.parentSchema === undefined ? '' : `${r.parentSchema}.`}${r.parentTable}"`,
+        );
         continue;
       }
       if (parent === s) {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { benchModes, contenderNames, parseBenchArgs, parseDemoArgs } from '../../bench/options.js';
+import { benchModes, defaultContenders, parseBenchArgs, parseDemoArgs } from '../../bench/options.js';
 import { InvalidOptionError } from '../../lib/errors.js';
 
 async function rejection(p: Promise<unknown>): Promise<InvalidOptionError> {
@@ -28,7 +28,21 @@ describe('bench/options', () => {
         svgPath: undefined,
         cpuProfDir: undefined,
       });
-      expect(plan?.contenders).to.deep.equal([...contenderNames]);
+      expect(plan?.contenders).to.deep.equal(['engine', 'engine-debezium', 'per-row-insert', 'multi-row-insert', 'copy-ceiling']);
+      expect(plan?.contenders).to.deep.equal(defaultContenders);
+    });
+
+    it('--baseline adds engine-baseline right after engine; engine-baseline without it is refused', async () => {
+      const plan = await parseBenchArgs(['--baseline', '/tmp/old', '--contenders', 'engine,multi-row-insert']);
+      expect(plan?.contenders).to.deep.equal(['engine', 'engine-baseline', 'multi-row-insert']);
+      expect(plan?.baselineDir).to.equal('/tmp/old');
+      let error: Error | undefined;
+      try {
+        await parseBenchArgs(['--contenders', 'engine-baseline']);
+      } catch (err) {
+        error = err as Error;
+      }
+      expect(error?.message).to.equal('invalid --contenders: engine-baseline needs --baseline DIR');
     });
 
     it('--quick takes the quick defaults; explicit flags still win', async () => {

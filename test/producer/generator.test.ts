@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { expect } from 'chai';
@@ -213,6 +214,25 @@ describe('producer/generator', () => {
       });
     });
 
+    it('writes byte for byte what it wrote before the Debezium format was added', () => {
+      const h = createHash('sha256');
+      let t = FIXED_NOW;
+      const g = createGenerator({
+        seed: 4242,
+        reservoirSize: 300,
+        unicodeShare: 20,
+        zoneOffsetsMinutes: [0, 330, -480],
+        now: () => (t += 0.37),
+      });
+      for (let i = 0; i < 30_000; i++) {
+        const e = g.next();
+        h.update(`${e.topic} ${e.entity} ${e.type} `);
+        h.update(e.key);
+        h.update(e.value);
+      }
+      expect(h.digest('hex')).to.equal('6146e319ef002e2848f4716ea4633e84bfd5b040c4d1b78c0033acdeef4610a1');
+    });
+
     it('repeats the same entities and operations for the same seed whatever the clock says', () => {
       const strip = (e: GeneratedEvent) => e.value.toString('utf8').replace(/"(created_at|modified_at|placed_at)":"[^"]+"/g, '"$1":""');
       let tick = FIXED_NOW;
@@ -234,6 +254,25 @@ describe('producer/generator', () => {
   });
 
   describe('bounded memory', () => {
+    it("puts the id's reservoir slot on each event, mirroring the reservoir", () => {
+      const g = createGenerator({ seed: 53, reservoirSize: 50 });
+      const slots = { user: [] as (string | undefined)[], order: [] as (string | undefined)[] };
+      for (let i = 0; i < 20_000; i++) {
+        const e = g.next();
+        const s = slots[e.entity];
+        if (e.type === 'DELETE') {
+          expect(s[e.slot as number]).to.equal(e.id);
+          s[e.slot as number] = s[e.movedFrom as number];
+          s[e.movedFrom as number] = undefined;
+        } else {
+          if (e.type === 'UPDATE') expect(s[e.slot as number]).to.equal(e.id);
+          else s[e.slot as number] = e.id;
+          expect(e.movedFrom).to.equal(-1);
+        }
+        expect(s.filter((id) => id !== undefined).length).to.equal(e.entity === 'user' ? g.knownIds().users : g.knownIds().orders);
+      }
+    });
+
     it('never remembers more ids than the reservoir holds', () => {
       const g = createGenerator({ seed: 51, reservoirSize: 100 });
       let maxUsers = 0;

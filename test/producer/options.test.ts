@@ -12,6 +12,8 @@ describe('producer/options', () => {
       duration: undefined,
       rate: 0,
       topics: { users: 'users', orders: 'orders' },
+      format: 'seed',
+      schemas: false,
       mix: { create: 60, update: 30, delete: 10 },
       userShare: 50,
       seed: undefined,
@@ -37,6 +39,8 @@ describe('producer/options', () => {
       replicationFactor: '1',
       compression: 'gzip',
       zones: 'Z,+05:30,-08:00',
+      format: 'debezium',
+      schemas: 'true',
     });
     expect(o).to.deep.include({
       count: 500,
@@ -49,6 +53,8 @@ describe('producer/options', () => {
       partitions: { users: 2, orders: 7 },
       replicationFactor: 1,
       compression: 'gzip',
+      format: 'debezium',
+      schemas: true,
     });
     expect(o.zones).to.deep.equal([0, 330, -480]);
     expect(resolveProduceOptions({ partitions: '4' }).partitions).to.deep.equal({ users: 4, orders: 4 });
@@ -71,8 +77,9 @@ describe('producer/options', () => {
   });
 
   it('takes the environment when no value is given, and the given value over it', () => {
-    const env = { KAFKA_BROKERS: 'k1:9092', CDC_PRODUCE_RATE: '10' };
-    expect(resolveProduceOptions({}, env)).to.deep.include({ brokers: 'k1:9092', rate: 10 });
+    const env = { KAFKA_BROKERS: 'k1:9092', CDC_PRODUCE_RATE: '10', CDC_PRODUCE_FORMAT: 'debezium', CDC_PRODUCE_SCHEMAS: '1' };
+    expect(resolveProduceOptions({}, env)).to.deep.include({ brokers: 'k1:9092', rate: 10, format: 'debezium', schemas: true });
+    expect(resolveProduceOptions({ format: 'seed', schemas: false }, env)).to.deep.include({ format: 'seed', schemas: false });
     expect(resolveProduceOptions({ rate: 20 }, env).rate).to.equal(20);
   });
 
@@ -93,6 +100,9 @@ describe('producer/options', () => {
       [{ zones: '+25:00' }, /--zones/],
       [{ deliveryTimeout: '0' }, /--delivery-timeout/],
       [{ deliveryReports: 'some' }, /--delivery-reports/],
+      [{ format: 'avro' }, /^invalid --format "avro": expected one of seed, debezium$/],
+      [{ format: 'Debezium' }, /--format/],
+      [{ schemas: 'maybe' }, /^invalid --schemas "maybe": expected true or false$/],
     ];
     for (const [input, message] of cases) {
       expect(optionError(() => resolveProduceOptions(input as never)).message).to.match(message);

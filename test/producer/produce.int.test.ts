@@ -7,6 +7,7 @@ import { startMockKafka } from '../../lib/devstack/kafka-mock.js';
 import { CdcError } from '../../lib/errors.js';
 import { deleteTopics } from '../../lib/kafka/admin.js';
 import {
+  type DebeziumMessage,
   type GeneratedEvent,
   type ProduceSummary,
   type ProgressSnapshot,
@@ -111,6 +112,52 @@ describe('producer (integration)', () => {
       expect(consumedByKey).to.deep.equal(producedByKey);
     });
   }
+
+  it('produces --format debezium --schemas: one Debezium change event per generated event, keyed {"id"}, in order per key', async () => {
+    const n = 3000;
+    const topics = topicPair();
+    const produced = new Map<string, string[]>();
+    const summary = await produce(
+      resolveProduceOptions({
+        brokers: testStack().brokers,
+        count: n,
+        topics,
+        seed: 4321,
+        createTimeout: 300,
+        format: 'debezium',
+        schemas: true,
+      }),
+      {
+        onEvent: (_event, m?: DebeziumMessage) => {
+          if (!m) return;
+          const id = (JSON.parse(m.key.toString('utf8')) as { payload: { id: string } }).payload.id;
+          produced.set(id, [...(produced.get(id) ?? []), m.value.toString('utf8')]);
+        },
+      },
+    );
+    expect(summary).to.deep.include({ sent: n, delivered: n, failed: 0, format: 'debezium', schemas: true });
+    expect(summary.topics.users.skipped + summary.topics.orders.skipped).to.equal(0);
+
+    const messages = await readBack(testStack().brokers, [topics.users, topics.orders], { expected: n });
+    expect(messages).to.have.length(n);
+    const consumed = new Map<string, string[]>();
+    for (const m of messages) {
+      const key = JSON.parse((m.key as Buffer).toString('utf8')) as { schema: { name: string }; payload: { id: string } };
+      const text = (m.value as Buffer).toString('utf8');
+      const value = JSON.parse(text) as {
+        schema: { name: string };
+        payload: { before: null; after: { id: string }; op: string; source: { connector: string; table: string } };
+      };
+      expect(key.schema.name).to.equal(`${m.topic}.Key`);
+      expect(value.schema.name).to.equal(`${m.topic}.Envelope`);
+      expect(value.payload.op).to.be.oneOf(['c', 'u']);
+      expect(value.payload.before).to.equal(null);
+      expect(value.payload.after.id).to.equal(key.payload.id);
+      expect(value.payload.source).to.deep.include({ connector: 'postgresql', table: m.topic === topics.users ? 'users' : 'orders' });
+      consumed.set(key.payload.id, [...(consumed.get(key.payload.id) ?? []), text]);
+    }
+    expect(consumed).to.deep.equal(produced);
+  });
 
   it('holds --rate within 5% over a few seconds', async () => {
     const topics = topicPair();

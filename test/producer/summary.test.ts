@@ -5,9 +5,11 @@ function summary(overrides: Partial<ProduceSummary> = {}): ProduceSummary {
   return {
     brokers: 'localhost:9092',
     seed: 42,
+    format: 'seed',
+    schemas: false,
     topics: {
-      users: { topic: 'users', CREATE: 600, UPDATE: 300, DELETE: 100, sent: 1000, delivered: 1000, failed: 0 },
-      orders: { topic: 'orders', CREATE: 1200, UPDATE: 600, DELETE: 200, sent: 2000, delivered: 1990, failed: 10 },
+      users: { topic: 'users', CREATE: 600, UPDATE: 300, DELETE: 100, skipped: 0, sent: 1000, delivered: 1000, failed: 0 },
+      orders: { topic: 'orders', CREATE: 1200, UPDATE: 600, DELETE: 200, skipped: 0, sent: 2000, delivered: 1990, failed: 10 },
     },
     sent: 3000,
     delivered: 2990,
@@ -33,6 +35,16 @@ describe('producer/summary', () => {
     expect(lines[3]).to.match(/^total\s+1,800\s+900\s+300\s+3,000\s+2,990\s+10$/);
     expect(text).to.include('elapsed 1.50 s; sent 2,100 events/s, delivered 1,993 events/s; stopped by count; seed 42');
     expect(text).to.include('delivery error (10x): Local: Message timed out');
+  });
+
+  it('says the Debezium format and how many events had nothing to send', () => {
+    const users = { topic: 'users', CREATE: 600, UPDATE: 300, DELETE: 100, skipped: 3, sent: 997, delivered: 997, failed: 0 };
+    const text = formatSummary(summary({ format: 'debezium', schemas: true, topics: { users, orders: summary().topics.orders } }));
+    expect(text.split('\n')[1]).to.match(/^users\s+600\s+300\s+100\s+997\s+997\s+0$/);
+    expect(text).to.include(
+      'format debezium (JsonConverter, with schemas); 3 UPDATE/DELETE events had no row to change, so nothing was sent for them',
+    );
+    expect(formatSummary(summary())).not.to.include('format');
   });
 
   it('exits non-zero when any event failed or was left without a report', () => {

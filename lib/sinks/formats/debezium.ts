@@ -11,10 +11,12 @@
  *   send) keeps its stored value; the event's other columns still apply.
  * - Values: with a schema, its logical type names decide the encoding (io.debezium.time.Date days,
  *   Timestamp ms, MicroTimestamp µs, NanoTimestamp ns, ZonedTimestamp ISO text, Time/MicroTime/NanoTime,
- *   Kafka Connect's Decimal with `parameters.scale`, VariableScaleDecimal, Json, Uuid, bytes as base64);
- *   without one, the declared column type decides, with the PostgreSQL connector's defaults (date as
- *   days, timestamp as µs, timestamptz as ISO text, numeric as base64 bytes at the declared scale, also
- *   plain JSON numbers and decimal strings), unless the column declares another `encoding`.
+ *   Kafka Connect's Decimal with `parameters.scale`, VariableScaleDecimal, Json, Uuid, bytes as base64, and
+ *   time.precision.mode=connect's Kafka Connect Date, Time and Timestamp in ms), as does the message
+ *   key's schema when a delete takes its key from there; without one, the declared column type
+ *   decides, with the PostgreSQL connector's defaults (date as days, timestamp as µs, timestamptz as ISO
+ *   text, numeric as base64 bytes at the declared scale, also plain JSON numbers and decimal strings),
+ *   unless the column declares another `encoding`.
  */
 import type { Layout, StagedColumn } from '../layout.js';
 import type { Encoding, SinkDeclaration } from '../mapping.js';
@@ -64,6 +66,9 @@ const UNIT_OF: Record<string, 'ms' | 'us' | 'ns'> = {
   'io.debezium.time.Time': 'ms',
   'io.debezium.time.MicroTime': 'us',
   'io.debezium.time.NanoTime': 'ns',
+  // time.precision.mode=connect: Kafka Connect's own logical types, always milliseconds.
+  'org.apache.kafka.connect.data.Timestamp': 'ms',
+  'org.apache.kafka.connect.data.Time': 'ms',
 };
 const ENCODING_UNIT: Partial<Record<Encoding, 'ms' | 'us' | 'ns'>> = { millis: 'ms', micros: 'us', nanos: 'ns' };
 
@@ -71,8 +76,10 @@ const INTEGER_RANGE: Record<string, [number, number]> = { smallint: [-32768, 327
 const BIGINT_MIN = -(2n ** 63n);
 const BIGINT_MAX = 2n ** 63n - 1n;
 const FLOAT_WORDS = new Set(['NaN', 'Infinity', '-Infinity']);
-/** A string that can only be decimal text, never base64 ('.', '-', '+' are not in its alphabet). */
+/** Decimal text. Digits, '+', 'e' and 'E' are base64 characters too: see numericString. */
 const DECIMAL_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+/** NaN in any case: decimal.handling.mode=string sends PostgreSQL's NaN as "NAN". */
+const NAN_WORD = /^nan$/i;
 const HEX = /^(\\x)?([0-9a-fA-F]{2})*$/;
 
 /** An integer from a JSON number, or from the number's own digits beyond 2^53. */
@@ -123,10 +130,7 @@ function readerFor(c: StagedColumn): ColumnReader {
           text = variableScaleDecimal(column, raw);
         else if (typeof raw === 'number') text = decimalText(column, numberTextAtPath(json, path) ?? String(raw));
         else if (typeof raw === 'string') {
-          text =
-            encoding === 'string' || FLOAT_WORDS.has(raw) || DECIMAL_TEXT.test(raw)
-              ? decimalText(column, raw)
-              : decimalFromBase64(column, raw, type.scale ?? 0);
+          text = numericString(raw, encoding, s !== undefined) ? decimalText(column, raw) : decimalFromBase64(column, raw, type.scale ?? 0);
         } else text = wrongType(column, 'a decimal (base64 bytes, a number or decimal text)', raw);
         if (typeof text !== 'string') return text;
         const checked = checkNumericRange(column, text, type.precision, type.scale);
@@ -207,6 +211,20 @@ function readerFor(c: StagedColumn): ColumnReader {
   }
 }
 
+/**
+ * Whether a numeric column's string is decimal text (else base64 bytes). A schema that is not Decimal's
+ * says the field is a string (decimal.handling.mode=string). Without one, Debezium's default is base64,
+ * which Jackson always pads to a multiple of 4 characters, and whose alphabet holds digits, '+', 'e' and
+ * 'E': "1234" is the base64 of -26588.24 at scale 2. So without a schema, a string of those characters
+ * is decimal text only when it holds '.' or '-', or has a length that padded base64 never has.
+ */
+function numericString(raw: string, encoding: Encoding | undefined, stringSchema: boolean): boolean {
+  if (encoding === 'string') return true;
+  if (encoding === 'base64' || encoding === 'bytes') return false;
+  if (stringSchema || FLOAT_WORDS.has(raw) || NAN_WORD.test(raw)) return true;
+  return DECIMAL_TEXT.test(raw) && (raw.length % 4 !== 0 || raw.includes('.') || raw.includes('-'));
+}
+
 function localTimestamp(column: string, raw: string): string | Rejection {
   // A zone-less ISO local date-time (Debezium's time.precision.mode=connect is numeric; strings come
   // from custom converters). Checked through the RFC 3339 validator with a neutral zone.
@@ -220,9 +238,15 @@ function fieldSchemas(schema: unknown, image: 'before' | 'after'): Map<string, F
   const fields = (schema as { fields?: unknown } | null)?.fields;
   if (!Array.isArray(fields)) return undefined;
   const struct = fields.find((f) => (f as { field?: unknown })?.field === image) as { fields?: unknown } | undefined;
-  if (!struct || !Array.isArray(struct.fields)) return undefined;
+  return structSchemas(struct);
+}
+
+/** Field name -> logical type, from a struct's schema (a row image's, or the message key's). */
+function structSchemas(struct: unknown): Map<string, FieldSchema> | undefined {
+  const fields = (struct as { fields?: unknown } | null | undefined)?.fields;
+  if (!Array.isArray(fields)) return undefined;
   const out = new Map<string, FieldSchema>();
-  for (const f of struct.fields as Array<{ field?: unknown; name?: unknown; parameters?: { scale?: unknown } }>) {
+  for (const f of fields as Array<{ field?: unknown; name?: unknown; parameters?: { scale?: unknown } }>) {
     if (typeof f?.field !== 'string') continue;
     const scale = f.parameters?.scale;
     out.set(f.field, { name: typeof f.name === 'string' ? f.name : undefined, scale: scale === undefined ? undefined : Number(scale) });
@@ -245,7 +269,12 @@ export function compileDebeziumDecoder(
   const plainPaths = paths([]);
   const envelopedPaths = paths(['payload']);
   const placeholder = sink.unavailableValue;
-  const placeholderBase64 = Buffer.from(placeholder, 'utf8').toString('base64');
+  // A bytea column carries the placeholder's bytes, in the column's binary encoding.
+  const bytesPlaceholder = cols.map((c) => {
+    if (c.type.kind !== 'bytea') return undefined;
+    return Buffer.from(placeholder, 'utf8').toString(c.declaration?.encoding === 'hex' ? 'hex' : 'base64');
+  });
+  const hexColumn = cols.map((c) => c.type.kind === 'bytea' && c.declaration?.encoding === 'hex');
   const soft = layout.softIndex;
   const softDeclared = soft >= 0 && cols[soft]?.declaration !== undefined;
   const hard = sink.delete === 'hard';
@@ -258,19 +287,26 @@ export function compileDebeziumDecoder(
   for (const i of keyIndexes) deleteMask[i] = 1;
   if (soft >= 0) deleteMask[soft] = 1;
 
-  const keyFromMessage = (key: Uint8Array | null, values: Value[]): Rejection | undefined => {
+  /** `missing`: the first key field that `before` lacks. */
+  const keyFromMessage = (key: Uint8Array | null, values: Value[], missing: string): Rejection | undefined => {
+    if (key === null || key.length === 0) return reject('MISSING_FIELD', `${missing}: missing in before, and the message has no key`);
     const parsed = parseJsonObject(key);
     if (isRejection(parsed)) return reject(parsed.code, `message key: ${parsed.message}`);
     let o = parsed.object;
+    let schemas: Map<string, FieldSchema> | undefined;
+    let prefix: string[] = [];
     if ('payload' in o && 'schema' in o) {
       const p = o.payload;
       if (p === null || typeof p !== 'object') return reject('NOT_AN_OBJECT', `message key: payload is ${jsonType(p)}, expected an object`);
+      schemas = structSchemas(o.schema);
+      prefix = ['payload'];
       o = p as Record<string, unknown>;
     }
     for (const i of keyIndexes) {
-      const raw = o[fields[i] as string];
-      if (raw === undefined || raw === null) return reject('MISSING_FIELD', `${fields[i]}: missing in before and in the message key`);
-      const v = (readers[i] as ColumnReader)(raw, undefined, '', []);
+      const field = fields[i] as string;
+      const raw = o[field];
+      if (raw === undefined || raw === null) return reject('MISSING_FIELD', `${field}: missing in before and in the message key`);
+      const v = (readers[i] as ColumnReader)(raw, schemas?.get(field), parsed.json, [...prefix, field]);
       if (isRejection(v)) return v;
       values[i] = v;
     }
@@ -306,14 +342,14 @@ export function compileDebeziumDecoder(
     const values: Value[] = new Array(n).fill(null);
     if (op === 'd') {
       const before = p.before;
-      let missingKey = before === null || typeof before !== 'object';
-      if (!missingKey) {
+      let missing = before === null || typeof before !== 'object' ? (fields[keyIndexes[0] as number] as string) : undefined;
+      if (missing === undefined) {
         const b = before as Record<string, unknown>;
         const bs = enveloped ? fieldSchemas(schema, 'before') : undefined;
         for (const i of keyIndexes) {
           const raw = b[fields[i] as string];
           if (raw === undefined || raw === null) {
-            missingKey = true;
+            missing = fields[i] as string;
             break;
           }
           const v = (readers[i] as ColumnReader)(raw, bs?.get(fields[i] as string), parsed.json, [
@@ -325,8 +361,8 @@ export function compileDebeziumDecoder(
           values[i] = v;
         }
       }
-      if (missingKey) {
-        const problem = keyFromMessage(key, values);
+      if (missing !== undefined) {
+        const problem = keyFromMessage(key, values, missing);
         if (problem) return problem;
       }
       const k = keyOf(values, keyIndexes);
@@ -354,7 +390,14 @@ export function compileDebeziumDecoder(
         if (!nullable[i]) return reject('MISSING_FIELD', `${field}: null, but the column is declared not nullable`);
         continue;
       }
-      if (raw === placeholder || (raw === placeholderBase64 && cols[i]?.type.kind === 'bytea')) {
+      const bytesForm = bytesPlaceholder[i];
+      if (
+        raw === placeholder ||
+        (bytesForm !== undefined &&
+          typeof raw === 'string' &&
+          raw.length === bytesForm.length &&
+          (raw === bytesForm || (hexColumn[i] && raw.toLowerCase() === bytesForm)))
+      ) {
         if (cols[i]?.isKey) return reject('MISSING_FIELD', `${field}: a key column holds the unavailable-value placeholder`);
         set ??= new Uint8Array(n).fill(1);
         set[i] = 0;
