@@ -6,6 +6,7 @@
  * produced, rows per table, dead letters, throughput, and a check that every row equals what the
  * events say it should be (the same model the tests use). Exit status 1 if the check fails.
  */
+import { fileURLToPath } from 'node:url';
 import { exitCodes, runCli } from '../lib/cli/run.js';
 import { qualified } from '../lib/postgres/index.js';
 import { produce, resolveProduceOptions, TableModel } from '../lib/producer/index.js';
@@ -16,6 +17,7 @@ import { Cleanup, freshSchema, openStack, runId, withClient } from './stack.js';
 import { compareTables, countDeadLetters, readTables } from './tables.js';
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
+const DEBEZIUM_MAPPING = fileURLToPath(new URL('../../lib/sinks/mappings/seed-debezium.yaml', import.meta.url));
 const tty = process.stdout.isTTY === true;
 const bold = (s: string) => (tty ? `\x1b[1m${s}\x1b[0m` : s);
 const dim = (s: string) => (tty ? `\x1b[2m${s}\x1b[0m` : s);
@@ -103,6 +105,7 @@ async function demo(plan: DemoPlan, cleanup: Cleanup): Promise<number> {
         '--idle',
         `${demoDefaults.idleMs}ms`,
         '--json',
+        ...(plan.format === 'debezium' ? ['--sinks', DEBEZIUM_MAPPING] : []),
       ],
       {
         env: cleanEnv(),
@@ -124,7 +127,10 @@ async function demo(plan: DemoPlan, cleanup: Cleanup): Promise<number> {
   ]
     .filter((s) => s !== '')
     .join(' ');
-  out(`2. Producing User and Order change events to topics ${topics.users} and ${topics.orders}, ${limit}, while cdc-consume loads them`);
+  const form = plan.format === 'debezium' ? ` in Debezium form${plan.schemas ? ' (with schemas)' : ''}` : '';
+  out(
+    `2. Producing User and Order change events${form} to topics ${topics.users} and ${topics.orders}, ${limit}, while cdc-consume loads them`,
+  );
   let userSeen = false;
   let orderSeen = false;
   // The consumer starts once both topics exist (the first write creates them), so it finds them at once.
@@ -136,6 +142,8 @@ async function demo(plan: DemoPlan, cleanup: Cleanup): Promise<number> {
       ...(plan.count !== undefined ? { count: plan.count } : { count: 0 }),
       ...(plan.durationMs !== undefined ? { duration: plan.durationMs } : {}),
       ...(plan.seed !== undefined ? { seed: plan.seed } : {}),
+      format: plan.format,
+      schemas: plan.schemas,
       // The mock cluster never answers CreateTopics (it creates topics on first write): do not wait long.
       createTimeout: 1000,
     }),

@@ -271,6 +271,20 @@ export const demoOptions = {
     defaultText: 'random',
     parse: parse.optional(parse.integer(0)),
   }),
+  format: option<'seed' | 'debezium'>({
+    flag: 'format',
+    describe:
+      "seed: the Go pipeline's events; debezium: the same events as Debezium would have captured them from the Go tables, loaded with --sinks lib/sinks/mappings/seed-debezium.yaml",
+    default: 'seed',
+    parse: parse.oneOf(['seed', 'debezium'] as const),
+  }),
+  schemas: option<boolean>({
+    flag: 'schemas',
+    describe: 'With --format debezium: the JsonConverter schema envelope on every message',
+    default: false,
+    kind: 'boolean',
+    parse: parse.boolean,
+  }),
   keep: option<boolean>({
     flag: 'keep',
     describe: 'Keep the dev stack running after the summary (prints how to connect) until Ctrl-C',
@@ -296,6 +310,8 @@ export interface DemoPlan {
   /** Undefined: no time limit (only with a count). */
   durationMs: number | undefined;
   seed: number | undefined;
+  format: 'seed' | 'debezium';
+  schemas: boolean;
   keep: boolean;
   verbose: boolean;
 }
@@ -310,6 +326,8 @@ export function demoPlan(o: DemoOptions): DemoPlan {
     // Count alone runs until the count; otherwise the default duration bounds the demo.
     durationMs: o.duration === 0 ? undefined : (o.duration ?? (o.count === undefined ? demoDefaults.durationMs : undefined)),
     seed: o.seed,
+    format: o.format,
+    schemas: o.schemas,
     keep: o.keep,
     verbose: o.verbose,
   };

@@ -92,12 +92,25 @@ describe('bench/options', () => {
   });
 
   describe('npm run demo', () => {
+    it('--format debezium --schemas runs the Debezium path; another format is refused naming the flag', async () => {
+      expect(await parseDemoArgs(['--format', 'debezium', '--schemas'])).to.deep.include({ format: 'debezium', schemas: true });
+      let error: Error | undefined;
+      try {
+        await parseDemoArgs(['--format', 'avro']);
+      } catch (err) {
+        error = err as Error;
+      }
+      expect(error?.message).to.match(/^invalid --format "avro": expected one of seed, debezium/);
+    });
+
     it('produces 2,000 events/s for 5 s by default', async () => {
       expect(await parseDemoArgs([])).to.deep.equal({
         rate: 2000,
         count: undefined,
         durationMs: 5000,
         seed: undefined,
+        format: 'seed',
+        schemas: false,
         keep: false,
         verbose: false,
       });

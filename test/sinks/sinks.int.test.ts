@@ -7,12 +7,15 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import pg from 'pg';
 import { qualified } from '../../lib/postgres/index.js';
+import { createGenerator, DebeziumEncoder, expectedTables } from '../../lib/producer/index.js';
 import { type ConsumerRun, ensureStopped, startConsumer } from '../support/consumer.js';
 import { produceAll, type TestMessage } from '../support/kafka.js';
 import { testStack, uniqueName, withTestSchema } from '../support/stack.js';
+import { readTables, sortById } from '../support/tables.js';
 
 async function query<R>(sql: string, values: unknown[] = []): Promise<R[]> {
   const c = new pg.Client({ connectionString: testStack().databaseUrl });
@@ -129,6 +132,8 @@ describe('sinks: declared mappings end to end (integration)', function () {
     writeFileSync(path, text);
     return path;
   }
+
+  const mappingPath = (name: string) => fileURLToPath(new URL(`../../../lib/sinks/mappings/${name}.yaml`, import.meta.url));
 
   function consume(mapping: string, extra: string[]): ConsumerRun {
     const run = startConsumer(['--sinks', mapping, '--group', group, '--db-schema', schema, ...extra]);
@@ -251,6 +256,37 @@ sinks:
     expect(dead.map((d) => d.error_code)).to.deep.equal(['INVALID_DATE']);
     expect(dead[0]?.error_message).to.match(/^born: "yesterday"/);
   });
+
+  for (const schemas of [false, true]) {
+    it(`the generated users and orders in Debezium form (${schemas ? 'with' : 'without'} schemas) load as the model says, with the shipped seed-debezium mapping`, async () => {
+      const topics = { users: uniqueName('dbz_users'), orders: uniqueName('dbz_orders') };
+      const gen = createGenerator({ seed: 5, topics });
+      const encoder = new DebeziumEncoder({ schemas, topics });
+      const seedEvents: Buffer[] = [];
+      const produced: TestMessage[] = [];
+      for (let i = 0; i < 6000; i++) {
+        const e = gen.next();
+        seedEvents.push(Buffer.from(e.value));
+        const m = encoder.encode(e);
+        if (m) produced.push({ topic: m.topic, key: m.key.toString(), value: Buffer.from(m.value) });
+      }
+      await produceAll(testStack().brokers, produced);
+      const run = consume(mappingPath('seed-debezium'), [
+        '--topics',
+        `users=${topics.users},orders=${topics.orders}`,
+        '--idle',
+        '2s',
+        '--json',
+      ]);
+      expect(await run.exited, run.stderr()).to.equal(0);
+      expect(JSON.parse(run.stdout()).deadLetters).to.equal(0);
+      const state = await readTables(schema);
+      const model = expectedTables(seedEvents);
+      expect(state.users).to.deep.equal(sortById(model.users));
+      expect(state.orders).to.deep.equal(sortById(model.orders));
+      expect(model.orders.some((o) => o.is_deleted)).to.equal(true);
+    });
+  }
 
   it('Debezium: a truncate declared with truncate: true empties the table; what follows it applies', async () => {
     const topic = uniqueName('trunc');
