@@ -11,19 +11,35 @@ export const ErrorCodes = [
   'ERR_CDC_MAPPING',
   'ERR_CDC_KAFKA',
   'ERR_CDC_POSTGRES',
-  'ERR_CDC_DECODE',
+  /** A worker thread itself failed (ran out of memory, crashed): the batch is retried on a new one. */
+  'ERR_CDC_WORKER',
   'ERR_CDC_INTERNAL',
 ] as const;
 
 export type ErrorCode = (typeof ErrorCodes)[number];
 
 export interface PlainError {
-  code: string;
+  code: ErrorCode;
   message: string;
   canRetry: boolean;
-  /** Postgres SQLSTATE, kept so the other side can classify the failure. */
+  /** Postgres SQLSTATE of the underlying error, kept for the logs and the caller's checks. */
   sqlState?: string;
-  [field: string]: unknown;
+  /** Why an operator must act (lib/postgres/errors.ts fatalReason), when nothing else will help. */
+  fatal?: string;
+  /** A system error's code (ECONNREFUSED, ETIMEDOUT), when that was the cause. */
+  systemCode?: string;
+}
+
+/** A Postgres SQLSTATE: five digits or capital letters (node-postgres puts it in an error's `code`). */
+export const SQLSTATE = /^[0-9A-Z]{5}$/;
+
+export function sqlStateOf(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && SQLSTATE.test(code) ? code : undefined;
+}
+
+function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && (ErrorCodes as readonly string[]).includes(code);
 }
 
 export class CdcError extends Error {
@@ -51,26 +67,37 @@ export class InvalidOptionError extends CdcError {
   }
 }
 
-export function toPlainError(err: unknown): PlainError {
+/**
+ * An error as a plain object for postMessage. Our own errors keep their code; anything else (a
+ * node-postgres error, a socket error) gets `foreignCode`, with its SQLSTATE or system code beside it.
+ */
+export function toPlainError(err: unknown, foreignCode: ErrorCode = 'ERR_CDC_INTERNAL'): PlainError {
   if (err instanceof CdcError) {
-    return { ...err, code: err.code, message: err.message, canRetry: err.canRetry };
-  }
-  if (err instanceof Error) {
-    const e = err as Error & { code?: unknown };
-    const plain: PlainError = {
-      code: typeof e.code === 'string' ? e.code : 'ERR_CDC_INTERNAL',
-      message: err.message,
-      canRetry: false,
-    };
-    // node-postgres puts the SQLSTATE in `code` (five characters).
-    if (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code)) plain.sqlState = e.code;
+    const plain: PlainError = { code: err.code, message: err.message, canRetry: err.canRetry };
+    const extra = err as CdcError & { sqlState?: unknown; fatal?: unknown; systemCode?: unknown };
+    if (typeof extra.sqlState === 'string') plain.sqlState = extra.sqlState;
+    if (typeof extra.fatal === 'string') plain.fatal = extra.fatal;
+    if (typeof extra.systemCode === 'string') plain.systemCode = extra.systemCode;
     return plain;
   }
-  return { code: 'ERR_CDC_INTERNAL', message: String(err), canRetry: false };
+  if (err instanceof Error) {
+    const plain: PlainError = { code: foreignCode, message: err.message, canRetry: false };
+    const state = sqlStateOf(err);
+    if (state) plain.sqlState = state;
+    else {
+      const code = (err as Error & { code?: unknown }).code;
+      if (typeof code === 'string') plain.systemCode = code;
+    }
+    return plain;
+  }
+  return { code: foreignCode, message: String(err), canRetry: false };
 }
 
-export function fromPlainError(plain: PlainError): Error & PlainError {
-  const err = new Error(plain.message) as Error & PlainError;
-  Object.assign(err, plain);
+/** The other side of toPlainError: a CdcError with the same code, retry flag and fields. */
+export function fromPlainError(plain: PlainError): CdcError & Omit<PlainError, 'code' | 'message' | 'canRetry'> {
+  const err = new CdcError(isErrorCode(plain.code) ? plain.code : 'ERR_CDC_INTERNAL', plain.message, { canRetry: plain.canRetry === true });
+  for (const field of ['sqlState', 'fatal', 'systemCode'] as const) {
+    if (plain[field] !== undefined) Object.defineProperty(err, field, { value: plain[field], enumerable: true });
+  }
   return err;
 }

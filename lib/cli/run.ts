@@ -33,7 +33,9 @@ export async function runCli(name: string, main: () => Promise<number | undefine
     // A bad mapping file is bad input too (exit 2), but --help would not tell how to fix it.
     const badInput = usage || (err instanceof CdcError && err.code === 'ERR_CDC_MAPPING');
     const text = err instanceof CdcError || usage ? err.message : err instanceof Error ? err.message : String(err);
-    process.stderr.write(`${name}: ${usage ? 'invalid usage: ' : 'error: '}${text}\n`);
+    // The code says which kind of problem it is (ERR_CDC_SCHEMA, ERR_CDC_POSTGRES, ...), for scripts and searches.
+    const code = err instanceof CdcError && !usage ? ` (${err.code})` : '';
+    process.stderr.write(`${name}: ${usage ? 'invalid usage: ' : 'error: '}${text}${code}\n`);
     if (usage) process.stderr.write(`Run ${name} --help for the accepted flags.\n`);
     if (process.env.CDC_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
     process.exitCode = badInput ? exitCodes.usage : exitCodes.failure;

@@ -257,9 +257,14 @@ export class ConsumerEngine {
     }
   }
 
+  /**
+   * The error the run ends with. Worker errors arrive rebuilt with their own code (lib/errors.ts): a
+   * schema or mapping problem speaks for itself; a Postgres one says so, with the reason an operator
+   * must act when there is one.
+   */
   #asFatal(err: unknown): Error {
-    const e = err as Error & { fatal?: string; code?: string };
-    if (e instanceof CdcError) return e;
+    if (err instanceof CdcError && err.code !== 'ERR_CDC_POSTGRES') return err;
+    const e = err as Error & { fatal?: string; sqlState?: string };
     const detail = e.fatal ? `${e.fatal}: ${e.message}` : e.message;
     return new CdcError('ERR_CDC_POSTGRES', `Postgres: ${detail}`, { cause: err });
   }

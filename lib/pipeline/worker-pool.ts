@@ -5,7 +5,7 @@
  * blocks another partition that shares its thread.
  */
 import { Piscina } from 'piscina';
-import { fromPlainError } from '../errors.js';
+import { CdcError, fromPlainError } from '../errors.js';
 import type { TaskFailure, TaskResult, WorkerConfig, WorkerTask } from './protocol.js';
 
 const WORKER_FILE = new URL('../../workers/batch-worker.js', import.meta.url).href;
@@ -49,7 +49,7 @@ export class WorkerSlot {
     });
   }
 
-  /** Runs a task; a failure inside the worker comes back as an Error carrying the plain fields. */
+  /** Runs a task; a failure inside the worker comes back rebuilt as the CdcError it was, code and all. */
   async run<T extends WorkerTask>(task: T, transfer: ArrayBuffer[] = []): Promise<Exclude<TaskResult<T>, TaskFailure>> {
     let result: TaskResult<T>;
     try {
@@ -57,7 +57,7 @@ export class WorkerSlot {
     } catch (err) {
       // The thread itself failed (e.g. ran out of memory); piscina starts a new one. The batch was not
       // committed, so running it again is safe.
-      throw Object.assign(new Error(`worker thread failed: ${(err as Error).message}`), { code: 'ERR_CDC_WORKER', canRetry: true });
+      throw new CdcError('ERR_CDC_WORKER', `worker thread failed: ${(err as Error).message}`, { canRetry: true, cause: err });
     }
     if (!result.ok) throw fromPlainError((result as TaskFailure).error);
     return result as Exclude<TaskResult<T>, TaskFailure>;

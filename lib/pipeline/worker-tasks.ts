@@ -117,7 +117,8 @@ export function createTaskHandler(config: WorkerConfig): (task: WorkerTask) => P
 }
 
 function failure(err: unknown, config: WorkerConfig): TaskFailure {
-  const plain = toPlainError(err);
+  // What the worker runs into that is not our own is Postgres' or the network's on the way to it.
+  const plain = toPlainError(err, 'ERR_CDC_POSTGRES');
   const fatal = fatalReason(err);
   // Connection errors can carry the URL; never let a password reach a log line.
   const password = safePassword(config.databaseUrl);

@@ -4,10 +4,7 @@
  * with backoff; never exit, never lose).
  */
 
-function sqlState(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
-}
+import { sqlStateOf as sqlState } from '../errors.js';
 
 /** Class 22 (data exception) and 23 (integrity constraint violation): the rows, not the server. */
 export function isDataError(err: unknown): boolean {

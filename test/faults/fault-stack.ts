@@ -120,7 +120,8 @@ export function resumePostgres(s: State | undefined = state): void {
   }
 }
 
-function processState(pid: number): string {
+/** One-letter state of a process (R, S, T stopped, Z, ...), `?` once it is gone. */
+export function processState(pid: number): string {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] as string;

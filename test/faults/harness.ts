@@ -353,6 +353,29 @@ export function tail(text: string, lines = 25): string {
   return text.trimEnd().split('\n').slice(-lines).join('\n');
 }
 
+/** One of a consumer's log lines (JSON off a terminal): pino's epoch-ms `time` and `msg`, then the fields. */
+export interface LogEntry {
+  time: number;
+  level: string;
+  msg: string;
+  [field: string]: unknown;
+}
+
+/** A consumer's JSON log lines, in order; anything else on stderr is skipped. */
+export function logEntries(stderr: string): LogEntry[] {
+  const out: LogEntry[] = [];
+  for (const line of stderr.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const entry = JSON.parse(line) as LogEntry;
+      if (typeof entry.time === 'number' && typeof entry.msg === 'string') out.push(entry);
+    } catch {
+      // a partial last line
+    }
+  }
+  return out;
+}
+
 /** Row-by-row comparison keyed by id, reported as counts and a few examples. */
 export function diffRows<T extends UserRow | OrderRow>(table: string, actual: T[], expected: T[]): string[] {
   const want = new Map(expected.map((r) => [r.id, JSON.stringify(r)]));

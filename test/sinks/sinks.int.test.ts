@@ -416,6 +416,10 @@ sinks:
     expect(err).to.match(/nokey.*the key \(id\) is neither its primary key nor a unique index \(sinks\[1\]\.key\)/);
     expect(err).to.match(/missing.*does not exist: create it, or set create-table: true/);
     expect(err).to.not.match(/partitions assigned/);
+    // Raised in a worker thread, it reaches the CLI as itself: its own code and text, not a Postgres error.
+    expect(err).to.match(/cdc-consume: error: \S*sinks\.yaml: the tables do not match the mapping:\n/);
+    expect(err).to.match(/\(ERR_CDC_SCHEMA\)\n$/);
+    expect(err).to.not.include('Postgres:');
     expect(await query(`SELECT count(*)::int AS n FROM ${qualified(schema, 'cdc_offsets')}`)).to.deep.equal([{ n: 0 }]);
   });
 
@@ -433,6 +437,7 @@ sinks:
     const err = run.stderr();
     expect(err).to.include(mapping);
     expect(err).to.include('sinks[0].delete');
+    expect(err).to.match(/\(ERR_CDC_MAPPING\)\n$/);
     expect(err).to.not.match(/starting|partitions assigned/);
   });
 });
