@@ -22,7 +22,15 @@ import { type CpuSeconds, cpuSince, settledCpuSnapshot } from './cpu.js';
 import { measureLatency } from './latency.js';
 import { formatProfile, readProfiles } from './profile.js';
 import { type BenchPlan, type ContenderName, parseBenchArgs } from './options.js';
-import { type BenchReport, type ContenderSummary, formatInt, formatReport, type LatencyReport, type MachineInfo } from './report.js';
+import {
+  type BenchReport,
+  type ContenderSummary,
+  cpuMicrosPerEvent,
+  formatInt,
+  formatReport,
+  type LatencyReport,
+  type MachineInfo,
+} from './report.js';
 import { Cleanup, dropSchema, freshSchema, openStack, runId, type Stack, withClient } from './stack.js';
 import { renderChart } from './svg.js';
 import { compareTables, describeComparison, readTables } from './tables.js';
@@ -127,7 +135,7 @@ function summarize(name: string, runs: Measured[]): ContenderSummary {
   // The median run by rate (the lower middle one for an even count, so it is a real run).
   const sorted = [...pool].sort((a, b) => a.eventsPerSec - b.eventsPerSec);
   const mid = sorted[Math.floor((sorted.length - 1) / 2)] as Measured;
-  return {
+  const summary: ContenderSummary = {
     name,
     events: mid.events,
     seconds: Number(mid.seconds.toFixed(3)),
@@ -137,6 +145,17 @@ function summarize(name: string, runs: Measured[]): ContenderSummary {
     verified: good.length === runs.length,
     ...(mid.cpu ? { cpuSeconds: mid.cpu } : {}),
   };
+  const us = cpuMicrosPerEvent(summary);
+  if (us) {
+    const round = (v: number) => Number(v.toFixed(1));
+    summary.cpuMicrosPerEvent = {
+      own: round(us.own),
+      ...(us.postgres === undefined ? {} : { postgres: round(us.postgres) }),
+      runner: round(us.runner),
+      total: round(us.total),
+    };
+  }
+  return summary;
 }
 
 async function bench(plan: BenchPlan, cleanup: Cleanup): Promise<number> {

@@ -2,7 +2,7 @@
  * The bench chart as hand-written SVG (no charting dependency): events/s per contender as horizontal
  * bars with the engine's ratio to each, and the latency percentiles against the p99 target.
  */
-import { type BenchReport, formatInt, formatRatio, ratioToEngine, targets } from './report.js';
+import { type BenchReport, cpuMicrosPerEvent, formatInt, formatRatio, ratioToEngine, targets } from './report.js';
 
 export function escapeXml(text: string): string {
   return text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] as string);
@@ -10,6 +10,8 @@ export function escapeXml(text: string): string {
 
 const COLORS: Record<string, string> = {
   engine: '#2b6cb0',
+  'engine-debezium': '#3182ce',
+  'engine-baseline': '#90cdf4',
   'per-row-insert': '#c05621',
   'multi-row-insert': '#b7791f',
   'copy-ceiling': '#718096',
@@ -94,6 +96,49 @@ export function renderChart(report: BenchReport): string {
     if (!c.extraArgs) continue;
     parts.push(text(16, y, `${c.name} ran with non-default arguments: ${c.extraArgs}`, 'class="sub"'));
     y += 18;
+  }
+
+  // CPU per event, stacked by process: on two cores whatever one process spends, the others cannot.
+  const withCpu = contenders.map((c) => ({ c, us: cpuMicrosPerEvent(c) })).filter((x) => x.us !== undefined);
+  if (withCpu.length > 0) {
+    y += 14;
+    parts.push(text(16, y, 'CPU µs per event, by process (lower is better): own / Postgres / runner and mock Kafka', 'class="title"'));
+    y += 16;
+    const cpuAxis = axisScale(Math.max(1, ...withCpu.map((x) => x.us?.total ?? 0)));
+    const cpuTop = y;
+    const cpuBottom = y + withCpu.length * (BAR_H + GAP);
+    for (let v = 0; v <= cpuAxis.max + 1e-9; v += cpuAxis.step) {
+      const gx = x0 + (BAR_MAX_W * v) / cpuAxis.max;
+      parts.push(`<line x1="${gx.toFixed(1)}" y1="${cpuTop}" x2="${gx.toFixed(1)}" y2="${cpuBottom}" class="grid"/>`);
+      parts.push(text(gx, cpuBottom + 14, formatInt(v), 'class="axis" text-anchor="middle"'));
+    }
+    for (const { c, us } of withCpu) {
+      const u = us as NonNullable<typeof us>;
+      parts.push(text(x0 - 8, y + BAR_H / 2 + 4, c.name, 'class="label" text-anchor="end"'));
+      let x = x0;
+      for (const [v, opacity] of [
+        [u.own, 1],
+        [u.postgres ?? 0, 0.6],
+        [u.runner, 0.3],
+      ] as const) {
+        const w = (BAR_MAX_W * v) / cpuAxis.max;
+        if (w > 0)
+          parts.push(
+            `<rect x="${x.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${BAR_H}" fill="${COLORS[c.name] ?? '#4a5568'}" opacity="${opacity}"/>`,
+          );
+        x += w;
+      }
+      parts.push(
+        text(
+          x + 6,
+          y + BAR_H / 2 + 4,
+          `${u.total.toFixed(0)} µs (${u.own.toFixed(0)} / ${u.postgres === undefined ? 'n/a' : u.postgres.toFixed(0)} / ${u.runner.toFixed(0)})`,
+          'class="value"',
+        ),
+      );
+      y += BAR_H + GAP;
+    }
+    y = cpuBottom + 30;
   }
 
   const l = report.latency;

@@ -5,6 +5,7 @@
  * UTF8). With backslashes escaped, a field holding `\N` or `\.` is sent as `\\N` / `\\.` and can
  * neither read as NULL nor end the data.
  */
+import { type TypeKind, TypeKinds } from './column-types.js';
 import type { StagedRow } from './fold.js';
 import type { Layout } from './layout.js';
 import type { Value } from './types.js';
@@ -39,21 +40,10 @@ export function copyField(value: Value): string {
   return String(value);
 }
 
-/** Types whose validated text never holds a backslash, tab or newline: written without the escape check. */
-const PLAIN_KINDS = new Set([
-  'smallint',
-  'integer',
-  'bigint',
-  'numeric',
-  'real',
-  'double precision',
-  'boolean',
-  'uuid',
-  'date',
-  'timestamp',
-  'timestamptz',
-  'time',
-]);
+/** Types whose text can hold a backslash, tab or newline; every other type's validated text cannot. */
+const ESCAPED_KINDS: readonly TypeKind[] = ['text', 'varchar', 'json', 'jsonb', 'bytea'];
+/** Written without the escape check: numbers, and the validated text of numerics, uuids, dates and times. */
+const PLAIN_KINDS = new Set(TypeKinds.filter((k) => !ESCAPED_KINDS.includes(k)));
 
 function mask(set: Uint8Array): string {
   let s = '';
@@ -71,7 +61,6 @@ export function stageRowEncoder(layout: Layout): (row: StagedRow, index: number)
   const fields = layout.columns.map((c, i) => {
     const v = `v[${i}]`;
     if (c.type.kind === 'boolean') return `(${v} === null ? N : ${v} ? 't' : 'f')`;
-    // Numbers, and the validated text of numerics, uuids, dates and times, hold nothing to escape.
     if (PLAIN_KINDS.has(c.type.kind)) return `(${v} === null ? N : '' + ${v})`;
     return `copyField(${v})`;
   });

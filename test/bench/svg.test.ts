@@ -38,7 +38,7 @@ describe('bench/svg', () => {
     expect(perRow).to.be.closeTo(1000 * (430 / 200_000), 0.2); // axis 0..200,000
     expect(svg).to.include('50,000 /s');
     expect(svg).to.include('(engine 0.25x)');
-    expect(svg).to.include('p99 target 250 ms');
+    expect(svg).to.include('p99 target 100 ms');
     expect(svg).to.include('Engine peak RSS while draining the backlog: 310 MB');
     // Every opened text element is closed, and no raw ampersand slips through.
     expect(svg.match(/<text /g)?.length).to.equal(svg.match(/<\/text>/g)?.length);
@@ -56,6 +56,16 @@ describe('bench/svg', () => {
     expect(svg).not.to.include('peak RSS');
     expect(svg).to.include('Fast &amp; &lt;Cheap&gt;');
     expect(svg).not.to.include('non-default');
+  });
+
+  it('draws CPU µs per event as bars stacked by process, for the contenders that have it', () => {
+    const r = sampleReport();
+    r.contenders[0] = { ...r.contenders[0], cpuSeconds: { children: 6, postgres: 3.5, runner: 0.5 } } as (typeof r.contenders)[number];
+    const svg = renderChart(r);
+    expect(svg).to.include('CPU µs per event, by process');
+    // 200,000 events: 30 + 17.5 + 2.5 = 50 µs per event.
+    expect(svg).to.include('50 µs (30 / 18 / 3)');
+    expect(bars(svg)).to.have.length(7 + 3);
   });
 
   it('says when the engine did not run with its defaults', () => {
