@@ -8,8 +8,9 @@
  */
 import { fileURLToPath } from 'node:url';
 import { exitCodes, runCli } from '../lib/cli/run.js';
+import { TableModel } from '../lib/generator/index.js';
 import { qualified } from '../lib/postgres/index.js';
-import { produce, resolveProduceOptions, TableModel } from '../lib/producer/index.js';
+import { produce, resolveProduceOptions } from '../lib/produce/index.js';
 import { type ChildRun, cleanEnv, consumeBin, spawnNode } from './child.js';
 import { type DemoPlan, demoDefaults, parseDemoArgs } from './options.js';
 import { alignColumns, formatInt } from './report.js';

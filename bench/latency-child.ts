@@ -7,8 +7,8 @@
  */
 import { cliParser } from '../lib/cli/run.js';
 import { addOptions, resolveOptions } from '../lib/config/index.js';
-import { ConsumerEngine } from '../lib/pipeline/engine.js';
-import { consumerOptions } from '../lib/pipeline/options.js';
+import { ConsumerEngine } from '../lib/consumer/engine.js';
+import { consumerOptions } from '../lib/consumer/options.js';
 
 export interface LatencyChildConfig {
   brokers: string;

@@ -9,7 +9,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import { CdcError } from '../lib/errors.js';
-import { produce, resolveProduceOptions, TableModel, type TopicNames } from '../lib/producer/index.js';
+import { TableModel, type TopicNames } from '../lib/generator/index.js';
+import { produce, resolveProduceOptions } from '../lib/produce/index.js';
 import { cleanEnv, spawnNode } from './child.js';
 import type { LatencyChildConfig } from './latency-child.js';
 import type { LatencyReport } from './report.js';

@@ -12,6 +12,7 @@ import { InvalidOptionError } from '../lib/errors.js';
 
 export const contenderNames = [
   'engine',
+  'engine-unix',
   'engine-debezium',
   'engine-baseline',
   'per-row-insert',

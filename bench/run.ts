@@ -10,18 +10,18 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, platform, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { exitCodes, runCli } from '../lib/cli/run.js';
+import type { TopicNames } from '../lib/generator/index.js';
 import { deleteTopics } from '../lib/kafka/index.js';
-import type { TopicNames } from '../lib/producer/index.js';
 import { copyCeiling } from './contenders/copy-ceiling.js';
-import { engine, engineBaseline, engineDebezium } from './contenders/engine.js';
+import { engine, engineBaseline, engineDebezium, engineUnix } from './contenders/engine.js';
 import { multiRowInsert } from './contenders/multi-row-insert.js';
 import { perRowInsert } from './contenders/per-row-insert.js';
 import type { Contender, ContenderRun } from './contenders/types.js';
-import { type Dataset, preload, readBack, replayableClock } from './dataset.js';
 import { type CpuSeconds, cpuSince, settledCpuSnapshot } from './cpu.js';
+import { type Dataset, preload, readBack, replayableClock } from './dataset.js';
 import { measureLatency } from './latency.js';
-import { formatProfile, readProfiles } from './profile.js';
 import { type BenchPlan, type ContenderName, parseBenchArgs } from './options.js';
+import { formatProfile, readProfiles } from './profile.js';
 import {
   type BenchReport,
   type ContenderSummary,
@@ -37,6 +37,7 @@ import { compareTables, describeComparison, readTables } from './tables.js';
 
 const CONTENDERS: Record<ContenderName, Contender> = {
   engine,
+  'engine-unix': engineUnix,
   'engine-debezium': engineDebezium,
   'engine-baseline': engineBaseline,
   'per-row-insert': perRowInsert,
@@ -90,6 +91,7 @@ async function runOnce(
       run = await contender.run({
         brokers: stack.brokers,
         databaseUrl: stack.databaseUrl,
+        socketUrl: stack.socketUrl,
         // The Debezium preload holds the same events: the seed dataset's model checks its tables too.
         topics: dbz ? dbz.topics : dataset.topics,
         schema,
@@ -165,6 +167,10 @@ async function bench(plan: BenchPlan, cleanup: Cleanup): Promise<number> {
   const stack = await openStack();
   cleanup.add(() => stack.stop());
   log(stack.external ? `using Kafka at ${stack.brokers} and the given Postgres` : `dev stack up in ${(stack.startMs / 1000).toFixed(1)} s`);
+  if (!stack.socketUrl && plan.contenders.includes('engine-unix')) {
+    log('engine-unix left out: the given Postgres is not reachable over a Unix socket from here');
+    plan = { ...plan, contenders: plan.contenders.filter((c) => c !== 'engine-unix') };
+  }
   const id = runId();
   const topics = { users: `bench-${id}-users`, orders: `bench-${id}-orders` };
   // On an external cluster, remove the bench's topics afterwards (the dev stack goes away as a whole).

@@ -20,6 +20,8 @@ export interface Stack {
   startMs: number;
   /** The embedded Postgres server's process (CPU accounting); absent for an external stack. */
   postgresPid?: number;
+  /** The embedded Postgres over its Unix socket; absent for an external stack. */
+  socketUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -50,6 +52,7 @@ export async function openStack(env: NodeJS.ProcessEnv = process.env): Promise<S
     external: false,
     startMs: performance.now() - started,
     postgresPid: stack.postgres.pid,
+    socketUrl: stack.postgres.socketUrl,
     stop: () => stack.stop(),
   };
 }

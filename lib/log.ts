@@ -3,9 +3,11 @@
  * lines for log collectors; on a terminal, one readable line each.
  */
 import { pino } from 'pino';
-import type { Logger, LogLevel } from './pipeline/engine.js';
 
 export const logLevels = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof logLevels)[number];
+/** What the engine and the CLIs log through: a level, a message and structured fields. */
+export type Logger = (level: LogLevel, message: string, fields?: Record<string, unknown>) => void;
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 export function createLogger(name: string, options: { level?: LogLevel; json?: boolean } = {}): Logger {

@@ -3,7 +3,7 @@
  * keeps its own Postgres connections; the logic lives in lib/pipeline.
  */
 import { workerData } from 'node:worker_threads';
-import type { WorkerConfig } from '../lib/pipeline/protocol.js';
 import { createTaskHandler } from '../lib/pipeline/worker-tasks.js';
+import type { WorkerConfig } from '../lib/worker-protocol.js';
 
 export default createTaskHandler(workerData as WorkerConfig);

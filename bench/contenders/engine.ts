@@ -5,7 +5,8 @@
  * (VmHWM, which covers the worker threads too) while it drains the backlog.
  *
  * engine-debezium: the same engine on the same events as Debezium would have captured them from the
- * Go pipeline's tables (the shipped seed-debezium mapping). engine-baseline: another build of this
+ * Go pipeline's tables (the shipped seed-debezium mapping). engine-unix: the same engine connected to
+ * Postgres over its Unix socket instead of loopback TCP. engine-baseline: another build of this
  * project (--baseline DIR), run the same way on the same data, to measure a change side by side.
  */
 import { join } from 'node:path';
@@ -34,6 +35,8 @@ interface EngineVariant {
   bin: (ctx: ContenderContext) => string;
   args: string[];
   dataset?: Contender['dataset'];
+  /** Another way to reach the same Postgres; default: the stack's URL. */
+  databaseUrl?: (ctx: ContenderContext) => string;
 }
 
 function engineContender(variant: EngineVariant): Contender {
@@ -61,6 +64,18 @@ export const engineDebezium = engineContender({
   dataset: 'debezium',
 });
 
+export const engineUnix = engineContender({
+  name: 'engine-unix',
+  describe: 'this project, default settings, connected to Postgres over its Unix socket instead of loopback TCP',
+  bin: () => consumeBin,
+  args: [],
+  databaseUrl: (ctx) => {
+    if (!ctx.socketUrl)
+      throw new CdcError('ERR_CDC_INVALID_OPTION', 'engine-unix needs the dev stack: an external Postgres has no socket here');
+    return ctx.socketUrl;
+  },
+});
+
 export const engineBaseline = engineContender({
   name: 'engine-baseline',
   describe: 'another build of this project (--baseline DIR), the same command on the same data',
@@ -74,7 +89,7 @@ async function runEngine(ctx: ContenderContext, variant: EngineVariant): Promise
       '--brokers',
       ctx.brokers,
       '--database-url',
-      ctx.databaseUrl,
+      variant.databaseUrl ? variant.databaseUrl(ctx) : ctx.databaseUrl,
       '--topics',
       `users=${ctx.topics.users},orders=${ctx.topics.orders}`,
       '--group',

@@ -3,13 +3,15 @@
  * project's tables) and its own consumer group; it times nothing itself: each contender measures from
  * the first message it received to its last commit, as the engine's --json summary does.
  */
-import type { TopicNames } from '../../lib/producer/index.js';
+import type { TopicNames } from '../../lib/generator/index.js';
 import type { Applied, Dataset } from '../dataset.js';
 import type { BenchPlan, ContenderName } from '../options.js';
 
 export interface ContenderContext {
   brokers: string;
   databaseUrl: string;
+  /** The same Postgres over its Unix socket, when the dev stack runs it (not an external one). */
+  socketUrl: string | undefined;
   topics: TopicNames;
   /** Postgres schema holding this run's tables, created empty by the runner. */
   schema: string;

@@ -2,11 +2,12 @@
  * cdc-consume: Kafka -> Postgres with per-partition worker threads, COPY, exactly-once offsets.
  */
 import { addOptions, option, parse, resolveOptions } from '../config/index.js';
-import { createLogger, logLevels } from '../log.js';
+import { ConsumerEngine } from '../consumer/engine.js';
+import { consumerOptions } from '../consumer/options.js';
+import type { EngineStats } from '../consumer/stats.js';
+import { createLogger, type LogLevel, logLevels } from '../log.js';
 import { PipelineMetrics } from '../metrics/metrics.js';
 import { type MetricsServer, startMetricsServer } from '../metrics/server.js';
-import { ConsumerEngine, type EngineStats, type LogLevel } from '../pipeline/engine.js';
-import { consumerOptions } from '../pipeline/options.js';
 import { cliParser, exitCodes, runCli } from './run.js';
 
 const cliOptions = {

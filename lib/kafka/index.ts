@@ -20,4 +20,3 @@ export {
   producerDefaults,
   type TopicDeliveryCounts,
 } from './producer.js';
-export { type BackoffOptions, retryWithBackoff } from './retry.js';

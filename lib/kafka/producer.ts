@@ -19,8 +19,8 @@
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import Kafka from 'node-rdkafka';
+import { retryWithBackoff } from '../backoff.js';
 import { CdcError } from '../errors.js';
-import { retryWithBackoff } from './retry.js';
 
 export const compressionCodecs = ['none', 'lz4', 'zstd', 'gzip', 'snappy'] as const;
 export type Compression = (typeof compressionCodecs)[number];

@@ -4,7 +4,7 @@
  * when scraped.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { EngineStats } from '../pipeline/engine.js';
+import type { EngineStats } from '../consumer/stats.js';
 
 export interface EngineMetrics {
   messagesConsumed(topic: string, count: number): void;
@@ -18,7 +18,7 @@ export class PipelineMetrics implements EngineMetrics {
   readonly #dead: Counter<'topic'>;
   readonly #batchSeconds: Histogram;
 
-  constructor(stats: () => EngineStats) {
+  constructor(stats: () => Pick<EngineStats, 'lag' | 'inflightBatches'>) {
     collectDefaultMetrics({ register: this.registry });
     this.#consumed = new Counter({
       name: 'cdc_messages_consumed_total',

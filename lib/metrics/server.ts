@@ -1,14 +1,8 @@
 /** The metrics endpoint: GET /metrics (Prometheus text format) and GET /healthz (JSON, 200 or 503). */
 import { createServer, type Server } from 'node:http';
+import type { Health } from '../consumer/health.js';
 import { CdcError } from '../errors.js';
 import type { PipelineMetrics } from './metrics.js';
-
-export interface Health {
-  ok: boolean;
-  kafka: string;
-  postgres: string;
-  reason?: string;
-}
 
 export interface MetricsServer {
   port: number;

@@ -28,7 +28,14 @@ describe('bench/options', () => {
         svgPath: undefined,
         cpuProfDir: undefined,
       });
-      expect(plan?.contenders).to.deep.equal(['engine', 'engine-debezium', 'per-row-insert', 'multi-row-insert', 'copy-ceiling']);
+      expect(plan?.contenders).to.deep.equal([
+        'engine',
+        'engine-unix',
+        'engine-debezium',
+        'per-row-insert',
+        'multi-row-insert',
+        'copy-ceiling',
+      ]);
       expect(plan?.contenders).to.deep.equal(defaultContenders);
     });
 

@@ -139,8 +139,9 @@ export class FaultScenario {
     this.sent.push(...(await this.#producer.send(messages)));
   }
 
-  consume(extra: string[], env: Record<string, string> = {}): WatchedRun {
-    const run = startConsumer([...this.args(), ...extra], env);
+  /** `wrap`: a command prefix that execs the consumer (see startConsumer). */
+  consume(extra: string[], env: Record<string, string> = {}, wrap: readonly string[] = []): WatchedRun {
+    const run = startConsumer([...this.args(), ...extra], env, wrap);
     const memory = new MemorySampler(run.child.pid as number);
     let signalledAt: number | undefined;
     const watched: WatchedRun = {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
+import type { EngineStats } from '../../lib/consumer/stats.js';
 import { PipelineMetrics } from '../../lib/metrics/metrics.js';
-import type { EngineStats } from '../../lib/pipeline/engine.js';
 
 function stats(partial: Partial<EngineStats>): EngineStats {
   return { startedAt: 0, consumed: {}, totals: {}, batches: 0, inflightBatches: 0, lag: {}, ...partial };

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { findFreePort } from '../../lib/devstack/ports.js';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../../lib/devstack/postgres.js';
-import { createGenerator } from '../../lib/producer/index.js';
+import { createGenerator } from '../../lib/generator/index.js';
 import { type ConsumerRun, ensureStopped, startConsumer } from '../support/consumer.js';
 import { produceAll, type TestMessage } from '../support/kafka.js';
 import { testStack, uniqueName } from '../support/stack.js';

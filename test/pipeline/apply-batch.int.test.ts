@@ -5,10 +5,10 @@
 import { expect } from 'chai';
 import pg from 'pg';
 import { BatchApplier } from '../../lib/pipeline/apply-batch.js';
-import { type BatchSource, packBatch, type WorkerConfig } from '../../lib/pipeline/protocol.js';
 import { applySchema, qualified } from '../../lib/postgres/index.js';
 import { shippedMapping } from '../../lib/sinks/mapping.js';
 import { prepareSinkTables } from '../../lib/sinks/tables.js';
+import { type BatchSource, packBatch, type WorkerConfig } from '../../lib/worker-protocol.js';
 import { testStack, withTestSchema } from '../support/stack.js';
 import { readTables } from '../support/tables.js';
 

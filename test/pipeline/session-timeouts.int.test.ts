@@ -7,11 +7,11 @@
  */
 import { expect } from 'chai';
 import pg from 'pg';
-import { consumerDefaults } from '../../lib/pipeline/options.js';
-import { type ApplyTask, packBatch, type WorkerConfig, type WorkerTask } from '../../lib/pipeline/protocol.js';
+import { consumerDefaults } from '../../lib/consumer/options.js';
 import { createTaskHandler, poolConfig } from '../../lib/pipeline/worker-tasks.js';
 import { qualified } from '../../lib/postgres/index.js';
 import { shippedMapping } from '../../lib/sinks/mapping.js';
+import { type ApplyTask, packBatch, type WorkerConfig, type WorkerTask } from '../../lib/worker-protocol.js';
 import { TcpProxy } from '../faults/tcp-proxy.js';
 import { testStack, withTestSchema } from '../support/stack.js';
 

@@ -11,9 +11,14 @@ export interface ConsumerRun {
   waitFor: (pattern: RegExp, timeoutMs?: number) => Promise<void>;
 }
 
-export function startConsumer(args: string[], env: Record<string, string> = {}): ConsumerRun {
+/**
+ * `wrap` is a command prefix that execs the consumer (e.g. `setpriv --groups=G --`, for netfilter rules
+ * that match the process): the child's pid is then still the consumer's.
+ */
+export function startConsumer(args: string[], env: Record<string, string> = {}, wrap: readonly string[] = []): ConsumerRun {
   const stack = testStack();
-  const child = spawn(process.execPath, ['bin/cdc-consume', ...args], {
+  const command = [...wrap, process.execPath, 'bin/cdc-consume', ...args];
+  const child = spawn(command[0] as string, command.slice(1), {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
       ...process.env,

@@ -1,7 +1,7 @@
-/** Reads the loaded tables in the forms lib/producer/model.ts uses, so tests compare with deep equality. */
+/** Reads the loaded tables in the forms lib/generator/expected-tables.ts uses, so tests compare with deep equality. */
 import pg from 'pg';
+import { type OrderRow, readModelTables, type UserRow } from '../../lib/generator/index.js';
 import { qualified } from '../../lib/postgres/index.js';
-import { type OrderRow, readModelTables, type UserRow } from '../../lib/producer/index.js';
 import { testStack } from './stack.js';
 
 export interface DeadLetterRow {

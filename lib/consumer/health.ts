@@ -1,0 +1,63 @@
+/**
+ * The consumer's health as GET /healthz reports it: joined to its group (holding an assignment) and
+ * Postgres answering. The answer is kept for a second, so a scraper polling often does not queue a
+ * ping per request in a worker that is busy with batches.
+ */
+
+export interface Health {
+  ok: boolean;
+  kafka: GroupState;
+  postgres: 'up' | 'down';
+  reason?: string;
+}
+
+export type GroupState = 'joined' | 'joining' | 'stopping';
+
+export const healthDefaults = {
+  /** How long an answer is reused. */
+  cacheMs: 1000,
+  /** Postgres is down when `SELECT 1` takes longer than this. */
+  postgresTimeoutMs: 2000,
+} as const;
+
+export class HealthCheck {
+  readonly #groupState: () => GroupState;
+  readonly #pingPostgres: () => Promise<unknown>;
+  #cached: { at: number; value: Health } | undefined;
+
+  constructor(groupState: () => GroupState, pingPostgres: () => Promise<unknown>) {
+    this.#groupState = groupState;
+    this.#pingPostgres = pingPostgres;
+  }
+
+  async check(): Promise<Health> {
+    const now = Date.now();
+    if (this.#cached && now - this.#cached.at < healthDefaults.cacheMs) return this.#cached.value;
+    const kafka = this.#groupState();
+    let postgres: Health['postgres'] = 'up';
+    let reason: string | undefined;
+    try {
+      await this.#ping();
+    } catch (err) {
+      postgres = 'down';
+      reason = `Postgres: ${(err as Error).message}`;
+    }
+    if (kafka !== 'joined') reason ??= `Kafka: consumer group ${kafka}`;
+    const value: Health = { ok: kafka === 'joined' && postgres === 'up', kafka, postgres, ...(reason ? { reason } : {}) };
+    this.#cached = { at: now, value };
+    return value;
+  }
+
+  async #ping(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.#pingPostgres(),
+      new Promise((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`no answer within ${healthDefaults.postgresTimeoutMs / 1000} s`)),
+          healthDefaults.postgresTimeoutMs,
+        );
+      }),
+    ]).finally(() => clearTimeout(timer));
+  }
+}

@@ -1,0 +1,294 @@
+/**
+ * The consumer engine end to end on the dev stack: every test produces its own events to its own
+ * topics, runs bin/cdc-consume into its own Postgres schema, and compares the final tables with the model
+ * computed from the events (lib/generator/expected-tables.ts).
+ */
+import { expect } from 'chai';
+import pg from 'pg';
+import { resolveOptions } from '../../lib/config/index.js';
+import { type BatchTiming, ConsumerEngine } from '../../lib/consumer/engine.js';
+import { consumerOptions } from '../../lib/consumer/options.js';
+import { createGenerator, expectedTables } from '../../lib/generator/index.js';
+import { qualified } from '../../lib/postgres/index.js';
+import type { ApplyStats } from '../../lib/worker-protocol.js';
+import { type ConsumerRun, ensureStopped, startConsumer } from '../support/consumer.js';
+import { produceAll, type TestMessage } from '../support/kafka.js';
+import { testStack, uniqueName, withTestSchema } from '../support/stack.js';
+import { readTables, sortById } from '../support/tables.js';
+
+interface Setup {
+  users: string;
+  orders: string;
+  group: string;
+  schema: string;
+  args: string[];
+}
+
+function events(setup: Setup, count: number, seed: number): TestMessage[] {
+  const gen = createGenerator({ seed, topics: { users: setup.users, orders: setup.orders } });
+  const out: TestMessage[] = [];
+  for (let i = 0; i < count; i++) {
+    const e = gen.next();
+    // Copies: the generator may reuse its buffers.
+    out.push({ topic: e.topic, key: e.key.toString(), value: Buffer.from(e.value) });
+  }
+  return out;
+}
+
+function expectModel(state: Awaited<ReturnType<typeof readTables>>, produced: TestMessage[]): void {
+  const valid = produced.filter((m) => m.key?.startsWith('poison') !== true);
+  const model = expectedTables(valid.map((m) => ({ value: m.value })));
+  expect(state.users.length, 'users rows').to.equal(model.users.length);
+  expect(state.orders.length, 'orders rows').to.equal(model.orders.length);
+  expect(state.users).to.deep.equal(sortById(model.users));
+  expect(state.orders).to.deep.equal(sortById(model.orders));
+}
+
+async function offsetsCommitted(schema: string, group: string): Promise<number> {
+  const c = new pg.Client({ connectionString: testStack().databaseUrl });
+  await c.connect();
+  try {
+    const { rows } = await c.query(
+      `SELECT coalesce(sum(next_offset), 0)::int AS n FROM ${qualified(schema, 'cdc_offsets')} WHERE group_id = $1`,
+      [group],
+    );
+    return rows[0].n as number;
+  } catch {
+    return 0; // schema not applied yet
+  } finally {
+    await c.end();
+  }
+}
+
+describe('consumer/engine (integration)', function () {
+  this.timeout(180_000);
+  let setup: Setup;
+  let drop: () => Promise<void>;
+  const runs: ConsumerRun[] = [];
+
+  beforeEach(async () => {
+    const t = await withTestSchema('engine');
+    drop = t.drop;
+    const users = uniqueName('users');
+    const orders = uniqueName('orders');
+    const group = uniqueName('group');
+    setup = {
+      users,
+      orders,
+      group,
+      schema: t.schema,
+      args: ['--topics', `users=${users},orders=${orders}`, '--group', group, '--db-schema', t.schema],
+    };
+  });
+
+  afterEach(async () => {
+    await Promise.all(runs.splice(0).map(ensureStopped));
+    await drop();
+  });
+
+  function consume(extra: string[]): ConsumerRun {
+    const run = startConsumer([...setup.args, ...extra]);
+    runs.push(run);
+    return run;
+  }
+
+  it('loads a plain run exactly as the model says, with offsets at the end of every partition', async () => {
+    const produced = events(setup, 8000, 11);
+    await produceAll(testStack().brokers, produced);
+    const run = consume(['--idle', '2s', '--json']);
+    expect(await run.exited, run.stderr()).to.equal(0);
+    const summary = JSON.parse(run.stdout());
+    expect(summary.events).to.equal(8000);
+    expect(summary.deadLetters).to.equal(0);
+    const state = await readTables(setup.schema);
+    expectModel(state, produced);
+    expect(state.deadLetters).to.deep.equal([]);
+    // next_offset is last + 1 per partition: summed over partitions that is every message of the topic.
+    const sum = (topic: string) => state.offsets.filter((o) => o.topic === topic).reduce((n, o) => n + o.next_offset, 0);
+    expect(sum(setup.users)).to.equal(produced.filter((m) => m.topic === setup.users).length);
+    expect(sum(setup.orders)).to.equal(produced.filter((m) => m.topic === setup.orders).length);
+  });
+
+  it('dead-letters each poison message exactly once with its code, and loads its neighbours', async () => {
+    const poison: Array<[topic: 'users' | 'orders', value: Buffer | null, code: string]> = [
+      ['users', Buffer.from('{not json'), 'INVALID_JSON'],
+      ['users', Buffer.from('[1,2]'), 'NOT_AN_OBJECT'],
+      [
+        'users',
+        Buffer.from('{"event_type":"CREATE","user_id":"nope","name":"a","dob":"2000-01-01","created_at":"2025-01-01T00:00:00Z"}'),
+        'INVALID_ID',
+      ],
+      ['users', Buffer.from('{"event_type":"UPSERT","user_id":"9f0c2f7e-1111-4a4a-8a8a-000000000001"}'), 'UNKNOWN_EVENT_TYPE'],
+      [
+        'users',
+        Buffer.from(
+          '{"event_type":"CREATE","user_id":"9f0c2f7e-1111-4a4a-8a8a-000000000002","name":"a","created_at":"2025-01-01T00:00:00Z"}',
+        ),
+        'MISSING_FIELD',
+      ],
+      [
+        'users',
+        Buffer.from(
+          '{"event_type":"CREATE","user_id":"9f0c2f7e-1111-4a4a-8a8a-000000000003","name":"a","dob":"2001-02-30","created_at":"2025-01-01T00:00:00Z"}',
+        ),
+        'INVALID_DATE',
+      ],
+      [
+        'users',
+        Buffer.from(
+          `{"event_type":"CREATE","user_id":"9f0c2f7e-1111-4a4a-8a8a-000000000004","name":"${'x'.repeat(51)}","dob":"2001-02-03","created_at":"2025-01-01T00:00:00Z"}`,
+        ),
+        'STRING_TOO_LONG',
+      ],
+      [
+        'users',
+        Buffer.from(
+          '{"event_type":"CREATE","user_id":"9f0c2f7e-1111-4a4a-8a8a-000000000005","name":"a\\u0000b","dob":"2001-02-03","created_at":"2025-01-01T00:00:00Z"}',
+        ),
+        'NUL_CHARACTER',
+      ],
+      ['users', Buffer.alloc(0), 'EMPTY_VALUE'],
+      ['users', null, 'EMPTY_VALUE'],
+      [
+        'orders',
+        Buffer.from(
+          '{"event_type":"UPDATE","order_id":"9f0c2f7e-1111-4a4a-8a8a-000000000006","order_status":42,"modified_at":"2025-01-01T00:00:00Z"}',
+        ),
+        'WRONG_TYPE',
+      ],
+      [
+        'orders',
+        Buffer.from(
+          '{"event_type":"CREATE","order_id":"9f0c2f7e-1111-4a4a-8a8a-000000000007","order_status":"PLACED","user_id":"9f0c2f7e-1111-4a4a-8a8a-000000000008","quantity":0,"order_total":1,"placed_at":"2025-01-01T00:00:00Z"}',
+        ),
+        'OUT_OF_RANGE',
+      ],
+      ['orders', Buffer.from('"just a string"'), 'NOT_AN_OBJECT'],
+    ];
+    const good = events(setup, 3000, 12);
+    const produced: TestMessage[] = [];
+    const expected = new Map<string, string>();
+    good.forEach((m, i) => {
+      produced.push(m);
+      if (i % 200 === 0 && i / 200 < poison.length) {
+        const [role, value, code] = poison[i / 200] as (typeof poison)[number];
+        const key = `poison-${i}`;
+        expected.set(key, code);
+        produced.push({ topic: role === 'users' ? setup.users : setup.orders, key, value });
+      }
+    });
+    expect(expected.size).to.equal(poison.length);
+    await produceAll(testStack().brokers, produced);
+    const run = consume(['--idle', '2s']);
+    expect(await run.exited, run.stderr()).to.equal(0);
+    const state = await readTables(setup.schema);
+    expectModel(state, produced);
+    const got = new Map(state.deadLetters.map((d) => [d.key as string, d.error_code]));
+    expect(state.deadLetters).to.have.length(poison.length);
+    expect(got).to.deep.equal(expected);
+  });
+
+  it('waits for users when all orders come first, then loads both without dead letters', async () => {
+    const produced = events(setup, 4000, 13);
+    const orders = produced.filter((m) => m.topic === setup.orders);
+    const users = produced.filter((m) => m.topic === setup.users);
+    await produceAll(testStack().brokers, orders);
+    const run = consume(['--idle', '3s', '--orphan-wait', '60s']);
+    await run.waitFor(/orders wait for their users/);
+    await produceAll(testStack().brokers, users);
+    expect(await run.exited, run.stderr()).to.equal(0);
+    const state = await readTables(setup.schema);
+    expectModel(state, produced);
+    expect(state.deadLetters).to.deep.equal([]);
+  });
+
+  it('dead-letters orders whose user never arrives once the orphan wait is over', async () => {
+    const produced = events(setup, 600, 14).filter((m) => m.topic === setup.orders);
+    await produceAll(testStack().brokers, produced);
+    const run = consume(['--idle', '2s', '--orphan-wait', '1s']);
+    expect(await run.exited, run.stderr()).to.equal(0);
+    const state = await readTables(setup.schema);
+    expect(state.orders).to.deep.equal([]);
+    expect(state.deadLetters).to.have.length(produced.length);
+    expect(new Set(state.deadLetters.map((d) => d.error_code))).to.deep.equal(new Set(['ORPHAN_ORDER']));
+  });
+
+  it('survives SIGKILL mid-stream: after a restart the state equals the model and each dead letter is there once', async () => {
+    const good = events(setup, 30_000, 15);
+    const produced: TestMessage[] = [];
+    good.forEach((m, i) => {
+      produced.push(m);
+      if (i % 1000 === 500) produced.push({ topic: m.topic, key: `poison-${i}`, value: Buffer.from(`{"broken": ${i}`) });
+    });
+    await produceAll(testStack().brokers, produced);
+    const first = consume(['--batch-max-rows', '500']);
+    // Kill it once some, but not all, batches are committed.
+    const deadline = Date.now() + 60_000;
+    let committed = 0;
+    while (Date.now() < deadline) {
+      committed = await offsetsCommitted(setup.schema, setup.group);
+      if (committed > 2000) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    first.child.kill('SIGKILL');
+    await first.exited;
+    expect(committed).to.be.greaterThan(0).and.below(produced.length);
+    const second = consume(['--idle', '2s', '--json']);
+    expect(await second.exited, second.stderr()).to.equal(0);
+    const state = await readTables(setup.schema);
+    expectModel(state, produced);
+    const poisonCount = produced.filter((m) => m.key?.startsWith('poison')).length;
+    expect(state.deadLetters).to.have.length(poisonCount);
+    expect(new Set(state.deadLetters.map((d) => d.key)).size).to.equal(poisonCount);
+  });
+
+  it('two consumers in one group, one leaving mid-run: the state still equals the model', async () => {
+    const produced = events(setup, 20_000, 16);
+    const half = produced.length / 2;
+    await produceAll(testStack().brokers, produced.slice(0, half));
+    const a = consume(['--batch-max-rows', '500']);
+    await a.waitFor(/partitions assigned/);
+    const b = consume(['--idle', '4s', '--batch-max-rows', '500']);
+    await b.waitFor(/partitions assigned/);
+    await produceAll(testStack().brokers, produced.slice(half));
+    a.child.kill('SIGTERM');
+    expect(await a.exited, a.stderr()).to.equal(0);
+    expect(await b.exited, b.stderr()).to.equal(0);
+    const state = await readTables(setup.schema);
+    expectModel(state, produced);
+    expect(state.deadLetters).to.deep.equal([]);
+  });
+
+  it("in process, tells an onBatch hook each committed event's own Kafka timestamp, in offset order", async () => {
+    // Distinct, known timestamps: 1 ms apart, in the past, so each event can be recognised.
+    const base = Date.now() - 60_000;
+    const produced = events(setup, 3000, 17).map((m, i) => ({ ...m, timestamp: base + i }));
+    await produceAll(testStack().brokers, produced);
+    const reported: Array<{ stats: ApplyStats; batch: BatchTiming }> = [];
+    const options = resolveOptions(
+      consumerOptions,
+      {
+        brokers: testStack().brokers,
+        databaseUrl: testStack().databaseUrl,
+        dbSchema: setup.schema,
+        group: setup.group,
+        topics: `users=${setup.users},orders=${setup.orders}`,
+        idle: '2s',
+      },
+      {},
+    );
+    const engine = new ConsumerEngine(options, { onBatch: (_tp, stats, batch) => reported.push({ stats, batch }) });
+    const { reason } = await engine.run();
+    expect(reason).to.match(/idle/);
+    const seen = reported.flatMap((r) => [...r.batch.timestamps]);
+    expect(seen.length).to.equal(produced.length);
+    expect(new Set(seen)).to.deep.equal(new Set(produced.map((m) => m.timestamp)));
+    for (const { stats, batch } of reported) {
+      expect(batch.timestamps.length).to.equal(stats.events);
+      // Within a partition, later offsets carry later timestamps here, so each batch's list ascends.
+      expect([...batch.timestamps]).to.deep.equal([...batch.timestamps].sort((a, b) => a - b));
+      expect(batch.dispatchedAt).to.be.at.most(stats.committedAt);
+    }
+    expectModel(await readTables(setup.schema), produced);
+  });
+});

@@ -1,0 +1,46 @@
+import { expect } from 'chai';
+import { type GroupState, HealthCheck } from '../../lib/consumer/health.js';
+
+describe('consumer/health', () => {
+  it('is ok only when joined and Postgres answers, and says why otherwise', async () => {
+    expect(
+      await new HealthCheck(
+        () => 'joined',
+        async () => undefined,
+      ).check(),
+    ).to.deep.equal({ ok: true, kafka: 'joined', postgres: 'up' });
+    expect(
+      await new HealthCheck(
+        () => 'joining',
+        async () => undefined,
+      ).check(),
+    ).to.deep.equal({
+      ok: false,
+      kafka: 'joining',
+      postgres: 'up',
+      reason: 'Kafka: consumer group joining',
+    });
+    const down = await new HealthCheck(
+      () => 'joined',
+      async () => {
+        throw new Error('connect ECONNREFUSED');
+      },
+    ).check();
+    expect(down).to.deep.equal({ ok: false, kafka: 'joined', postgres: 'down', reason: 'Postgres: connect ECONNREFUSED' });
+  });
+
+  it('answers from its cache for a second instead of pinging Postgres per request', async () => {
+    let pings = 0;
+    let state: GroupState = 'joined';
+    const health = new HealthCheck(
+      () => state,
+      async () => {
+        pings++;
+      },
+    );
+    await health.check();
+    state = 'stopping';
+    expect((await health.check()).kafka).to.equal('joined');
+    expect(pings).to.equal(1);
+  });
+});
