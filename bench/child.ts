@@ -1,6 +1,7 @@
 /**
- * Node child processes for the demo and the bench (cdc-consume, the latency runner): output collected
- * line by line, exit awaited, and the peak resident memory sampled from /proc while it runs.
+ * Node child processes for the demo, the bench (cdc-consume, the latency runner) and the tests' consumer
+ * runs (test/support/consumer.ts): output collected line by line, exit awaited, and the peak resident
+ * memory sampled from /proc while it runs.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -25,6 +26,11 @@ export interface ChildRun {
 export interface SpawnOptions {
   env: NodeJS.ProcessEnv;
   nodeFlags?: string[];
+  /**
+   * A command prefix that execs node (e.g. `setpriv --groups=G --`, for netfilter rules that match the
+   * process): the child's pid is then still node's.
+   */
+  wrap?: readonly string[];
   onStdoutLine?: (line: string) => void;
   onStderrLine?: (line: string) => void;
 }
@@ -53,7 +59,8 @@ function lines(onLine: ((line: string) => void) | undefined, sink: { text: strin
 }
 
 export function spawnNode(script: string, args: string[], options: SpawnOptions): ChildRun {
-  const child = spawn(process.execPath, [...(options.nodeFlags ?? []), script, ...args], {
+  const command = [...(options.wrap ?? []), process.execPath, ...(options.nodeFlags ?? []), script, ...args];
+  const child = spawn(command[0] as string, command.slice(1), {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: options.env,
   });

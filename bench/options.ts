@@ -45,7 +45,7 @@ export const benchModes = {
 } as const;
 
 export const benchDefaults = {
-  /** The latency phase's fixed production rate, events per second (the figure). */
+  /** The latency phase's fixed production rate, events per second (the README's latency target is at this rate). */
   latencyRate: 5000,
   /** Fixed, so every run preloads the same entities and operations. */
   seed: 1,

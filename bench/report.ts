@@ -1,6 +1,6 @@
 /**
- * The bench's results: the JSON report's shape, the issue's targets checked against it, and the text
- * table printed on stdout. Pure; the chart is in svg.ts.
+ * The bench's results: the JSON report's shape, the targets (README: Benchmarks) checked against it,
+ * and the text table printed on stdout. Pure; the chart is in svg.ts.
  */
 import type { CpuSeconds } from './cpu.js';
 

@@ -7,7 +7,7 @@ import { CdcError, InvalidOptionError } from '../errors.js';
 
 export const exitCodes = { ok: 0, failure: 1, usage: 2 } as const;
 
-/** A yargs parser with the settings every CLI shares: strict flags, --help/--version, no exit inside yargs. */
+/** A yargs parser with the settings every CLI shares: strict flags, --help (no --version), no exit inside yargs. */
 export function cliParser(argv: string[], scriptName: string, usage: string): Argv {
   return yargs(argv)
     .scriptName(scriptName)

@@ -3,7 +3,8 @@
  * and say, in one line per topic, when that was not possible or the topic differs from the request.
  * Nothing here is fatal: a broker that cannot create topics (librdkafka's mock cluster has no
  * CreateTopics, and no controller to send it to, so the request just times out) still auto-creates a
- * topic on the first write, with its own defaults.
+ * topic on the first write, with its own defaults. DeleteTopics times out on the mock cluster the same
+ * way, and its topics stay until the cluster stops.
  */
 import Kafka from 'node-rdkafka';
 import { CdcError } from '../errors.js';
@@ -172,9 +173,15 @@ export interface DeleteOutcome {
   topic: string;
   deleted: boolean;
   error?: string;
+  /** The cluster did not answer DeleteTopics in time (librdkafka's mock cluster never does). */
+  unanswered?: boolean;
 }
 
-/** Deletes topics (best effort, for test clean-up): reports, never throws, for each topic. */
+/**
+ * Deletes topics (best effort, for clean-up): reports, never throws, for each topic. One at a time, as
+ * node-rdkafka serialises admin requests anyway; once the cluster leaves one request unanswered the rest
+ * are not tried, so a cluster without DeleteTopics costs one timeout, not one per topic.
+ */
 export async function deleteTopics(
   brokers: string,
   names: readonly string[],
@@ -188,17 +195,35 @@ export async function deleteTopics(
     return names.map((topic) => ({ topic, deleted: false, error: errorText(err) }));
   }
   try {
-    return await Promise.all(
-      names.map(
-        (topic) =>
-          new Promise<DeleteOutcome>((resolve) => {
-            admin.deleteTopic(topic, timeoutMs, (err) =>
-              resolve(err ? { topic, deleted: false, error: errorText(err) } : { topic, deleted: true }),
-            );
-          }),
-      ),
-    );
+    const outcomes: DeleteOutcome[] = [];
+    let unanswered: string | undefined;
+    for (const topic of names) {
+      if (unanswered) {
+        outcomes.push({ topic, deleted: false, error: unanswered, unanswered: true });
+        continue;
+      }
+      const outcome = await deleteTopic(admin, topic, timeoutMs);
+      if (outcome.unanswered) unanswered = outcome.error;
+      outcomes.push(outcome);
+    }
+    return outcomes;
   } finally {
     admin.disconnect();
   }
+}
+
+function deleteTopic(admin: Kafka.IAdminClient, topic: string, timeoutMs: number): Promise<DeleteOutcome> {
+  return new Promise((resolve) => {
+    admin.deleteTopic(topic, timeoutMs, (err) => {
+      if (!err) resolve({ topic, deleted: true });
+      else if (err.code === Kafka.CODES.ERRORS.ERR__TIMED_OUT)
+        resolve({
+          topic,
+          deleted: false,
+          error: `DeleteTopics got no answer within ${timeoutMs} ms (the cluster may not support it; librdkafka's mock cluster does not)`,
+          unanswered: true,
+        });
+      else resolve({ topic, deleted: false, error: errorText(err) });
+    });
+  });
 }

@@ -123,17 +123,22 @@ interface Strategy {
   follow(pending: Pending, topic: string): void;
 }
 
+/** What both strategies read, wait on and poll. */
+interface Shared {
+  readonly counts: Counts;
+  readonly room: RoomWaiter;
+  readonly client: DeliveryClient;
+}
+
 /** 'all': a report per message, so the counts are exact and reports settle their senders. */
 class EveryReport implements Strategy {
   readonly #counts: Counts;
-  readonly #room: RoomWaiter;
-  readonly #client: DeliveryClient;
+  readonly #shared: Shared;
   readonly #maxInFlight: number;
 
-  constructor(counts: Counts, room: RoomWaiter, client: DeliveryClient, maxInFlight: number) {
-    this.#counts = counts;
-    this.#room = room;
-    this.#client = client;
+  constructor(shared: Shared, maxInFlight: number) {
+    this.#shared = shared;
+    this.#counts = shared.counts;
     this.#maxInFlight = maxInFlight;
   }
 
@@ -153,7 +158,7 @@ class EveryReport implements Strategy {
   async waitForRoom(maxWaitMs: number): Promise<void> {
     const inFlight = this.#counts.unreported;
     const below = Math.min(Math.floor(this.#maxInFlight / 2), Math.floor(inFlight * 0.9));
-    if (inFlight > 0 && inFlight > below) await this.#room.wait(below, maxWaitMs);
+    if (inFlight > 0 && inFlight > below) await this.#shared.room.wait(below, maxWaitMs);
   }
 
   async drain(timeoutMs: number): Promise<boolean> {
@@ -161,8 +166,8 @@ class EveryReport implements Strategy {
     while (this.#counts.unreported > 0) {
       const left = deadline - performance.now();
       if (left <= 0) return false;
-      this.#client.poll();
-      await this.#room.wait(0, Math.min(left, 100));
+      this.#shared.client.poll();
+      await this.#shared.room.wait(0, Math.min(left, 100));
     }
     return true;
   }
@@ -179,14 +184,12 @@ class FailuresOnly implements Strategy {
   #settledFailed = 0;
 
   readonly #counts: Counts;
-  readonly #room: RoomWaiter;
-  readonly #client: DeliveryClient;
+  readonly #shared: Shared;
   readonly #deliveryTimeoutMs: number;
 
-  constructor(counts: Counts, room: RoomWaiter, client: DeliveryClient, deliveryTimeoutMs: number) {
-    this.#counts = counts;
-    this.#room = room;
-    this.#client = client;
+  constructor(shared: Shared, deliveryTimeoutMs: number) {
+    this.#shared = shared;
+    this.#counts = shared.counts;
     this.#deliveryTimeoutMs = deliveryTimeoutMs;
   }
 
@@ -205,13 +208,13 @@ class FailuresOnly implements Strategy {
 
   /** For librdkafka to free queue space as acknowledgements arrive: no report says when. */
   async waitForRoom(maxWaitMs: number): Promise<void> {
-    await this.#room.wait(Number.NEGATIVE_INFINITY, Math.min(maxWaitMs, 2));
+    await this.#shared.room.wait(Number.NEGATIVE_INFINITY, Math.min(maxWaitMs, 2));
   }
 
   async drain(timeoutMs: number): Promise<boolean> {
     const sent = this.#counts.sent;
     // librdkafka's flush runs on a worker thread and serves the error reports as it goes.
-    const flushed = await this.#client.flush(timeoutMs);
+    const flushed = await this.#shared.client.flush(timeoutMs);
     await this.#settleReports();
     if (flushed && sent >= this.#settledSent) {
       this.#settledSent = sent;
@@ -237,7 +240,7 @@ class FailuresOnly implements Strategy {
    * bring none, there are none left.
    */
   async #settleReports(): Promise<void> {
-    this.#client.poll();
+    this.#shared.client.poll();
     let quiet = 0;
     let last = this.#counts.failed + this.#counts.delivered;
     while (quiet < 2) {
@@ -266,10 +269,9 @@ export class DeliveryTracker {
 
   constructor(client: DeliveryClient, options: DeliveryTrackerOptions) {
     this.mode = options.mode;
+    const shared = { counts: this.#counts, room: this.#room, client };
     this.#strategy =
-      options.mode === 'all'
-        ? new EveryReport(this.#counts, this.#room, client, options.maxInFlight)
-        : new FailuresOnly(this.#counts, this.#room, client, options.deliveryTimeoutMs);
+      options.mode === 'all' ? new EveryReport(shared, options.maxInFlight) : new FailuresOnly(shared, options.deliveryTimeoutMs);
   }
 
   get sent(): number {

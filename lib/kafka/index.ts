@@ -9,14 +9,13 @@ export {
   type TopicStatus,
   topicNotices,
 } from './admin.js';
+export { type DeliveryErrorCount, type DeliveryReports, type TopicDeliveryCounts } from './delivery.js';
+export { isRetriableDeliveryError } from './errors.js';
 export {
   availableCompression,
   type Compression,
   compressionCodecs,
-  type DeliveryErrorCount,
-  isRetriableDeliveryError,
   KafkaProducer,
   type KafkaProducerOptions,
   producerDefaults,
-  type TopicDeliveryCounts,
 } from './producer.js';

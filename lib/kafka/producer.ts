@@ -1,26 +1,18 @@
 /**
  * A node-rdkafka producer for bulk sending: idempotent (librdkafka's retries neither reorder nor
  * duplicate), never drops a message (a full local queue makes the caller wait, it does not lose the
- * message), accounts for every message, and fails within a bounded time when no broker answers.
- *
- * Delivery accounting. node-rdkafka turns each delivery report into a JavaScript object on the main
- * thread, which costs about 5 us of CPU per message: with a report per message the producer tops out
- * near 130,000 messages/s on two cores, whatever else it does. So by default (`deliveryReports:
- * 'errors'`) librdkafka reports failures only (`delivery.report.only.error`): every failed message is
- * still reported and counted, and once `drain()` has flushed the queue, every message sent before it
- * that was not reported failed was delivered. Live figures come from librdkafka's statistics (acked
- * message ids per partition). `deliveryReports: 'all'` reports every message, for callers that want
- * exact live counts more than throughput.
+ * message), accounts for every message (delivery.ts, in either delivery-report mode), and fails within
+ * a bounded time when no broker answers.
  *
  * Flow control: librdkafka's queue (`queue.buffering.max.messages`) makes produce() fail with
- * QUEUE_FULL; the caller waits and retries. With per-message reports there is a second limit: reports
- * reach JavaScript at most 100 per event-loop turn, from an unbounded native list, so senders also wait
- * when more than `maxInFlight` messages have no report yet.
+ * QUEUE_FULL; the caller waits and retries. With per-message reports senders also wait while too many
+ * messages have no report yet (see delivery.ts).
  */
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import Kafka from 'node-rdkafka';
 import { retryWithBackoff } from '../backoff.js';
 import { CdcError } from '../errors.js';
+import { type DeliveryErrorCount, type DeliveryReports, DeliveryTracker, type Pending, type TopicDeliveryCounts } from './delivery.js';
+import { errorText, isRetriableDeliveryError } from './errors.js';
 
 export const compressionCodecs = ['none', 'lz4', 'zstd', 'gzip', 'snappy'] as const;
 export type Compression = (typeof compressionCodecs)[number];
@@ -30,9 +22,7 @@ export function availableCompression(): Compression[] {
   return compressionCodecs.filter((c) => c === 'none' || Kafka.features.includes(c));
 }
 
-export type DeliveryReports = 'errors' | 'all';
-
-/** Defaults tuned for throughput into a local cluster on a small machine (see docs: producer). */
+/** Defaults tuned for throughput into a local cluster on a small machine (README: Producer, Throughput). */
 export const producerDefaults = {
   clientId: 'cdc-produce',
   /** lz4 costs the least CPU of the codecs and shrinks these JSON bodies several times. */
@@ -51,7 +41,7 @@ export const producerDefaults = {
   /** Bound on reaching any broker at start (metadata request). */
   connectTimeoutMs: 10_000,
   deliveryReports: 'errors' as DeliveryReports,
-  /** With per-message reports: unreported messages at which senders wait (see the module comment). */
+  /** With per-message reports: unreported messages at which senders wait (see delivery.ts). */
   maxInFlight: 200_000,
   /** How often delivery reports are polled while nothing else polls. */
   pollIntervalMs: 5,
@@ -78,96 +68,13 @@ export interface KafkaProducerOptions {
   librdkafka?: Record<string, string | number | boolean>;
 }
 
-export interface TopicDeliveryCounts {
-  sent: number;
-  /** Confirmed deliveries (exact after `drain()`; a lower bound before). */
-  delivered: number;
-  failed: number;
-}
-
-export interface DeliveryErrorCount {
-  message: string;
-  count: number;
-}
-
-/** Delivery errors worth another try while a cluster warms up (librdkafka's own retriable set). */
-const RETRIABLE_DELIVERY = new RegExp(
-  [
-    'timed out',
-    'transport',
-    'all broker connections are down',
-    'unknown topic or partition',
-    'leader not available',
-    'not leader',
-    'not enough in-sync replicas',
-    'not enough replicas',
-    'network exception',
-    'coordinator',
-    'unknown leader epoch',
-    'fenced leader epoch',
-    'storage error',
-    'broker not available',
-    'unknown partition',
-    'unknown topic',
-  ].join('|'),
-  'i',
-);
-
-export function isRetriableDeliveryError(err: unknown): boolean {
-  if (err instanceof CdcError) return err.canRetry;
-  const e = err as { isRetriable?: boolean; message?: string } | undefined;
-  return e?.isRetriable === true || RETRIABLE_DELIVERY.test(e?.message ?? '');
-}
-
-interface Waiter {
-  resolve(): void;
-  below: number;
-}
-
-interface Pending {
-  resolve(): void;
-  reject(err: Error): void;
-  settled: boolean;
-}
-
-interface TopicCounters {
-  sent: number;
-  delivered: number;
-  failed: number;
-  /** Acknowledged, per librdkafka's statistics. */
-  acked: number;
-}
-
-function capitalise(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
-}
-
-function errorText(err: unknown): string {
-  const e = err as { origin?: string; message?: string };
-  if (typeof e?.message !== 'string') return String(err);
-  // node-rdkafka turns "Local: Message timed out" into origin "local" and message "message timed out".
-  if (e.origin && e.origin !== 'unknown' && !e.message.toLowerCase().startsWith(e.origin))
-    return `${capitalise(e.origin)}: ${capitalise(e.message)}`;
-  return e.message;
-}
-
 export class KafkaProducer {
   readonly client: Kafka.Producer;
   readonly brokers: string;
   readonly deliveryReports: DeliveryReports;
   readonly maxInFlight: number;
   readonly deliveryTimeoutMs: number;
-  #sent = 0;
-  /** Per-message mode: delivery reports without error. */
-  #delivered = 0;
-  #failed = 0;
-  /** Error-only mode: sends before the last complete drain; all of them have an outcome. */
-  #settledSent = 0;
-  #settledFailed = 0;
-  #statsAcked = 0;
-  readonly #topics = new Map<string, TopicCounters>();
-  readonly #errors = new Map<string, number>();
-  #waiter: Waiter | undefined;
+  readonly #delivery: DeliveryTracker;
   #fatal: CdcError | undefined;
   #lastClientError: string | undefined;
   #closed = false;
@@ -181,15 +88,19 @@ export class KafkaProducer {
     this.deliveryReports = options.deliveryReports;
     this.maxInFlight = options.maxInFlight;
     this.deliveryTimeoutMs = options.deliveryTimeoutMs;
-    client.on('delivery-report', (err, report) => this.#onDelivery(err, report));
+    this.#delivery = new DeliveryTracker(
+      { poll: () => this.poll(), flush: (timeoutMs) => this.#flush(timeoutMs) },
+      { mode: options.deliveryReports, maxInFlight: options.maxInFlight, deliveryTimeoutMs: options.deliveryTimeoutMs },
+    );
+    client.on('delivery-report', (err, report) => this.#delivery.onReport(err, report));
     client.on('event.error', (err) => {
       this.#lastClientError = errorText(err);
       if (err.isFatal) {
         this.#fatal ??= new CdcError('ERR_CDC_KAFKA', `the Kafka producer hit a fatal error: ${errorText(err)}`);
-        this.#wake();
+        this.#delivery.wake();
       }
     });
-    client.on('event.stats', (stats) => this.#onStats(stats));
+    client.on('event.stats', (stats) => this.#delivery.onStats(stats.message));
   }
 
   /**
@@ -268,12 +179,12 @@ export class KafkaProducer {
   }
 
   get sent(): number {
-    return this.#sent;
+    return this.#delivery.sent;
   }
 
   /** Delivery failures reported so far. */
   get failed(): number {
-    return this.#failed;
+    return this.#delivery.failed;
   }
 
   /**
@@ -281,13 +192,12 @@ export class KafkaProducer {
    * lower bound from the last statistics (0 when statistics are off).
    */
   get delivered(): number {
-    if (this.deliveryReports === 'all') return this.#delivered;
-    return Math.max(this.#settledSent - this.#settledFailed, Math.min(this.#statsAcked, this.#sent - this.#failed));
+    return this.#delivery.delivered;
   }
 
   /** Sent and not known to be delivered or failed. */
   get inFlight(): number {
-    return this.#sent - this.delivered - this.#failed;
+    return this.sent - this.delivered - this.failed;
   }
 
   /** A fatal client error (e.g. from the idempotence machinery): nothing more can be sent. */
@@ -302,22 +212,12 @@ export class KafkaProducer {
 
   /** Sent, delivered and failed per topic (delivered as for `delivered`). */
   byTopic(): Map<string, TopicDeliveryCounts> {
-    const settled = this.deliveryReports === 'errors' && this.#settledSent === this.#sent;
-    return new Map(
-      [...this.#topics].map(([topic, c]) => [
-        topic,
-        {
-          sent: c.sent,
-          failed: c.failed,
-          delivered: this.deliveryReports === 'all' ? c.delivered : settled ? c.sent - c.failed : Math.min(c.acked, c.sent - c.failed),
-        },
-      ]),
-    );
+    return this.#delivery.byTopic();
   }
 
   /** Distinct delivery error messages and how often each occurred. */
   deliveryErrors(): DeliveryErrorCount[] {
-    return [...this.#errors].map(([message, count]) => ({ message, count }));
+    return this.#delivery.errors();
   }
 
   /**
@@ -335,24 +235,17 @@ export class KafkaProducer {
 
   /** True when the caller should `waitForRoom()` before sending more (per-message reports only). */
   mustWait(): boolean {
-    return this.deliveryReports === 'all' && this.#sent - this.#delivered - this.#failed >= this.maxInFlight;
+    return this.#delivery.mustWait();
   }
 
   /**
-   * Waits a little for room: with per-message reports until in-flight messages come down to half of
-   * `maxInFlight` (or by a tenth, after QUEUE_FULL); otherwise for librdkafka to free queue space as
-   * acknowledgements arrive. Never longer than `maxWaitMs`.
+   * Waits a little for room: with per-message reports until in-flight messages come down; otherwise for
+   * librdkafka to free queue space as acknowledgements arrive. Never longer than `maxWaitMs`.
    */
   async waitForRoom(maxWaitMs = 50): Promise<void> {
     this.#throwIfFatal();
     this.poll();
-    if (this.deliveryReports === 'errors') {
-      await this.#waitFor(Number.NEGATIVE_INFINITY, Math.min(maxWaitMs, 2));
-    } else {
-      const inFlight = this.inFlight;
-      const below = Math.min(Math.floor(this.maxInFlight / 2), Math.floor(inFlight * 0.9));
-      if (inFlight > 0 && inFlight > below) await this.#waitFor(below, maxWaitMs);
-    }
+    await this.#delivery.waitForRoom(maxWaitMs);
     this.#throwIfFatal();
   }
 
@@ -377,18 +270,7 @@ export class KafkaProducer {
       const attempt = (): void => {
         try {
           if (this.#produce(topic, key, value, pending)) {
-            if (this.deliveryReports === 'errors') {
-              // No report means delivered: wait until the queue is empty and any report has arrived.
-              this.drain(this.deliveryTimeoutMs + 5000).then((drained) => {
-                if (pending.settled) return;
-                if (drained) pending.resolve();
-                // Still in flight: sending it again could duplicate it, so this is not retriable.
-                else
-                  pending.reject(
-                    new CdcError('ERR_CDC_KAFKA', `a message to topic ${topic} had no outcome within ${this.deliveryTimeoutMs + 5000} ms`),
-                  );
-              }, pending.reject);
-            }
+            this.#delivery.follow(pending, topic);
             return;
           }
         } catch (err) {
@@ -445,29 +327,8 @@ export class KafkaProducer {
    * `timeoutMs` has passed; returns whether everything has one. librdkafka fails each message at its
    * delivery timeout, so a bound a little above that always suffices.
    */
-  async drain(timeoutMs: number): Promise<boolean> {
-    if (this.deliveryReports === 'all') {
-      const deadline = performance.now() + timeoutMs;
-      while (this.inFlight > 0) {
-        const left = deadline - performance.now();
-        if (left <= 0) return false;
-        this.poll();
-        await this.#waitFor(0, Math.min(left, 100));
-      }
-      return true;
-    }
-    const sent = this.#sent;
-    const flushed = await new Promise<boolean>((resolve) => {
-      if (this.#closed || !this.client.isConnected()) return resolve(false);
-      // librdkafka's flush runs on a worker thread and serves the error reports as it goes.
-      this.client.flush(timeoutMs, (err) => resolve(!err));
-    });
-    await this.#settleReports();
-    if (flushed && sent >= this.#settledSent) {
-      this.#settledSent = sent;
-      this.#settledFailed = this.#failed;
-    }
-    return flushed && this.#sent === sent;
+  drain(timeoutMs: number): Promise<boolean> {
+    return this.#delivery.drain(timeoutMs);
   }
 
   /** Cluster metadata through this client's connection. */
@@ -505,101 +366,15 @@ export class KafkaProducer {
       if (e.code === Kafka.CODES.ERRORS.ERR__QUEUE_FULL) return false;
       throw new CdcError('ERR_CDC_KAFKA', `cannot send to topic ${topic}: ${errorText(err)}`, { cause: err });
     }
-    this.#sent++;
-    this.#counters(topic).sent++;
+    this.#delivery.sentTo(topic);
     return true;
   }
 
-  #counters(topic: string): TopicCounters {
-    let c = this.#topics.get(topic);
-    if (c === undefined) {
-      c = { sent: 0, delivered: 0, failed: 0, acked: 0 };
-      this.#topics.set(topic, c);
-    }
-    return c;
-  }
-
-  #onDelivery(err: Kafka.LibrdKafkaError | null, report: Kafka.DeliveryReport): void {
-    const counts = this.#counters(report.topic);
-    const pending = report.opaque as Pending | undefined;
-    if (err) {
-      this.#failed++;
-      counts.failed++;
-      const text = errorText(err);
-      this.#errors.set(text, (this.#errors.get(text) ?? 0) + 1);
-      pending?.reject(
-        new CdcError('ERR_CDC_KAFKA', `delivery to topic ${report.topic} failed: ${text}`, {
-          canRetry: isRetriableDeliveryError(err),
-          cause: err,
-        }),
-      );
-    } else {
-      this.#delivered++;
-      counts.delivered++;
-      pending?.resolve();
-    }
-    const waiter = this.#waiter;
-    if (waiter !== undefined && this.#sent - this.#delivered - this.#failed <= waiter.below) {
-      this.#waiter = undefined;
-      waiter.resolve();
-    }
-  }
-
-  #onStats(stats: { message: string }): void {
-    // Acknowledged messages per partition: the idempotent producer's last acked message id, which
-    // counts the partition's messages from 1.
-    try {
-      const data = JSON.parse(stats.message) as { topics?: Record<string, { partitions?: Record<string, { acked_msgid?: number }> }> };
-      let total = 0;
-      for (const [topic, t] of Object.entries(data.topics ?? {})) {
-        let acked = 0;
-        for (const [id, p] of Object.entries(t.partitions ?? {})) if (id !== '-1') acked += p.acked_msgid ?? 0;
-        const c = this.#topics.get(topic);
-        if (c) c.acked = Math.max(c.acked, acked);
-        total += acked;
-      }
-      this.#statsAcked = Math.max(this.#statsAcked, total);
-    } catch {
-      // Statistics are for progress display only; a malformed one is skipped.
-    }
-  }
-
-  /**
-   * Lets reports already queued inside node-rdkafka reach JavaScript. They arrive at most 100 per
-   * event-loop turn, and each turn with some left delivers at least one; so once two turns in a row
-   * bring none, there are none left.
-   */
-  async #settleReports(): Promise<void> {
-    this.poll();
-    let quiet = 0;
-    let last = this.#failed + this.#delivered;
-    while (quiet < 2) {
-      await nextTurn();
-      const now = this.#failed + this.#delivered;
-      quiet = now === last ? quiet + 1 : 0;
-      last = now;
-    }
-  }
-
-  #waitFor(below: number, maxWaitMs: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        if (this.#waiter === waiter) this.#waiter = undefined;
-        resolve();
-      };
-      const waiter: Waiter = { below, resolve: done };
-      // One waiter at a time is all the callers here need; a newer one replaces (and releases) the old.
-      this.#waiter?.resolve();
-      this.#waiter = waiter;
-      const timer = setTimeout(done, maxWaitMs);
+  #flush(timeoutMs: number): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      if (this.#closed || !this.client.isConnected()) return resolve(false);
+      this.client.flush(timeoutMs, (err) => resolve(!err));
     });
-  }
-
-  #wake(): void {
-    const waiter = this.#waiter;
-    this.#waiter = undefined;
-    waiter?.resolve();
   }
 
   #throwIfFatal(): void {

@@ -4,10 +4,11 @@
  */
 import { connectionOptions, type Env, option, parse, resolveOptions, type SpecValues } from '../config/index.js';
 import { InvalidOptionError } from '../errors.js';
-import { availableCompression, type Compression, compressionCodecs, type DeliveryReports } from '../kafka/producer.js';
 import { generatorDefaults, validateMix } from '../generator/generator.js';
 import { parseRfc3339 } from '../generator/timestamps.js';
 import type { Mix, TopicNames } from '../generator/types.js';
+import type { DeliveryReports } from '../kafka/delivery.js';
+import { availableCompression, type Compression, compressionCodecs } from '../kafka/producer.js';
 
 export const produceFormats = ['seed', 'debezium'] as const;
 export type ProduceFormat = (typeof produceFormats)[number];

@@ -7,13 +7,14 @@
  *   delivery reports ──▶ KafkaProducer counters ──▶ progress line, summary, exit code
  */
 import { setTimeout as sleep, setImmediate as yieldToLoop } from 'node:timers/promises';
-import { ensureTopics, type TopicOutcome, topicNotices } from '../kafka/admin.js';
-import { type DeliveryErrorCount, KafkaProducer, type KafkaProducerOptions } from '../kafka/producer.js';
 import { DebeziumEncoder, type DebeziumMessage } from '../generator/debezium.js';
 import { createGenerator } from '../generator/generator.js';
+import type { EventType, GeneratedEvent, TopicNames } from '../generator/types.js';
+import { ensureTopics, type TopicOutcome, topicNotices } from '../kafka/admin.js';
+import type { DeliveryErrorCount } from '../kafka/delivery.js';
+import { KafkaProducer, type KafkaProducerOptions } from '../kafka/producer.js';
 import { effectiveCount, type ProduceFormat, type ProduceOptions } from './options.js';
 import { RateLimiter } from './rate-limiter.js';
-import type { EventType, GeneratedEvent, TopicNames } from '../generator/types.js';
 
 export const runDefaults = {
   /** Events produced per event-loop turn at most (delivery reports and timers run in between). */

@@ -12,7 +12,7 @@ import { createGenerator, expectedTables } from '../../lib/generator/index.js';
 import { qualified } from '../../lib/postgres/index.js';
 import type { ApplyStats } from '../../lib/worker-protocol.js';
 import { type ConsumerRun, ensureStopped, startConsumer } from '../support/consumer.js';
-import { produceAll, type TestMessage } from '../support/kafka.js';
+import { produceAll, type TestMessage, TestTopics } from '../support/kafka.js';
 import { testStack, uniqueName, withTestSchema } from '../support/stack.js';
 import { readTables, sortById } from '../support/tables.js';
 
@@ -65,12 +65,13 @@ describe('consumer/engine (integration)', function () {
   let setup: Setup;
   let drop: () => Promise<void>;
   const runs: ConsumerRun[] = [];
+  const topics = new TestTopics();
 
   beforeEach(async () => {
     const t = await withTestSchema('engine');
     drop = t.drop;
-    const users = uniqueName('users');
-    const orders = uniqueName('orders');
+    const users = topics.name('users');
+    const orders = topics.name('orders');
     const group = uniqueName('group');
     setup = {
       users,
@@ -84,6 +85,7 @@ describe('consumer/engine (integration)', function () {
   afterEach(async () => {
     await Promise.all(runs.splice(0).map(ensureStopped));
     await drop();
+    await topics.remove();
   });
 
   function consume(extra: string[]): ConsumerRun {

@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import Kafka from 'node-rdkafka';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../../lib/devstack/postgres.js';
+import { deleteTestTopics } from '../support/kafka.js';
 import { testStack, uniqueName } from '../support/stack.js';
 
 function metadata(client: Kafka.Producer | Kafka.KafkaConsumer): Promise<Kafka.Metadata> {
@@ -56,6 +57,7 @@ describe('devstack (integration)', () => {
     } finally {
       await new Promise<void>((resolve) => (consumer.isConnected() ? consumer.disconnect(() => resolve()) : resolve()));
       await new Promise<void>((resolve) => producer.disconnect(() => resolve()));
+      await deleteTestTopics([topic]);
     }
   });
 

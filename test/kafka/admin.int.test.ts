@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { deleteTopics, ensureTopics, KafkaProducer, topicNotices } from '../../lib/kafka/index.js';
+import { ensureTopics, KafkaProducer, topicNotices } from '../../lib/kafka/index.js';
+import { deleteTestTopics } from '../support/kafka.js';
 import { testStack, uniqueName } from '../support/stack.js';
 
 describe('kafka/admin (integration)', () => {
@@ -13,7 +14,7 @@ describe('kafka/admin (integration)', () => {
   after(async function () {
     this.timeout(30_000);
     await producer.close();
-    await deleteTopics(testStack().brokers, created, 500);
+    await deleteTestTopics(created);
   });
 
   it('reports, in one line, topics the cluster cannot create, within one request timeout', async function () {

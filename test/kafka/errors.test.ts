@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { CdcError } from '../../lib/errors.js';
-import { isRetriableDeliveryError } from '../../lib/kafka/producer.js';
+import { isRetriableDeliveryError } from '../../lib/kafka/errors.js';
 
-describe('kafka/producer', () => {
+describe('kafka/errors', () => {
   it('classes the errors of a warming-up or unreachable cluster as retriable', () => {
     for (const message of [
       'Local: Message timed out',

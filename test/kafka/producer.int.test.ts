@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { startMockKafka } from '../../lib/devstack/kafka-mock.js';
 import { CdcError } from '../../lib/errors.js';
-import { deleteTopics, KafkaProducer } from '../../lib/kafka/index.js';
+import { KafkaProducer } from '../../lib/kafka/index.js';
+import { deleteTestTopics } from '../support/kafka.js';
 import { testStack, uniqueName } from '../support/stack.js';
 import { readBack } from './read-back.js';
 
@@ -9,7 +10,7 @@ describe('kafka/producer (integration)', () => {
   const created: string[] = [];
   after(async function () {
     this.timeout(30_000);
-    await deleteTopics(testStack().brokers, created, 500);
+    await deleteTestTopics(created);
   });
 
   for (const deliveryReports of ['errors', 'all'] as const) {

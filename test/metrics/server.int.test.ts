@@ -12,7 +12,7 @@ import { findFreePort } from '../../lib/devstack/ports.js';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../../lib/devstack/postgres.js';
 import { createGenerator } from '../../lib/generator/index.js';
 import { type ConsumerRun, ensureStopped, startConsumer } from '../support/consumer.js';
-import { produceAll, type TestMessage } from '../support/kafka.js';
+import { produceAll, type TestMessage, TestTopics } from '../support/kafka.js';
 import { testStack, uniqueName } from '../support/stack.js';
 
 async function get(url: string): Promise<{ status: number; body: string }> {
@@ -40,11 +40,13 @@ describe('metrics/server (integration)', function () {
   let workDir: string;
   let pgServer: EmbeddedPostgres | undefined;
   let run: ConsumerRun | undefined;
+  const topics = new TestTopics();
 
   afterEach(async () => {
     await ensureStopped(run);
     await pgServer?.stop();
     await rm(workDir, { recursive: true, force: true });
+    await topics.remove();
   });
 
   it('serves every series with values matching what was produced, and /healthz follows Postgres', async () => {
@@ -59,8 +61,8 @@ describe('metrics/server (integration)', function () {
     const port = await findFreePort();
     pgServer = await startEmbeddedPostgres({ dataDir, port });
 
-    const users = uniqueName('musers');
-    const orders = uniqueName('morders');
+    const users = topics.name('musers');
+    const orders = topics.name('morders');
     const gen = createGenerator({ seed: 21, topics: { users, orders } });
     const produced: TestMessage[] = [];
     for (let i = 0; i < 3000; i++) {

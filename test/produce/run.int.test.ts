@@ -6,9 +6,9 @@ import { expect } from 'chai';
 import { startMockKafka } from '../../lib/devstack/kafka-mock.js';
 import { CdcError } from '../../lib/errors.js';
 import { type DebeziumMessage, type GeneratedEvent, validateEvent } from '../../lib/generator/index.js';
-import { deleteTopics } from '../../lib/kafka/admin.js';
 import { type ProduceSummary, type ProgressSnapshot, produce, resolveProduceOptions } from '../../lib/produce/index.js';
 import { readBack } from '../kafka/read-back.js';
+import { deleteTestTopics } from '../support/kafka.js';
 import { testStack, uniqueName } from '../support/stack.js';
 
 const CLI = fileURLToPath(new URL('../../../bin/cdc-produce', import.meta.url));
@@ -63,7 +63,7 @@ describe('produce/run (integration)', () => {
   after(async function () {
     this.timeout(30_000);
     // Best effort: the dev stack's mock cluster cannot delete topics (it goes away with the stack).
-    await deleteTopics(testStack().brokers, created, 500);
+    await deleteTestTopics(created);
   });
 
   for (const deliveryReports of ['errors', 'all'] as const) {

@@ -13,7 +13,7 @@ import pg from 'pg';
 import { createGenerator, DebeziumEncoder, expectedTables } from '../../lib/generator/index.js';
 import { qualified } from '../../lib/postgres/index.js';
 import { type ConsumerRun, ensureStopped, startConsumer } from '../support/consumer.js';
-import { produceAll, type TestMessage } from '../support/kafka.js';
+import { produceAll, type TestMessage, TestTopics } from '../support/kafka.js';
 import { testStack, uniqueName, withTestSchema } from '../support/stack.js';
 import { readTables, sortById } from '../support/tables.js';
 
@@ -114,6 +114,7 @@ describe('sinks: declared mappings end to end (integration)', function () {
   let dir: string;
   let group: string;
   const runs: ConsumerRun[] = [];
+  const testTopics = new TestTopics();
 
   beforeEach(async () => {
     ({ schema, drop } = await withTestSchema('sinks'));
@@ -125,6 +126,7 @@ describe('sinks: declared mappings end to end (integration)', function () {
     await Promise.all(runs.splice(0).map(ensureStopped));
     rmSync(dir, { recursive: true, force: true });
     await drop();
+    await testTopics.remove();
   });
 
   function mappingFile(text: string): string {
@@ -142,7 +144,7 @@ describe('sinks: declared mappings end to end (integration)', function () {
   }
 
   it('Debezium: creates a table it has never seen and applies c, r, u, d, t, m, tombstones and placeholders as the model says', async () => {
-    const topic = uniqueName('dbserver1.inventory.customers');
+    const topic = testTopics.name('dbserver1.inventory.customers');
     const mapping = mappingFile(`
 sinks:
   - topic: ${topic}
@@ -259,7 +261,7 @@ sinks:
 
   for (const schemas of [false, true]) {
     it(`the generated users and orders in Debezium form (${schemas ? 'with' : 'without'} schemas) load as the model says, with the shipped seed-debezium mapping`, async () => {
-      const topics = { users: uniqueName('dbz_users'), orders: uniqueName('dbz_orders') };
+      const topics = { users: testTopics.name('dbz_users'), orders: testTopics.name('dbz_orders') };
       const gen = createGenerator({ seed: 5, topics });
       const encoder = new DebeziumEncoder({ schemas, topics });
       const seedEvents: Buffer[] = [];
@@ -289,7 +291,7 @@ sinks:
   }
 
   it('Debezium: a truncate declared with truncate: true empties the table; what follows it applies', async () => {
-    const topic = uniqueName('trunc');
+    const topic = testTopics.name('trunc');
     const mapping = mappingFile(`
 sinks:
   - { topic: ${topic}, table: t, format: debezium, key: [id], create-table: true, truncate: true, columns: { id: bigint, v: text }, delete: hard }
@@ -308,8 +310,8 @@ sinks:
   });
 
   it('a relation of our own: children wait for a parent that arrives late, a parent soft delete cascades, a missing parent is dead-lettered', async () => {
-    const authors = uniqueName('authors');
-    const books = uniqueName('books');
+    const authors = testTopics.name('authors');
+    const books = testTopics.name('books');
     const mapping = mappingFile(`
 sinks:
   - topic: ${authors}
@@ -370,7 +372,7 @@ sinks:
   });
 
   it('quotes hostile table and column names', async () => {
-    const topic = uniqueName('hostile');
+    const topic = testTopics.name('hostile');
     const table = `we"ird; DROP TABLE x; --`;
     const mapping = mappingFile(
       JSON.stringify({
@@ -404,9 +406,9 @@ sinks:
     await query(`CREATE TABLE ${qualified(schema, 'nokey')} (id integer, v text)`);
     const mapping = mappingFile(`
 sinks:
-  - { topic: ${uniqueName('a')}, table: accounts, format: debezium, key: [id], columns: { id: integer, balance: "numeric(12,2)", owner: text } }
-  - { topic: ${uniqueName('n')}, table: nokey, format: debezium, key: [id], columns: { id: integer, v: text } }
-  - { topic: ${uniqueName('m')}, table: missing, format: debezium, key: [id], columns: { id: integer } }
+  - { topic: ${testTopics.name('a')}, table: accounts, format: debezium, key: [id], columns: { id: integer, balance: "numeric(12,2)", owner: text } }
+  - { topic: ${testTopics.name('n')}, table: nokey, format: debezium, key: [id], columns: { id: integer, v: text } }
+  - { topic: ${testTopics.name('m')}, table: missing, format: debezium, key: [id], columns: { id: integer } }
 `);
     const run = consume(mapping, ['--idle', '2s']);
     expect(await run.exited).to.equal(1);

@@ -1,5 +1,6 @@
-/** Runs bin/cdc-consume as a child process (so tests can SIGKILL it) and collects its output. */
-import { type ChildProcess, spawn } from 'node:child_process';
+/** Runs bin/cdc-consume as a child process (so tests can SIGKILL it) against the test stack. */
+import type { ChildProcess } from 'node:child_process';
+import { consumeBin, spawnNode } from '../../bench/child.js';
 import { testStack } from './stack.js';
 
 export interface ConsumerRun {
@@ -11,15 +12,10 @@ export interface ConsumerRun {
   waitFor: (pattern: RegExp, timeoutMs?: number) => Promise<void>;
 }
 
-/**
- * `wrap` is a command prefix that execs the consumer (e.g. `setpriv --groups=G --`, for netfilter rules
- * that match the process): the child's pid is then still the consumer's.
- */
+/** `wrap`: a command prefix that execs the consumer (see bench/child.ts SpawnOptions). */
 export function startConsumer(args: string[], env: Record<string, string> = {}, wrap: readonly string[] = []): ConsumerRun {
   const stack = testStack();
-  const command = [...wrap, process.execPath, 'bin/cdc-consume', ...args];
-  const child = spawn(command[0] as string, command.slice(1), {
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const run = spawnNode(consumeBin, args, {
     env: {
       ...process.env,
       KAFKA_BROKERS: stack.brokers,
@@ -27,21 +23,18 @@ export function startConsumer(args: string[], env: Record<string, string> = {}, 
       CDC_KAFKA_CONFIG: 'session.timeout.ms=6000',
       ...env,
     },
+    wrap,
   });
-  let out = '';
-  let err = '';
-  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr?.on('data', (c: Buffer) => (err += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const { child } = run;
   const waitFor = async (pattern: RegExp, timeoutMs = 60_000) => {
     const deadline = Date.now() + timeoutMs;
-    while (!pattern.test(err)) {
-      if (child.exitCode !== null) throw new Error(`consumer exited (${child.exitCode}) before logging ${pattern}:\n${err}`);
-      if (Date.now() > deadline) throw new Error(`consumer did not log ${pattern} within ${timeoutMs} ms:\n${err}`);
+    while (!pattern.test(run.stderr())) {
+      if (child.exitCode !== null) throw new Error(`consumer exited (${child.exitCode}) before logging ${pattern}:\n${run.stderr()}`);
+      if (Date.now() > deadline) throw new Error(`consumer did not log ${pattern} within ${timeoutMs} ms:\n${run.stderr()}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   };
-  return { child, stdout: () => out, stderr: () => err, exited, waitFor };
+  return { child, stdout: run.stdout, stderr: run.stderr, exited: run.exited.then((e) => e.code), waitFor };
 }
 
 /** Kills a consumer that a failed test left behind. */

@@ -1,5 +1,41 @@
-/** Test-side Kafka helpers: produce exactly these messages (in order per partition) and wait for delivery. */
+/**
+ * Test-side Kafka helpers: topics a test names and removes afterwards, and producing exactly these
+ * messages (in order per partition) with a wait for delivery.
+ */
 import Kafka from 'node-rdkafka';
+import { deleteTopics } from '../../lib/kafka/admin.js';
+import { testStack, uniqueName } from './stack.js';
+
+/** Set once a DeleteTopics request went unanswered: the cluster (the mock one) cannot delete topics. */
+let deletionUnsupported = false;
+
+/**
+ * Deletes topics a test created, where the cluster supports it. librdkafka's mock cluster does not: the
+ * first request times out (500 ms), after which this run skips deletion quietly (the mock's topics go
+ * with it when the dev stack stops). A topic that was never written (never created) is fine too.
+ */
+export async function deleteTestTopics(names: readonly string[]): Promise<void> {
+  if (names.length === 0 || deletionUnsupported) return;
+  for (const o of await deleteTopics(testStack().brokers, names, 500)) {
+    if (o.unanswered) deletionUnsupported = true;
+    else if (!o.deleted && !/unknown topic/i.test(o.error ?? '')) console.warn(`could not delete test topic ${o.topic}: ${o.error}`);
+  }
+}
+
+/** Unique topic names for one test, and their removal: `name()` in the test, `remove()` in afterEach. */
+export class TestTopics {
+  readonly #names: string[] = [];
+
+  name(prefix: string): string {
+    const topic = uniqueName(prefix);
+    this.#names.push(topic);
+    return topic;
+  }
+
+  async remove(): Promise<void> {
+    await deleteTestTopics(this.#names.splice(0));
+  }
+}
 
 export interface TestMessage {
   topic: string;
