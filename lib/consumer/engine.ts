@@ -341,7 +341,19 @@ export class ConsumerEngine {
    * cdc_offsets), lets a running batch finish within the shutdown bound, and commits what is applied.
    */
   async #release(states: PartitionState[]): Promise<void> {
+    // librdkafka keeps a partition's pause across unassign and assign: one paused here by backpressure
+    // and given back to this consumer later would never be fetched again (the new state is unpaused,
+    // so nothing would resume it). Resume before letting go.
+    const paused = states.filter((p) => p.paused && !p.revoked);
+    if (paused.length > 0 && this.#consumer?.isConnected()) {
+      try {
+        this.#consumer.resume(paused.map((p) => ({ topic: p.topic, partition: p.partition })));
+      } catch (err) {
+        this.#log('debug', 'resume before release failed', { error: (err as Error).message });
+      }
+    }
     for (const p of states) {
+      p.paused = false;
       p.revoked = true;
       p.pending = [];
       p.pendingBytes = 0;
