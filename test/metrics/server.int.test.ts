@@ -8,6 +8,7 @@ import { chown, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import pg from 'pg';
 import { findFreePort } from '../../lib/devstack/ports.js';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../../lib/devstack/postgres.js';
 import { createGenerator } from '../../lib/generator/index.js';
@@ -80,6 +81,21 @@ describe('metrics/server (integration)', function () {
     await run.waitFor(/serving metrics/);
     const base = /(http:\/\/127\.0\.0\.1:\d+)\/metrics/.exec(run.stderr())?.[1] as string;
 
+    // The offset rows are written in each batch's transaction, so their sum per topic says every message
+    // is applied. In-flight 0 alone is not enough: orders waiting for their users sit between attempts.
+    await until('every message applied (cdc_offsets at the end)', async () => {
+      const c = new pg.Client({ connectionString: pgServer?.url });
+      await c.connect();
+      try {
+        const { rows } = await c.query<{ topic: string; n: string }>(
+          'SELECT topic, sum(next_offset)::text AS n FROM public.cdc_offsets GROUP BY topic',
+        );
+        const at = new Map(rows.map((r) => [r.topic, Number(r.n)]));
+        return at.get(users) === countOf(users) && at.get(orders) === countOf(orders) ? true : undefined;
+      } finally {
+        await c.end();
+      }
+    });
     const metrics = await until('all messages consumed and applied', async () => {
       const { body } = await get(`${base}/metrics`);
       const consumed =
