@@ -1,16 +1,6 @@
 import { expect } from 'chai';
 import { benchModes, defaultContenders, parseBenchArgs, parseDemoArgs } from '../../bench/options.js';
-import { InvalidOptionError } from '../../lib/errors.js';
-
-async function rejection(p: Promise<unknown>): Promise<InvalidOptionError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).to.be.instanceOf(InvalidOptionError);
-    return err as InvalidOptionError;
-  }
-  throw new Error('expected an InvalidOptionError');
-}
+import { optionRejection } from '../support/errors.js';
 
 describe('bench/options', () => {
   describe('npm run bench', () => {
@@ -77,7 +67,7 @@ describe('bench/options', () => {
 
     it('selects contenders by name and rejects unknown ones, naming the flag', async () => {
       expect((await parseBenchArgs(['--contenders', 'engine,copy-ceiling,engine']))?.contenders).to.deep.equal(['engine', 'copy-ceiling']);
-      const err = await rejection(parseBenchArgs(['--contenders', 'engine,kafka-connect']));
+      const err = await optionRejection(parseBenchArgs(['--contenders', 'engine,kafka-connect']));
       expect(err.option).to.equal('--contenders');
       expect(err.message).to.include('unknown contender "kafka-connect"');
     });
@@ -91,10 +81,10 @@ describe('bench/options', () => {
     });
 
     it('rejects bad values and unknown flags', async () => {
-      expect((await rejection(parseBenchArgs(['--events', '12']))).option).to.equal('--events');
-      expect((await rejection(parseBenchArgs(['--per-row-duration', '10']))).option).to.equal('--per-row-duration');
-      expect((await rejection(parseBenchArgs(['--latency-rate', '0']))).option).to.equal('--latency-rate');
-      await rejection(parseBenchArgs(['--fast']));
+      expect((await optionRejection(parseBenchArgs(['--events', '12']))).option).to.equal('--events');
+      expect((await optionRejection(parseBenchArgs(['--per-row-duration', '10']))).option).to.equal('--per-row-duration');
+      expect((await optionRejection(parseBenchArgs(['--latency-rate', '0']))).option).to.equal('--latency-rate');
+      await optionRejection(parseBenchArgs(['--fast']));
     });
   });
 
@@ -131,9 +121,9 @@ describe('bench/options', () => {
     });
 
     it('rejects a demo with no end and bad values', async () => {
-      expect((await rejection(parseDemoArgs(['--duration', '0']))).option).to.equal('--duration');
-      expect((await rejection(parseDemoArgs(['--rate', 'fast']))).option).to.equal('--rate');
-      expect((await rejection(parseDemoArgs(['--count', '0']))).option).to.equal('--count');
+      expect((await optionRejection(parseDemoArgs(['--duration', '0']))).option).to.equal('--duration');
+      expect((await optionRejection(parseDemoArgs(['--rate', 'fast']))).option).to.equal('--rate');
+      expect((await optionRejection(parseDemoArgs(['--count', '0']))).option).to.equal('--count');
     });
   });
 });

@@ -11,3 +11,14 @@ export function optionError(fn: () => unknown): InvalidOptionError {
   }
   throw new Error('expected an InvalidOptionError');
 }
+
+/** The same for a promise: it must reject with an InvalidOptionError, which is returned. */
+export async function optionRejection(p: Promise<unknown>): Promise<InvalidOptionError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).to.be.instanceOf(InvalidOptionError);
+    return err as InvalidOptionError;
+  }
+  throw new Error('expected an InvalidOptionError');
+}
