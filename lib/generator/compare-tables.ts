@@ -65,7 +65,8 @@ export interface Comparison {
   tables: TableDiff[];
 }
 
-function describeDifference<T>(table: string, d: RowDifference<T>): string {
+/** One difference as a line of a report. */
+export function describeDifference<T>(table: string, d: RowDifference<T>): string {
   switch (d.kind) {
     case 'missing':
       return `${table} ${d.id}: missing`;

@@ -7,6 +7,7 @@ export {
   compareTables,
   type Comparison,
   describeComparison,
+  describeDifference,
   diffRows,
   type RowDifference,
   type TableDiff,

@@ -10,12 +10,13 @@ import { qualified } from '../../lib/postgres/index.js';
 import {
   createGenerator,
   createPrng,
+  describeDifference,
+  diffRows,
   expectedTables,
-  type OrderRow,
   type Prng,
   randomSeed,
-  type UserRow,
-} from '../../lib/producer/index.js';
+  type RowDifference,
+} from '../../lib/generator/index.js';
 import { type ConsumerRun, ensureStopped, startConsumer } from '../support/consumer.js';
 import { testStack, uniqueName, withTestSchema } from '../support/stack.js';
 import { readTables } from '../support/tables.js';
@@ -252,13 +253,12 @@ export class FaultScenario {
     const model = expectedTables(good.map((m) => ({ value: m.value })));
     const state = await readTables(this.schema);
     const problems: string[] = [];
-    const userProblems = diffRows('users', state.users, model.users);
-    const orderProblems = diffRows('orders', state.orders, model.orders);
-    const wantOrders = new Map(model.orders.map((o) => [o.id, JSON.stringify(o)]));
-    const wrongOrders = state.orders.filter((o) => wantOrders.has(o.id) && wantOrders.get(o.id) !== JSON.stringify(o));
-    problems.push(...userProblems, ...orderProblems);
+    const orderDifferences = diffRows(model.orders, state.orders);
+    problems.push(...summarize('users', diffRows(model.users, state.users)), ...summarize('orders', orderDifferences));
     // For a wrong order, where its events and its user's events sat, to tell a race from a lost event.
-    for (const o of wrongOrders.slice(0, 3)) problems.push(`  history: ${this.#history(o.id)}; user ${this.#history(o.user_id)}`);
+    for (const d of orderDifferences.filter((x) => x.kind === 'differs').slice(0, 3)) {
+      problems.push(`  history: ${this.#history(d.id)}; user ${this.#history(d.actual.user_id)}`);
+    }
 
     const dead = await this.#deadLetters();
     const byPosition = new Map(this.sent.map((m) => [at(m), m]));
@@ -377,19 +377,20 @@ export function logEntries(stderr: string): LogEntry[] {
   return out;
 }
 
-/** Row-by-row comparison keyed by id, reported as counts and a few examples. */
-export function diffRows<T extends UserRow | OrderRow>(table: string, actual: T[], expected: T[]): string[] {
-  const want = new Map(expected.map((r) => [r.id, JSON.stringify(r)]));
-  const got = new Map(actual.map((r) => [r.id, JSON.stringify(r)]));
-  const missing = [...want.keys()].filter((id) => !got.has(id));
-  const extra = [...got.keys()].filter((id) => !want.has(id));
-  const differ = [...want.keys()].filter((id) => got.has(id) && got.get(id) !== want.get(id));
+/** A table's differences (lib/generator/compare-tables.ts) as counts and a few examples. */
+function summarize<T>(table: string, differences: readonly RowDifference<T>[]): string[] {
+  const of = <K extends RowDifference<T>['kind']>(kind: K) =>
+    differences.filter((d): d is Extract<RowDifference<T>, { kind: K }> => d.kind === kind);
+  const missing = of('missing');
+  const unexpected = of('unexpected');
+  const differ = of('differs');
+  const duplicates = of('duplicate');
   const out: string[] = [];
-  if (missing.length > 0) out.push(`${table}: ${missing.length} rows missing, e.g. ${want.get(missing[0] as string)}`);
-  if (extra.length > 0) out.push(`${table}: ${extra.length} rows not in the model, e.g. ${got.get(extra[0] as string)}`);
-  for (const id of differ.slice(0, 3)) out.push(`${table} ${id}: got ${got.get(id)}, expected ${want.get(id)}`);
+  if (missing[0]) out.push(`${table}: ${missing.length} rows missing, e.g. ${JSON.stringify(missing[0].expected)}`);
+  if (unexpected[0]) out.push(`${table}: ${unexpected.length} rows not in the model, e.g. ${JSON.stringify(unexpected[0].actual)}`);
+  for (const d of differ.slice(0, 3)) out.push(`${describeDifference(table, d)}; got ${JSON.stringify(d.actual)}`);
   if (differ.length > 3) out.push(`${table}: ${differ.length} rows differ in all`);
-  if (actual.length !== got.size) out.push(`${table}: ${actual.length - got.size} duplicate ids`);
+  if (duplicates.length > 0) out.push(`${table}: ${duplicates.length} duplicate ids`);
   return out;
 }
 

@@ -7,7 +7,7 @@
 import { expect } from 'chai';
 import pg from 'pg';
 import { qualified } from '../../lib/postgres/index.js';
-import type { Prng } from '../../lib/producer/index.js';
+import type { Prng } from '../../lib/generator/index.js';
 import { testStack } from '../support/stack.js';
 import { FaultScenario } from './harness.js';
 import { multiScriptName } from './poison.js';

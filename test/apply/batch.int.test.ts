@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import pg from 'pg';
-import { BatchApplier } from '../../lib/pipeline/apply-batch.js';
+import { BatchApplier } from '../../lib/apply/batch.js';
 import { applySchema, qualified } from '../../lib/postgres/index.js';
 import { shippedMapping } from '../../lib/sinks/mapping.js';
 import { prepareSinkTables } from '../../lib/sinks/tables.js';
@@ -18,7 +18,7 @@ const userCreate = (n: number, name = `user ${n}`) =>
     JSON.stringify({ event_type: 'CREATE', user_id: uuid(n), name, dob: '1990-01-02', created_at: '2025-07-01T12:34:56.123456789+05:30' }),
   );
 
-describe('pipeline/apply-batch (integration)', () => {
+describe('apply/batch (integration)', () => {
   let schema: string;
   let drop: () => Promise<void>;
   let pool: pg.Pool;

@@ -8,7 +8,7 @@
 import { expect } from 'chai';
 import pg from 'pg';
 import { consumerDefaults } from '../../lib/consumer/options.js';
-import { createTaskHandler, poolConfig } from '../../lib/pipeline/worker-tasks.js';
+import { createTaskHandler, poolConfig } from '../../lib/apply/tasks.js';
 import { qualified } from '../../lib/postgres/index.js';
 import { shippedMapping } from '../../lib/sinks/mapping.js';
 import { type ApplyTask, packBatch, type WorkerConfig, type WorkerTask } from '../../lib/worker-protocol.js';
@@ -34,7 +34,7 @@ async function until<T>(what: string, ms: number, probe: () => Promise<T | undef
   }
 }
 
-describe('pipeline/session timeouts (integration)', () => {
+describe('apply/session timeouts (integration)', () => {
   let schema: string;
   let drop: () => Promise<void>;
   let proxy: TcpProxy;

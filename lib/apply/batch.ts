@@ -13,8 +13,8 @@ import { qualified } from '../postgres/identifiers.js';
 import { foldKey, groupByKey, type StagedKind, type StagedRow } from '../sinks/fold.js';
 import { compileMapping, type Sink } from '../sinks/sink.js';
 import type { DeadLetterCode, RowEvent, Value } from '../sinks/types.js';
-import type { ApplyResult, ApplyTask, PackedMessage, WorkerConfig } from './protocol.js';
-import { unpackBatch } from './protocol.js';
+import type { ApplyResult, ApplyTask, PackedMessage, WorkerConfig } from '../worker-protocol.js';
+import { unpackBatch } from '../worker-protocol.js';
 
 interface Decoded {
   message: PackedMessage;

@@ -1,6 +1,6 @@
 /**
  * The worker thread's task handler: everything that touches Postgres runs here, never on the main
- * thread. Results and errors go back as plain objects (see protocol.ts).
+ * thread. Results and errors go back as plain objects (see lib/worker-protocol.ts).
  */
 import pg from 'pg';
 import { redactUrl } from '../config/redact.js';
@@ -9,8 +9,8 @@ import { fatalReason } from '../postgres/errors.js';
 import { qualified } from '../postgres/identifiers.js';
 import { applySchema } from '../postgres/schema.js';
 import { prepareSinkTables } from '../sinks/tables.js';
-import { BatchApplier } from './apply-batch.js';
-import type { MigrateResult, StoredOffsetsResult, StoredOffsetsTask, TaskFailure, WorkerConfig, WorkerTask } from './protocol.js';
+import { BatchApplier } from './batch.js';
+import type { MigrateResult, StoredOffsetsResult, StoredOffsetsTask, TaskFailure, WorkerConfig, WorkerTask } from '../worker-protocol.js';
 
 /**
  * The configuration of the one pool all of a worker's tasks use (schema application included), so
@@ -55,7 +55,7 @@ export function createTaskHandler(config: WorkerConfig): (task: WorkerTask) => P
     const client = await pool.connect();
     let broken: Error | undefined;
     const onError = (err: Error) => {
-      broken = err; // see apply-batch.ts: keep a server-ended session from killing the thread
+      broken = err; // see batch.ts: keep a server-ended session from killing the thread
     };
     client.on('error', onError);
     try {
