@@ -94,7 +94,7 @@ export async function preload(o: PreloadOptions): Promise<{ elapsedMs: number; u
     topics: `${o.topics.users},${o.topics.orders}`,
     format: o.format ?? 'seed',
     // The mock cluster never answers CreateTopics (it creates topics on first write): do not wait long.
-    createTimeout: 2000,
+    createTimeoutMs: 2000,
   });
   const summary = await produce(options, { log: o.log, ...(o.now ? { now: o.now } : {}) });
   // In Debezium form, an UPDATE or DELETE of an id the Go tables never had is not written (Debezium

@@ -141,12 +141,12 @@ async function demo(plan: DemoPlan, cleanup: Cleanup): Promise<number> {
       topics: `${topics.users},${topics.orders}`,
       rate: plan.rate,
       ...(plan.count !== undefined ? { count: plan.count } : { count: 0 }),
-      ...(plan.durationMs !== undefined ? { duration: plan.durationMs } : {}),
+      ...(plan.durationMs !== undefined ? { durationMs: plan.durationMs } : {}),
       ...(plan.seed !== undefined ? { seed: plan.seed } : {}),
       format: plan.format,
       schemas: plan.schemas,
       // The mock cluster never answers CreateTopics (it creates topics on first write): do not wait long.
-      createTimeout: 1000,
+      createTimeoutMs: 1000,
     }),
     {
       signal: abort.signal,

@@ -50,7 +50,7 @@ export async function measureLatency(o: LatencyOptions): Promise<{ latency: Late
   await freshSchema(o.databaseUrl, o.schema);
   const model = new TableModel();
   const onEvent = (e: { value: Buffer }) => void model.apply(e.value);
-  const base = { brokers: o.brokers, topics: `${o.topics.users},${o.topics.orders}`, createTimeout: 2000 };
+  const base = { brokers: o.brokers, topics: `${o.topics.users},${o.topics.orders}`, createTimeoutMs: 2000 };
   await produce(resolveProduceOptions({ ...base, count: WARMUP_EVENTS, rate: 0, seed: o.seed + 1 }), { onEvent });
 
   const batches: Array<BatchSample & { topic: string }> = [];
@@ -83,7 +83,8 @@ export async function measureLatency(o: LatencyOptions): Promise<{ latency: Late
     await until('the engine joining its group', () => assigned, exited);
     await until('the warm-up events being applied', () => committed >= WARMUP_EVENTS, exited);
     const startedAt = Date.now();
-    const summary = await produce(resolveProduceOptions({ ...base, rate: o.rate, duration: o.durationMs, seed: o.seed + 2 }), { onEvent });
+    const measured = resolveProduceOptions({ ...base, rate: o.rate, durationMs: o.durationMs, seed: o.seed + 2 });
+    const summary = await produce(measured, { onEvent });
     const expected = WARMUP_EVENTS + summary.delivered;
     await until('every event being applied', () => committed >= expected, exited);
     await child.stop();

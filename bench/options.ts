@@ -87,7 +87,7 @@ export const benchOptions = {
     defaultText: `${benchModes.full.repeat} (quick: ${benchModes.quick.repeat})`,
     parse: parse.optional(parse.integer(1, 20)),
   }),
-  perRow: option<number | undefined>({
+  perRowMs: option<number | undefined>({
     flag: 'per-row-duration',
     describe: 'How long per-row-insert runs (it is measured on the events it applies in that time)',
     default: undefined,
@@ -100,7 +100,7 @@ export const benchOptions = {
     default: benchDefaults.latencyRate,
     parse: parse.integer(1, 1_000_000),
   }),
-  latencyDuration: option<number | undefined>({
+  latencyDurationMs: option<number | undefined>({
     flag: 'latency-duration',
     describe: 'How long events are produced at --latency-rate; 0 skips the latency measurement',
     default: undefined,
@@ -193,9 +193,9 @@ export function benchPlan(o: BenchOptions): BenchPlan {
     mode,
     events: o.events ?? m.events,
     repeat: o.repeat ?? m.repeat,
-    perRowMs: o.perRow ?? m.perRowMs,
+    perRowMs: o.perRowMs ?? m.perRowMs,
     latencyRate: o.latencyRate,
-    latencyMs: o.latencyDuration ?? m.latencyMs,
+    latencyMs: o.latencyDurationMs ?? m.latencyMs,
     contenders: withBaseline(o.contenders, o.baseline),
     seed: o.seed,
     jsonPath: o.json,
@@ -258,7 +258,7 @@ export const demoOptions = {
     defaultText: 'no limit',
     parse: parse.optional(parse.integer(1, 100_000_000)),
   }),
-  duration: option<number | undefined>({
+  durationMs: option<number | undefined>({
     flag: 'duration',
     describe: 'Produce for this long',
     default: undefined,
@@ -318,14 +318,14 @@ export interface DemoPlan {
 }
 
 export function demoPlan(o: DemoOptions): DemoPlan {
-  if (o.duration === 0 && o.count === undefined) {
+  if (o.durationMs === 0 && o.count === undefined) {
     throw new InvalidOptionError('--duration', 'invalid --duration 0: give a duration above 0, or a --count');
   }
   return {
     rate: o.rate,
     count: o.count,
     // Count alone runs until the count; otherwise the default duration bounds the demo.
-    durationMs: o.duration === 0 ? undefined : (o.duration ?? (o.count === undefined ? demoDefaults.durationMs : undefined)),
+    durationMs: o.durationMs === 0 ? undefined : (o.durationMs ?? (o.count === undefined ? demoDefaults.durationMs : undefined)),
     seed: o.seed,
     format: o.format,
     schemas: o.schemas,

@@ -34,7 +34,7 @@ export const soakDefaults = {
 } as const;
 
 export const soakOptions = {
-  duration: option<number>({
+  durationMs: option<number>({
     flag: 'duration',
     describe: 'How long to produce (and churn consumers), such as 2m or 20m',
     default: soakDefaults.durationMs,
@@ -47,7 +47,7 @@ export const soakOptions = {
     default: soakDefaults.rate,
     parse: parse.integer(1, 1_000_000),
   }),
-  changeEvery: option<number>({
+  changeEveryMs: option<number>({
     flag: 'change-every',
     describe:
       'Every this long, alternately kill a random extra consumer (SIGKILL and SIGTERM in turn) and start a new one; the long-lived consumer is never touched',
@@ -61,21 +61,21 @@ export const soakOptions = {
     default: soakDefaults.maxConsumers,
     parse: parse.integer(2, 16),
   }),
-  sampleEvery: option<number>({
+  sampleEveryMs: option<number>({
     flag: 'sample-every',
     describe: "How often every consumer's RSS (VmRSS from /proc) is sampled",
     default: soakDefaults.sampleEveryMs,
     defaultText: `${soakDefaults.sampleEveryMs / 1000}s`,
     parse: parse.duration,
   }),
-  warmUp: option<number | undefined>({
+  warmUpMs: option<number | undefined>({
     flag: 'warm-up',
     describe: "Leading part of the run left out of the long-lived consumer's RSS trend",
     default: undefined,
     defaultText: `${soakDefaults.warmUpMs / 60_000}m, or a quarter of --duration when that is shorter`,
     parse: parse.optional(parse.duration),
   }),
-  maxSlope: option<number>({
+  maxSlopeMbPerMin: option<number>({
     flag: 'max-slope',
     describe:
       "Largest accepted RSS growth of the long-lived consumer, MB per minute: bounds both the least-squares slope after the warm-up and the rise from the second quarter's mean to the last quarter's",
@@ -123,20 +123,20 @@ export interface SoakPlan {
 }
 
 export function soakPlan(o: SoakOptions): SoakPlan {
-  if (o.duration === 0) throw new InvalidOptionError('--duration', 'invalid --duration 0: a soak needs a duration above 0');
-  if (o.changeEvery === 0) throw new InvalidOptionError('--change-every', 'invalid --change-every 0: give a duration above 0');
-  if (o.sampleEvery === 0) throw new InvalidOptionError('--sample-every', 'invalid --sample-every 0: give a duration above 0');
-  if (o.warmUp !== undefined && o.warmUp >= o.duration) {
+  if (o.durationMs === 0) throw new InvalidOptionError('--duration', 'invalid --duration 0: a soak needs a duration above 0');
+  if (o.changeEveryMs === 0) throw new InvalidOptionError('--change-every', 'invalid --change-every 0: give a duration above 0');
+  if (o.sampleEveryMs === 0) throw new InvalidOptionError('--sample-every', 'invalid --sample-every 0: give a duration above 0');
+  if (o.warmUpMs !== undefined && o.warmUpMs >= o.durationMs) {
     throw new InvalidOptionError('--warm-up', `invalid --warm-up: it must be shorter than --duration, or nothing is left to judge`);
   }
   return {
-    durationMs: o.duration,
+    durationMs: o.durationMs,
     rate: o.rate,
-    changeEveryMs: o.changeEvery,
+    changeEveryMs: o.changeEveryMs,
     maxConsumers: o.maxConsumers,
-    sampleEveryMs: o.sampleEvery,
-    warmUpMs: o.warmUp ?? Math.min(soakDefaults.warmUpMs, Math.floor(o.duration / 4)),
-    maxSlopeMbPerMin: o.maxSlope,
+    sampleEveryMs: o.sampleEveryMs,
+    warmUpMs: o.warmUpMs ?? Math.min(soakDefaults.warmUpMs, Math.floor(o.durationMs / 4)),
+    maxSlopeMbPerMin: o.maxSlopeMbPerMin,
     seed: o.seed,
     jsonPath: o.json,
     verbose: o.verbose,

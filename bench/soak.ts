@@ -347,10 +347,10 @@ async function soak(plan: SoakPlan, cleanup: Cleanup): Promise<number> {
         topics: `${topics.users},${topics.orders}`,
         rate: plan.rate,
         count: 0,
-        duration: plan.durationMs,
+        durationMs: plan.durationMs,
         seed,
         // The mock cluster never answers CreateTopics (it creates topics on first write): do not wait long.
-        createTimeout: 1000,
+        createTimeoutMs: 1000,
       }),
       {
         signal: abort.signal,

@@ -109,7 +109,7 @@ export const produceOptions = {
     defaultText: `${produceDefaults.count}, or no limit when --duration is given`,
     parse: parse.optional(parse.integer(0)),
   }),
-  duration: option<number | undefined>({
+  durationMs: option<number | undefined>({
     flag: 'duration',
     env: 'CDC_PRODUCE_DURATION',
     describe: 'How long to send, such as 30s or 5m; 0 = no limit',
@@ -230,7 +230,7 @@ export const produceOptions = {
     defaultText: 'Z',
     parse: zonesParser,
   }),
-  connectTimeout: option<number>({
+  connectTimeoutMs: option<number>({
     flag: 'connect-timeout',
     env: 'CDC_PRODUCE_CONNECT_TIMEOUT',
     describe: 'Give up when no broker answers within this time',
@@ -238,7 +238,7 @@ export const produceOptions = {
     defaultText: '10s',
     parse: parse.duration,
   }),
-  createTimeout: option<number>({
+  createTimeoutMs: option<number>({
     flag: 'create-timeout',
     env: 'CDC_PRODUCE_CREATE_TIMEOUT',
     describe: 'How long topic creation may take before it is reported as not done (and the run carries on)',
@@ -246,7 +246,7 @@ export const produceOptions = {
     defaultText: '5s',
     parse: parse.duration,
   }),
-  deliveryTimeout: option<number>({
+  deliveryTimeoutMs: option<number>({
     flag: 'delivery-timeout',
     env: 'CDC_PRODUCE_DELIVERY_TIMEOUT',
     describe: 'A message not acknowledged within this time counts as failed (librdkafka message.timeout.ms)',
@@ -265,7 +265,7 @@ export const produceOptions = {
     default: 'errors',
     parse: parse.oneOf(['errors', 'all'] as const),
   }),
-  warmupTimeout: option<number>({
+  warmupTimeoutMs: option<number>({
     flag: 'warmup-timeout',
     env: 'CDC_PRODUCE_WARMUP_TIMEOUT',
     describe: 'How long the first write to each topic is retried (exponential backoff) while the cluster warms up',
@@ -289,7 +289,7 @@ export function resolveProduceOptions(input: ProduceOptionsInput = {}, env: Env 
 }
 
 /** The event limit in effect: --count, else no limit under --duration, else the small default. */
-export function effectiveCount(options: Pick<ProduceOptions, 'count' | 'duration'>): number {
+export function effectiveCount(options: Pick<ProduceOptions, 'count' | 'durationMs'>): number {
   if (options.count !== undefined) return options.count === 0 ? Number.POSITIVE_INFINITY : options.count;
-  return options.duration ? Number.POSITIVE_INFINITY : produceDefaults.count;
+  return options.durationMs ? Number.POSITIVE_INFINITY : produceDefaults.count;
 }

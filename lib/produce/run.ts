@@ -130,8 +130,8 @@ export async function produce(options: ProduceOptions, hooks: ProduceHooks = {})
   const producer = await KafkaProducer.connect({
     brokers: options.brokers,
     compression: options.compression,
-    deliveryTimeoutMs: options.deliveryTimeout,
-    connectTimeoutMs: options.connectTimeout,
+    deliveryTimeoutMs: options.deliveryTimeoutMs,
+    connectTimeoutMs: options.connectTimeoutMs,
     deliveryReports: options.deliveryReports,
     // Live delivered counts come from librdkafka's statistics when only errors are reported.
     statsIntervalMs: hooks.onProgress ? (hooks.progressIntervalMs ?? runDefaults.progressIntervalMs) : 0,
@@ -141,7 +141,12 @@ export async function produce(options: ProduceOptions, hooks: ProduceHooks = {})
     const roles = options.userShare >= 100 ? (['users'] as const) : (['users', 'orders'] as const);
     const topicOutcomes = await ensureTopics(
       roles.map((role) => ({ name: topics[role], partitions: options.partitions[role], replicationFactor: options.replicationFactor })),
-      { brokers: options.brokers, metadata: producer, requestTimeoutMs: options.createTimeout, metadataTimeoutMs: options.connectTimeout },
+      {
+        brokers: options.brokers,
+        metadata: producer,
+        requestTimeoutMs: options.createTimeoutMs,
+        metadataTimeoutMs: options.connectTimeoutMs,
+      },
     );
     for (const line of topicNotices(topicOutcomes)) log(line);
     return await sendAll(producer, generator, encoder, count, options, hooks, topicOutcomes);
@@ -170,7 +175,7 @@ async function sendAll(
   let usersWarm = false;
   let ordersWarm = false;
   const started = performance.now();
-  const deadline = options.duration ? started + options.duration : Number.POSITIVE_INFINITY;
+  const deadline = options.durationMs ? started + options.durationMs : Number.POSITIVE_INFINITY;
   // Generated events (what --count and --rate count) and messages sent; they differ only when the
   // Debezium format has nothing to send for an event.
   let generated = 0;
@@ -200,7 +205,7 @@ async function sendAll(
 
   const warmUp = async (topic: string, key: Buffer, value: Buffer): Promise<void> => {
     await producer.sendWithRetry(topic, key, value, {
-      totalMs: options.warmupTimeout,
+      totalMs: options.warmupTimeoutMs,
       signal,
       onRetry: ({ attempt, delayMs, error }) =>
         log(
@@ -281,7 +286,7 @@ async function sendAll(
   }
   sendEnded = Math.max(sendEnded, started);
 
-  const drained = await producer.drain(options.deliveryTimeout + runDefaults.drainGraceMs);
+  const drained = await producer.drain(options.deliveryTimeoutMs + runDefaults.drainGraceMs);
   const ended = performance.now();
   if (progressTimer) {
     clearInterval(progressTimer);
@@ -289,7 +294,7 @@ async function sendAll(
   }
   if (!drained)
     log(
-      `${producer.inFlight} events still had no delivery report ${options.deliveryTimeout + runDefaults.drainGraceMs} ms after sending stopped`,
+      `${producer.inFlight} events still had no delivery report ${options.deliveryTimeoutMs + runDefaults.drainGraceMs} ms after sending stopped`,
     );
 
   const byTopic = producer.byTopic();

@@ -9,7 +9,7 @@ describe('produce/options', () => {
     expect(o).to.deep.include({
       brokers: 'localhost:9092,localhost:9093,localhost:9094',
       count: undefined,
-      duration: undefined,
+      durationMs: undefined,
       rate: 0,
       topics: { users: 'users', orders: 'orders' },
       format: 'seed',
@@ -29,7 +29,7 @@ describe('produce/options', () => {
   it('reads the CLI text forms', () => {
     const o = resolveProduceOptions({
       count: '500',
-      duration: '30s',
+      durationMs: '30s',
       rate: '2500.5',
       topics: 'u_test,o_test',
       mix: '70,20,10',
@@ -44,7 +44,7 @@ describe('produce/options', () => {
     });
     expect(o).to.deep.include({
       count: 500,
-      duration: 30_000,
+      durationMs: 30_000,
       rate: 2500.5,
       topics: { users: 'u_test', orders: 'o_test' },
       mix: { create: 70, update: 20, delete: 10 },
@@ -62,10 +62,10 @@ describe('produce/options', () => {
   });
 
   it('stops at whichever of count and duration comes first, with 0 meaning no limit', () => {
-    expect(effectiveCount({ count: 10, duration: 5000 })).to.equal(10);
-    expect(effectiveCount({ count: undefined, duration: 5000 })).to.equal(Number.POSITIVE_INFINITY);
-    expect(effectiveCount({ count: 0, duration: undefined })).to.equal(Number.POSITIVE_INFINITY);
-    expect(effectiveCount({ count: undefined, duration: 0 })).to.equal(1000);
+    expect(effectiveCount({ count: 10, durationMs: 5000 })).to.equal(10);
+    expect(effectiveCount({ count: undefined, durationMs: 5000 })).to.equal(Number.POSITIVE_INFINITY);
+    expect(effectiveCount({ count: 0, durationMs: undefined })).to.equal(Number.POSITIVE_INFINITY);
+    expect(effectiveCount({ count: undefined, durationMs: 0 })).to.equal(1000);
   });
 
   it('accepts only the compression codecs this librdkafka build has', () => {

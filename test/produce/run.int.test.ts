@@ -77,7 +77,7 @@ describe('produce/run (integration)', () => {
           count: n,
           topics,
           seed: 1234,
-          createTimeout: 300,
+          createTimeoutMs: 300,
           deliveryReports,
           unicodeShare: 10,
         }),
@@ -116,7 +116,7 @@ describe('produce/run (integration)', () => {
         count: n,
         topics,
         seed: 4321,
-        createTimeout: 300,
+        createTimeoutMs: 300,
         format: 'debezium',
         schemas: true,
       }),
@@ -157,7 +157,7 @@ describe('produce/run (integration)', () => {
     const rate = 3000;
     const snapshots: ProgressSnapshot[] = [];
     const summary = await produce(
-      resolveProduceOptions({ brokers: testStack().brokers, rate, duration: '4s', topics, createTimeout: 300 }),
+      resolveProduceOptions({ brokers: testStack().brokers, rate, durationMs: '4s', topics, createTimeoutMs: 300 }),
       {
         onProgress: (p) => snapshots.push(p),
         progressIntervalMs: 250,
@@ -186,7 +186,7 @@ describe('produce/run (integration)', () => {
   it('fails with a clear error within a bounded time when no broker is reachable', async () => {
     for (const brokers of [`127.0.0.1:${await closedPort()}`, 'broker.invalid:9092']) {
       const started = Date.now();
-      const err = await produce(resolveProduceOptions({ brokers, connectTimeout: '2s', count: 10 })).catch((e: unknown) => e);
+      const err = await produce(resolveProduceOptions({ brokers, connectTimeoutMs: '2s', count: 10 })).catch((e: unknown) => e);
       const ms = Date.now() - started;
       expect(err).to.be.instanceOf(CdcError);
       expect((err as CdcError).code).to.equal('ERR_CDC_KAFKA');
