@@ -261,6 +261,28 @@ describe('consumer/engine (integration)', function () {
     expect(state.deadLetters).to.deep.equal([]);
   });
 
+  it('a partition paused by backpressure when it is revoked is fetched again when the same consumer gets it back', async () => {
+    // librdkafka keeps a partition's pause across unassign and assign: unless the engine resumes what it
+    // paused before letting go, a partition handed back to the same process is never fetched again.
+    const produced = events(setup, 40_000, 17);
+    await produceAll(testStack().brokers, produced);
+    // Small batches on one worker keep A behind its backlog, and 256 KiB in flight keeps it pausing.
+    const a = consume(['--workers', '1', '--batch-max-rows', '50', '--batch-max-ms', '1ms', '--max-bytes-in-flight', '262144']);
+    await a.waitFor(/partitions assigned/);
+    const b = consume(['--workers', '1', '--batch-max-rows', '50']);
+    await b.waitFor(/partitions assigned/);
+    // A has given B half its partitions, pausing or not; B leaves and A gets them back while behind.
+    b.child.kill('SIGTERM');
+    expect(await b.exited, b.stderr()).to.equal(0);
+    const before = await offsetsCommitted(setup.schema, setup.group);
+    expect(before, 'A was still behind when it got the partitions back').to.be.below(produced.length);
+    for (const deadline = Date.now() + 90_000; ; await new Promise((r) => setTimeout(r, 250))) {
+      if ((await offsetsCommitted(setup.schema, setup.group)) === produced.length) break;
+      if (Date.now() > deadline) throw new Error(`A stopped short of the end:\n${a.stderr()}`);
+    }
+    expectModel(await readTables(setup.schema), produced);
+  });
+
   it("in process, tells an onBatch hook each committed event's own Kafka timestamp, in offset order", async () => {
     // Distinct, known timestamps: 1 ms apart, in the past, so each event can be recognised.
     const base = Date.now() - 60_000;
