@@ -19,7 +19,8 @@ import { loadMapping, type Mapping, selectSinks } from '../sinks/mapping.js';
 import { type ApplyStats, packBatch, type TopicPartition } from '../worker-protocol.js';
 import { type Health, HealthCheck } from './health.js';
 import { type ConsumerOptions, defaultWorkers } from './options.js';
-import { addBatch, createEngineStats, type EngineStats, updateLag } from './stats.js';
+import { KafkaLinks } from './links.js';
+import { addBatch, createEngineStats, type EngineStats, parseStatistics, updateLag } from './stats.js';
 import { WorkerSlot } from './worker-pool.js';
 
 export interface EngineHooks {
@@ -148,15 +149,18 @@ export class ConsumerEngine {
   #unassigned = true;
   /** Postgres state as last logged, so a flapping database logs once per change, not per retry. */
   #postgresDown = false;
+  readonly #links: KafkaLinks;
   readonly #health = new HealthCheck(
     () => (this.#stopping ? 'stopping' : this.#assignedOnce && !this.#unassigned ? 'joined' : 'joining'),
     () => this.#slot(0).run({ kind: 'ping' }),
+    () => this.#links.unreachable(),
   );
 
   constructor(options: ConsumerOptions, hooks: EngineHooks = {}) {
     this.#options = options;
     this.#hooks = hooks;
     this.#log = hooks.log ?? (() => {});
+    this.#links = new KafkaLinks(this.#log);
     // The mapping file is read and validated here, once, before anything connects.
     this.#mapping = loadMapping(options.sinks);
     this.#sinkOf = selectSinks(this.#mapping, options.topics);
@@ -266,10 +270,15 @@ export class ConsumerEngine {
       }),
       { 'auto.offset.reset': o.from === 'end' ? 'latest' : 'earliest' },
     );
-    consumer.on('event.error', (err) => this.#log('warn', 'kafka client error', { error: err.message }));
+    consumer.on('event.error', (err) => this.#links.clientError(err.message));
     consumer.on('event.log', (e) => this.#log('debug', 'rdkafka', { fac: e.fac, message: e.message }));
     // Lag on the progress line and in the metrics comes from librdkafka's statistics.
-    consumer.on('event.stats', (event) => updateLag(this.stats, event.message, this.#partitions.values()));
+    consumer.on('event.stats', (event) => {
+      const parsed = parseStatistics(event.message);
+      if (parsed === undefined) return;
+      updateLag(this.stats, parsed, this.#partitions.values());
+      this.#links.statistics(parsed);
+    });
     await new Promise<void>((resolve, reject) => {
       consumer.connect({ timeout: 30_000 }, (err) =>
         err
@@ -319,6 +328,11 @@ export class ConsumerEngine {
     });
     if (this.#stopping) return;
     consumer.assign(withOffsets);
+    // Kafka's committed offsets are for the tools that watch a group's lag; cdc_offsets decides. Make
+    // them agree at once: a partition with nothing left to read would otherwise keep whatever was
+    // committed last, possibly by a zombie that lost it (the mock cluster, unlike Kafka, accepts a
+    // commit from a member whose generation is over).
+    this.#commitKafka([...this.#partitions.values()].filter((p) => byKey.has(p.key) && !p.revoked));
     this.#assignedOnce = true;
     this.#unassigned = false;
     this.#lastActivity = Date.now();
@@ -405,13 +419,17 @@ export class ConsumerEngine {
   #postgresDownOnce(what: string, message: string): void {
     if (this.#postgresDown) return;
     this.#postgresDown = true;
-    this.#log('warn', 'Postgres failing (unreachable or a transient error); retrying with backoff', { during: what, error: message });
+    this.#log('warn', 'Postgres failing (unreachable or a transient error); retrying with backoff', {
+      postgres: redactUrl(this.#options.databaseUrl),
+      during: what,
+      error: message,
+    });
   }
 
   #postgresUp(): void {
     if (!this.#postgresDown) return;
     this.#postgresDown = false;
-    this.#log('info', 'Postgres recovered');
+    this.#log('info', 'Postgres recovered', { postgres: redactUrl(this.#options.databaseUrl) });
   }
 
   async #loop(): Promise<void> {

@@ -1,7 +1,9 @@
 /**
  * The consumer's health as GET /healthz reports it: joined to its group (holding an assignment) and
  * Postgres answering. The answer is kept for a second, so a scraper polling often does not queue a
- * ping per request in a worker that is busy with batches.
+ * ping per request in a worker that is busy with batches. A broker the consumer lost is named, but does
+ * not make it unhealthy by itself: the other brokers' partitions still flow, and if the group's
+ * coordinator is the one lost, the session runs out and the group state says so.
  */
 
 export interface Health {
@@ -9,6 +11,8 @@ export interface Health {
   kafka: GroupState;
   postgres: 'up' | 'down';
   reason?: string;
+  /** Brokers the consumer was connected to and lost (host:port), when there are any. */
+  brokersUnreachable?: string[];
 }
 
 export type GroupState = 'joined' | 'joining' | 'stopping';
@@ -23,11 +27,13 @@ export const healthDefaults = {
 export class HealthCheck {
   readonly #groupState: () => GroupState;
   readonly #pingPostgres: () => Promise<unknown>;
+  readonly #unreachable: () => string[];
   #cached: { at: number; value: Health } | undefined;
 
-  constructor(groupState: () => GroupState, pingPostgres: () => Promise<unknown>) {
+  constructor(groupState: () => GroupState, pingPostgres: () => Promise<unknown>, unreachableBrokers: () => string[] = () => []) {
     this.#groupState = groupState;
     this.#pingPostgres = pingPostgres;
+    this.#unreachable = unreachableBrokers;
   }
 
   async check(): Promise<Health> {
@@ -43,7 +49,14 @@ export class HealthCheck {
       reason = `Postgres: ${(err as Error).message}`;
     }
     if (kafka !== 'joined') reason ??= `Kafka: consumer group ${kafka}`;
-    const value: Health = { ok: kafka === 'joined' && postgres === 'up', kafka, postgres, ...(reason ? { reason } : {}) };
+    const lost = this.#unreachable();
+    const value: Health = {
+      ok: kafka === 'joined' && postgres === 'up',
+      kafka,
+      postgres,
+      ...(reason ? { reason } : {}),
+      ...(lost.length > 0 ? { brokersUnreachable: lost } : {}),
+    };
     this.#cached = { at: now, value };
     return value;
   }

@@ -68,19 +68,31 @@ export interface PartitionPosition {
   nextOffset: number | undefined;
 }
 
-/**
- * Updates lag from one librdkafka statistics event (`statistics.interval.ms`): each partition's high
- * watermark (`hi_offset`) minus the next offset to apply. A partition with no committed batch yet, or
- * no watermark in the event, keeps what it had.
- */
-export function updateLag(stats: EngineStats, statisticsJson: string, partitions: Iterable<PartitionPosition>): void {
+/** The parts of librdkafka's statistics JSON (`statistics.interval.ms`) the engine reads. */
+export interface RdkafkaStatistics {
+  topics?: Record<string, { partitions?: Record<string, { hi_offset?: number }> }>;
+  brokers?: Record<string, { nodeid?: number; nodename?: string; source?: string; state?: string }>;
+}
+
+/** Parses one statistics event; undefined when it is not JSON (statistics are advisory). */
+export function parseStatistics(statisticsJson: string): RdkafkaStatistics | undefined {
   try {
-    const parsed = JSON.parse(statisticsJson) as { topics?: Record<string, { partitions?: Record<string, { hi_offset?: number }> }> };
-    for (const p of partitions) {
-      const hi = parsed.topics?.[p.topic]?.partitions?.[String(p.partition)]?.hi_offset;
-      if (typeof hi === 'number' && hi >= 0 && p.nextOffset !== undefined) stats.lag[p.key] = Math.max(0, hi - p.nextOffset);
-    }
+    return JSON.parse(statisticsJson) as RdkafkaStatistics;
   } catch {
-    // Statistics are advisory.
+    return undefined;
+  }
+}
+
+/**
+ * Updates lag from one librdkafka statistics event: each partition's high watermark (`hi_offset`)
+ * minus the next offset to apply. A partition with no committed batch yet, or no watermark in the
+ * event, keeps what it had.
+ */
+export function updateLag(stats: EngineStats, statistics: string | RdkafkaStatistics, partitions: Iterable<PartitionPosition>): void {
+  const parsed = typeof statistics === 'string' ? parseStatistics(statistics) : statistics;
+  if (parsed === undefined) return;
+  for (const p of partitions) {
+    const hi = parsed.topics?.[p.topic]?.partitions?.[String(p.partition)]?.hi_offset;
+    if (typeof hi === 'number' && hi >= 0 && p.nextOffset !== undefined) stats.lag[p.key] = Math.max(0, hi - p.nextOffset);
   }
 }

@@ -29,6 +29,15 @@ describe('consumer/health', () => {
     expect(down).to.deep.equal({ ok: false, kafka: 'joined', postgres: 'down', reason: 'Postgres: connect ECONNREFUSED' });
   });
 
+  it('names brokers it lost without turning unhealthy for them alone', async () => {
+    const h = new HealthCheck(
+      () => 'joined',
+      async () => undefined,
+      () => ['127.0.0.1:9093'],
+    );
+    expect(await h.check()).to.deep.equal({ ok: true, kafka: 'joined', postgres: 'up', brokersUnreachable: ['127.0.0.1:9093'] });
+  });
+
   it('answers from its cache for a second instead of pinging Postgres per request', async () => {
     let pings = 0;
     let state: GroupState = 'joined';

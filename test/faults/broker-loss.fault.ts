@@ -14,7 +14,8 @@
 import { expect } from 'chai';
 import { testStack, uniqueName } from '../support/stack.js';
 import { groupEvents } from './group-log.js';
-import { chunks, FaultScenario, logEntries, sleep } from './harness.js';
+import { chunks, FaultScenario, logEntries, sleep, until } from './harness.js';
+import { HealthPoll } from './health-poll.js';
 import { kafkaLayout, mockCoordinator } from './kafka-layout.js';
 import { ProcessFirewall } from './netfilter.js';
 import { withPoison } from './poison.js';
@@ -36,11 +37,14 @@ describe('fault 14: broker loss', function () {
   this.timeout(300_000);
   let s: FaultScenario;
   let fw: ProcessFirewall | undefined;
+  let health: HealthPoll | undefined;
 
   beforeEach(async () => {
     s = await FaultScenario.create(14, '14 broker loss');
   });
   afterEach(async () => {
+    await health?.stop();
+    health = undefined;
     await fw?.close();
     fw = undefined;
     await s.cleanup();
@@ -67,11 +71,12 @@ describe('fault 14: broker loss', function () {
     const flowing = [...layout.leaders.keys()].filter((k) => !stalled.includes(k));
 
     const run = s.consume(
-      ['--batch-max-rows', '1000', '--orphan-wait', ORPHAN_WAIT, '--json'],
+      ['--batch-max-rows', '1000', '--orphan-wait', ORPHAN_WAIT, '--metrics-port', '0', '--json'],
       { CDC_KAFKA_CONFIG: 'session.timeout.ms=6000,heartbeat.interval.ms=1000' },
       fw.wrap(),
     );
     await run.waitFor(/partitions assigned/);
+    health = await HealthPoll.start(run);
     await s.produce(parts[1] ?? []);
     await s.waitCommittedAbove(s.sent.length * 0.6);
 
@@ -84,15 +89,15 @@ describe('fault 14: broker loss', function () {
     });
     // Events keep arriving during the loss, on every partition: the test's producer still reaches the broker.
     const sentBefore = s.sent.length;
-    const until = (ms: number) => sleep(Math.max(0, cutAt + ms - Date.now()));
+    const reach = (ms: number) => sleep(Math.max(0, cutAt + ms - Date.now()));
     await s.produce(parts[2] ?? []);
-    await until(DRAIN_MS);
+    await reach(DRAIN_MS);
     const storedAfterDrain = await s.storedOffsets();
-    await until(DRAIN_MS + 3000);
+    await reach(DRAIN_MS + 3000);
     await s.produce(parts[3] ?? []);
-    await until(DRAIN_MS + 9000);
+    await reach(DRAIN_MS + 9000);
     await s.produce(parts[4] ?? []);
-    await until(LOSS_MS);
+    await reach(LOSS_MS);
     const duringLoss = s.sent.slice(sentBefore);
     const storedAtRestore = await s.storedOffsets();
     expect(run.child.exitCode, `the consumer exited during the loss:\n${s.logs()}`).to.equal(null);
@@ -150,6 +155,30 @@ describe('fault 14: broker loss', function () {
         .map((e) => e.time - cutAt),
       'revocations (ms after the cut) before the final SIGTERM',
     ).to.deep.equal([]);
+    // The lost broker is logged once when librdkafka gives up on its requests (socket.timeout.ms, 10 s)
+    // and once when it is back, by address; /healthz names it meanwhile and stays 200: the group holds.
+    const lostAddress = `${lost.host}:${lost.port}`;
+    await until(
+      () => health?.first((x) => x.status === 200 && x.body?.brokersUnreachable === undefined, restoredAt) !== undefined,
+      10_000,
+      '/healthz without unreachable brokers after the link came back',
+    );
+    await health.stop();
+    const linkLines = logEntries(run.stderr()).filter((e) => e.time >= cutAt && /^Kafka broker (unreachable|reachable again)/.test(e.msg));
+    expect(
+      linkLines.map((e) => [e.msg.split(';')[0], e.broker]),
+      'link state changes logged',
+    ).to.deep.equal([
+      ['Kafka broker unreachable', lostAddress],
+      ['Kafka broker reachable again', lostAddress],
+    ]);
+    const namedAt = health.first((x) => x.body?.brokersUnreachable?.includes(lostAddress) === true, cutAt);
+    expect(namedAt, `/healthz naming the lost broker: ${JSON.stringify(health.samples.slice(-3))}`).to.not.equal(undefined);
+    expect(
+      health.count((x) => x.status !== 200, cutAt, restoredAt),
+      '/healthz answers other than 200 during the loss',
+    ).to.equal(0);
+    const warnedMs = (linkLines[0]?.time as number) - cutAt;
     run.signal('SIGTERM');
     expect(await run.exited, s.logs()).to.equal(0);
 
@@ -159,6 +188,7 @@ describe('fault 14: broker loss', function () {
       [
         `broker ${lost.id} of ${layout.brokers.length} (leader of ${stalled.length} of ${total} partitions; coordinator: broker ${coordinator}) unreachable for the consumer for ${((restoredAt - cutAt) / 1000).toFixed(1)} s (${dropped.out} packets out, ${dropped.in} in dropped) while ${duringLoss.length} events arrived`,
         `its partitions stalled (nothing applied from ${DRAIN_MS / 1000} s in); the other ${flowing.length} applied ${flowedEvents} events meanwhile (${flowing.length - flowing.filter((k) => advanced(k) > 0).length} held by orders waiting for users of a stalled partition), no rebalance`,
+        `the consumer logged the broker unreachable ${(warnedMs / 1000).toFixed(1)} s after the cut and reachable again once back; /healthz stayed 200, naming it`,
         `stalled partitions resumed ${((resumedAt - restoredAt) / 1000).toFixed(1)} s after the link came back, everything applied ${((doneAt - restoredAt) / 1000).toFixed(1)} s after it`,
       ].join('; '),
     );

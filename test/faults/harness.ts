@@ -34,6 +34,15 @@ export function faultSeed(): number {
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** Polls `check` every 20 ms until it holds; after `timeoutMs`, fails naming `what` (and `logs()`). */
+export async function until(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string, logs?: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms${logs ? `\n${logs()}` : ''}`);
+    await sleep(20);
+  }
+}
+
 /** A consumer process with its memory watched. */
 export interface WatchedRun extends ConsumerRun {
   name: string;

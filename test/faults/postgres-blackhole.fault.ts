@@ -12,7 +12,9 @@
  */
 import { expect } from 'chai';
 import { testStack } from '../support/stack.js';
-import { FaultScenario, logEntries, sleep } from './harness.js';
+import { healthDefaults } from '../../lib/consumer/health.js';
+import { FaultScenario, logEntries, sleep, until } from './harness.js';
+import { HealthPoll } from './health-poll.js';
 import { withPoison } from './poison.js';
 import { isIdleInTransaction, isReadingCopy, SessionWatch } from './sessions.js';
 import { TcpProxy } from './tcp-proxy.js';
@@ -52,11 +54,14 @@ describe('fault 12: Postgres blackhole', function () {
   let s: FaultScenario;
   let proxy: TcpProxy | undefined;
   let watch: SessionWatch | undefined;
+  let health: HealthPoll | undefined;
 
   beforeEach(async () => {
     s = await FaultScenario.create(12, '12 Postgres blackhole');
   });
   afterEach(async () => {
+    await health?.stop();
+    health = undefined;
     await s.cleanup();
     await proxy?.close();
     await watch?.close();
@@ -84,10 +89,13 @@ describe('fault 12: Postgres blackhole', function () {
         `${STATEMENT_TIMEOUT_MS}ms`,
         '--pg-query-timeout',
         `${QUERY_TIMEOUT_MS}ms`,
+        '--metrics-port',
+        '0',
         '--json',
       ],
       { DATABASE_URL: viaProxy.toString() },
     );
+    health = await HealthPoll.start(run);
     await s.waitCommittedAbove(5000);
     const committedBefore = await s.committedCount();
     const acceptedBefore = proxy.counters().accepted;
@@ -174,6 +182,21 @@ describe('fault 12: Postgres blackhole', function () {
     const recovered = logEntries(run.stderr()).find((e) => e.msg === 'Postgres recovered' && e.time >= passedAt);
     expect(recovered, `a "Postgres recovered" line after the link came back:\n${s.logs()}`).to.not.equal(undefined);
     expect(committedBefore, 'work was left when the link went').to.be.below(s.sent.length);
+    // The failure is logged once per change of state, naming the database without its password.
+    const failingLines = log.filter((e) => e.msg.startsWith('Postgres failing') && e.time >= holeAt && e.time <= passedAt);
+    expect(failingLines.length, '"Postgres failing" lines during the blackhole').to.equal(1);
+    expect(String(failingLines[0]?.postgres), 'the link it names').to.contain(`127.0.0.1:${proxy.port}`);
+    expect(String(failingLines[0]?.postgres), 'no password').to.not.contain(`:${direct.password}@`);
+    // /healthz: 503 (Postgres down) within its ping timeout and cache of the blackhole, 200 once it is back.
+    await until(() => health?.first((x) => x.status === 200, passedAt) !== undefined, 10_000, '/healthz 200 after the blackhole');
+    await health.stop();
+    const down = health.first((x) => x.status === 503 && x.body?.postgres === 'down', holeAt, passedAt);
+    expect(down, `/healthz 503 during the blackhole: ${JSON.stringify(health.samples.slice(-5))}`).to.not.equal(undefined);
+    const downMs = (down?.at as number) - holeAt;
+    expect(downMs, '/healthz 503 after the blackhole began, ms').to.be.below(
+      healthDefaults.postgresTimeoutMs + healthDefaults.cacheMs + 1000,
+    );
+    const upMs = (health.first((x) => x.status === 200, passedAt)?.at as number) - passedAt;
     run.signal('SIGTERM');
     expect(await run.exited, s.logs()).to.equal(0);
 
@@ -185,6 +208,7 @@ describe('fault 12: Postgres blackhole', function () {
     await s.finish(
       [
         `link blackholed ${((passedAt - holeAt) / 1000).toFixed(1)} s with ${s.sent.length - committedBefore} events not applied`,
+        `/healthz 503 ${(downMs / 1000).toFixed(1)} s into it, 200 ${(upMs / 1000).toFixed(1)} s after the link came back; one "Postgres failing" line naming the link`,
         `--pg-query-timeout ${QUERY_TIMEOUT_MS / 1000}s gave up the first dead connection after ${(detectedMs / 1000).toFixed(1)} s, ${retriesIntoHole} new connections tried into the blackhole`,
         `the server ended all ${endedByServer.length} transactions of ours left open, the last ${(lastEndedMs / 1000).toFixed(1)} s in (longest idle in transaction ${(longestIdleMs / 1000).toFixed(1)} s, limit ${IDLE_IN_TRANSACTION_MS / 1000} s)${copies > 0 ? `, ${copies} cut off mid-COPY ended when the link came back` : ''}`,
         `${atEdge} more finished a COMMIT or ROLLBACK sent before the link went (${skipped} events later skipped as already applied)`,

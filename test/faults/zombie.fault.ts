@@ -20,7 +20,8 @@ import { kafkaCommitted } from './kafka-offsets.js';
 import { testStack } from '../support/stack.js';
 import { processState } from './fault-stack.js';
 import { fencedBatches, latestAssignment, partitionsOf, waitForEntry } from './group-log.js';
-import { FaultScenario, sleep, type WatchedRun } from './harness.js';
+import { FaultScenario, logEntries, sleep, until, type WatchedRun } from './harness.js';
+import { HealthPoll } from './health-poll.js';
 import { kafkaLayout } from './kafka-layout.js';
 import { ProcessFirewall } from './netfilter.js';
 import { withPoison } from './poison.js';
@@ -82,13 +83,6 @@ class OffsetHistory {
 }
 
 /** Waits until `check` holds, polling. */
-async function until(check: () => Promise<boolean> | boolean, timeoutMs: number, what: string, logs: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms\n${logs()}`);
-    await sleep(20);
-  }
-}
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
@@ -99,9 +93,12 @@ describe('fault 13: zombie consumer', function () {
   let proxy: TcpProxy | undefined;
   let watch: SessionWatch | undefined;
   let history: OffsetHistory | undefined;
+  let health: HealthPoll | undefined;
 
   afterEach(async () => {
     await history?.stop();
+    await health?.stop();
+    health = undefined;
     // Rules first: a failed scenario must not leave packets of anyone dropping.
     await fw?.close();
     await current?.cleanup();
@@ -153,7 +150,13 @@ describe('fault 13: zombie consumer', function () {
     proxy.delay({ upMs: PG_DELAY_MS, downMs: PG_DELAY_MS });
     const viaProxy = new URL(withApplicationName(testStack().databaseUrl, A_NAME));
     viaProxy.host = `127.0.0.1:${proxy.port}`;
-    const { a, b, events, sessions } = await startPair(s, { DATABASE_URL: viaProxy.toString() }, ['--batch-max-rows', '250'], fw.wrap());
+    const { a, b, events, sessions } = await startPair(
+      s,
+      { DATABASE_URL: viaProxy.toString() },
+      ['--batch-max-rows', '250', '--metrics-port', '0'],
+      fw.wrap(),
+    );
+    health = await HealthPoll.start(a);
     const layout = await kafkaLayout(testStack().brokers, [s.users, s.orders]);
 
     // The backlog: produced at once, fetched by A (and B) within a second, applied by A far slower.
@@ -207,6 +210,13 @@ describe('fault 13: zombie consumer', function () {
       'an assignment after its links came back',
     );
     await s.waitAllCommitted(120_000, [a, b]);
+    // Its /healthz answers are cached for a second: wait for the first one after its return.
+    await until(
+      () => health?.first((x) => x.status === 200, back.time) !== undefined,
+      5000,
+      "A's /healthz 200 again",
+      () => JSON.stringify(health?.samples.slice(-5)),
+    );
     a.signal('SIGTERM');
     b.signal('SIGTERM');
     expect(await a.exited, s.logs()).to.equal(0);
@@ -237,8 +247,41 @@ describe('fault 13: zombie consumer', function () {
     ).to.deep.equal([]);
     await expectKafkaCommittedAtEnd(s);
 
+    // /healthz of A: 200 before the cut; 503 (group not joined) from its revocation on, within the
+    // cache and poll interval; 200 again once it is reassigned.
+    await health.stop();
+    const before = health.samples.filter((x) => x.at < cutAt);
+    expect(
+      before.length > 0 && before.every((x) => x.status === 200),
+      `A healthy before the cut: ${JSON.stringify(before.slice(-3))}`,
+    ).to.equal(true);
+    const unhealthy = health.first((x) => x.status === 503 && x.body?.kafka === 'joining', cutAt, back.time);
+    expect(unhealthy, "A's /healthz turning 503 (group lost) while cut off").to.not.equal(undefined);
+    const unhealthyAt = (unhealthy as { at: number }).at;
+    expect(unhealthyAt - revoked.time, "A's /healthz 503 after its revocation, ms").to.be.below(2000);
+    const healthyAgain = health.first((x) => x.status === 200, back.time);
+    expect(
+      healthyAgain,
+      `A's /healthz 200 again after its reassignment: ${JSON.stringify(health.samples.filter((x) => x.at >= back.time).slice(0, 8))}`,
+    ).to.not.equal(undefined);
+    expect((healthyAgain as { at: number }).at - back.time, "A's /healthz 200 after its reassignment, ms").to.be.below(2000);
+    // Each failure logged once per change of state, naming the link.
+    const aLog = logEntries(a.stderr()).filter((e) => e.time >= cutAt);
+    const brokerLines = aLog.filter((e) => e.msg.startsWith('Kafka broker unreachable'));
+    const perBroker = new Map<string, number>();
+    for (const e of brokerLines) perBroker.set(String(e.broker), (perBroker.get(String(e.broker)) ?? 0) + 1);
+    // librdkafka gives up on an unanswered request after socket.timeout.ms (10 s, shorter than the cut).
+    expect(perBroker.size, `brokers logged unreachable while cut off:\n${s.logs()}`).to.be.greaterThan(0);
+    expect(
+      [...perBroker].every(([broker, n]) => n === 1 && layout.brokers.some((x) => `${x.host}:${x.port}` === broker)),
+      `one "unreachable" line per broker, naming it: ${JSON.stringify(brokerLines)}`,
+    ).to.equal(true);
+    const errorTexts = aLog.filter((e) => e.msg === 'kafka client error' && e.level === 'warn').map((e) => String(e.error));
+    expect(errorTexts.length, `warnings of client errors repeat: ${JSON.stringify(errorTexts)}`).to.equal(new Set(errorTexts).size);
+
     await s.finish(
       [
+        `A's /healthz 503 ${seconds(unhealthyAt - cutAt)} after the cut (${seconds(unhealthyAt - revoked.time)} after its revocation), 200 ${seconds((healthyAgain as { at: number }).at - back.time)} after its reassignment; brokers logged unreachable: ${perBroker.size}, client-error warnings: ${errorTexts.length}`,
         `A (250-row batches, Postgres ${2 * PG_DELAY_MS} ms away) cut off from all ${layout.brokers.length} brokers with ${openAtCut} transactions open and ${outstanding(share.a, end, storedAtCut)} events of its ${share.a.length} partitions outstanding`,
         `A applied ${appliedAfterCut} more from what it had fetched (its last commit ${seconds(lastAChangeMs)} in), revoked its partitions ${seconds(revoked.time - cutAt)} after the cut with ${leftAtRevoke} left`,
         `B held every partition ${seconds(takeover.time - cutAt)} after the cut; no commit on A's partitions in between`,
@@ -251,12 +294,13 @@ describe('fault 13: zombie consumer', function () {
   it('13b: A SIGSTOPped with transactions open beyond the session timeout, SIGCONTed after B took over: its late batches change nothing', async () => {
     const s = await FaultScenario.create(13.5, '13b zombie consumer: SIGSTOP');
     current = s;
-    const { a, b, events, sessions } = await startPair(
-      s,
-      { DATABASE_URL: withApplicationName(testStack().databaseUrl, A_NAME) },
-      ['--batch-max-rows', '1000'],
-      [],
-    );
+    // A's Postgres link slowed as in 13, so its transactions last long enough to be caught open.
+    const direct = new URL(testStack().databaseUrl);
+    proxy = await TcpProxy.start({ host: direct.hostname, port: Number(direct.port) });
+    proxy.delay({ upMs: PG_DELAY_MS, downMs: PG_DELAY_MS });
+    const viaProxy = new URL(withApplicationName(testStack().databaseUrl, A_NAME));
+    viaProxy.host = `127.0.0.1:${proxy.port}`;
+    const { a, b, events, sessions } = await startPair(s, { DATABASE_URL: viaProxy.toString() }, ['--batch-max-rows', '250'], []);
     await s.produce(events.slice(6000));
     const share = shares(s, a, b);
     const end = s.endOffsets();
@@ -327,7 +371,7 @@ describe('fault 13: zombie consumer', function () {
     const reassigned = latestAssignment(a, back.time).length;
     await s.finish(
       [
-        `A SIGSTOPped with ${openAtFreeze.length} transactions open and ${outstanding(share.a, end, storedAtFreeze)} events of its ${share.a.length} partitions outstanding, for ${seconds(contAt - frozenAt)}`,
+        `A (250-row batches, Postgres ${2 * PG_DELAY_MS} ms away) SIGSTOPped with ${openAtFreeze.length} transactions open and ${outstanding(share.a, end, storedAtFreeze)} events of its ${share.a.length} partitions outstanding, for ${seconds(contAt - frozenAt)}`,
         `B held every partition ${seconds(takeover.time - frozenAt)} after the freeze; ${openAtCont} of A's frozen transactions still open at SIGCONT (the rest ended by the server)`,
         `A revoked ${seconds(revoked.time - contAt)} after SIGCONT and was reassigned ${reassigned} partitions ${seconds(back.time - contAt)} after it`,
         `batches fenced by the offset row: A ${fencedA.batches} after SIGCONT (${fencedAWhileZombie} before its reassignment, ${fencedA.whole} wholly, ${fencedA.messages} events), B ${fencedB.batches} after its takeover (${fencedB.messages} events A had applied late)`,
