@@ -17,11 +17,20 @@ export interface MockKafka {
   stop(): Promise<void>;
 }
 
-export async function startMockKafka(): Promise<MockKafka> {
+export interface MockKafkaOptions {
+  /**
+   * Round-trip time every broker adds to each request (librdkafka's `test.mock.broker.rtt`), to stand
+   * in for a network between clients and brokers; fixed, no jitter. Default 0.
+   */
+  rttMs?: number;
+}
+
+export async function startMockKafka(options: MockKafkaOptions = {}): Promise<MockKafka> {
   // `test.mock.*` properties are not in node-rdkafka's config typings.
   const client = new Kafka.Producer({
     'client.id': 'cdc-devstack-mock-cluster',
     'test.mock.num.brokers': mockKafkaDefaults.numBrokers,
+    ...(options.rttMs ? { 'test.mock.broker.rtt': options.rttMs } : {}),
   } as Kafka.ProducerGlobalConfig);
   await new Promise<void>((resolve, reject) => {
     client.connect({ timeout: mockKafkaDefaults.startTimeoutMs }, (err) =>

@@ -12,7 +12,9 @@ import {
   GID_RANGE,
   groupIds,
   hostPorts,
+  packetsOf,
   pickGid,
+  resetSpec,
   setupCommands,
   teardownCommands,
 } from './netfilter.js';
@@ -60,6 +62,7 @@ describe('netfilter helper', () => {
     ].join('\n');
     expect(droppedPackets(listing)).to.equal(15);
     expect(droppedPackets('-N CDCF61234O\n')).to.equal(0);
+    expect(packetsOf(listing, 'REJECT')).to.equal(0);
   });
 
   it('picks a group id in its range that /etc/group does not name', () => {
@@ -91,5 +94,21 @@ describe('netfilter helper', () => {
     expect(mockCoordinator('cdc-pipeline', [3, 1, 2])).to.equal(3);
     expect(mockCoordinator('cdc-pipeline', [1, 2])).to.equal(1);
     expect(() => mockCoordinator('g', [])).to.throw(/no brokers/);
+  });
+
+  it('resets by destination port going out, with a TCP reset, and counts what its rule answered', () => {
+    expect(resetSpec(61234, 9093)).to.deep.equal({
+      chain: chainNames(61234).out,
+      spec: ['-p', 'tcp', '--dport', '9093', '-j', 'REJECT', '--reject-with', 'tcp-reset'],
+    });
+    const listing = [
+      '-N CDCF61234O',
+      '-A CDCF61234O -c 40 2400 -j CONNMARK --set-xmark 0xef32/0xffffffff',
+      '-A CDCF61234O -p tcp -m tcp --dport 9093 -c 3 180 -j REJECT --reject-with tcp-reset',
+      '-A CDCF61234O -p tcp -m tcp --dport 9094 -c 2 120 -j REJECT --reject-with tcp-reset',
+      '-A CDCF61234O -p tcp -m tcp --dport 9095 -c 7 420 -j DROP',
+    ].join('\n');
+    expect(packetsOf(listing, 'REJECT')).to.equal(5);
+    expect(packetsOf(listing, 'DROP')).to.equal(7);
   });
 });

@@ -13,7 +13,10 @@
  *   first one; packets arriving on a marked connection from those ports are dropped. Without this, the
  *   rest of a response already on its way would still be delivered.
  *
- * Nothing is closed or reset: to both ends the link just goes quiet, as in a real partition. The rules
+ * A cut closes nothing: to both ends the link just goes quiet, as in a real partition. A reset
+ * (`resetPorts`) is the other fault: for a moment the group's packets to those ports are answered with
+ * a TCP reset (REJECT in OUTPUT delivers the RST to the sending socket), so each of its connections that
+ * sends anything then fails at once, and new ones are refused until the rule goes. The rules
  * live in two chains of the group's own, so removing them cannot touch anyone else's; they are removed
  * by `restore()` and `close()`, and at process exit as a last resort.
  */
@@ -72,15 +75,23 @@ export function dropSpecs(gid: number, port: number): Array<{ chain: string; spe
   ];
 }
 
-/** Packets dropped by the DROP rules of one chain, from `iptables -S CHAIN -v` (`-c packets bytes`). */
-export function droppedPackets(listing: string): number {
+/** The rule spec (without -A/-D and chain) that answers a group's TCP packets to one port with a reset. */
+export function resetSpec(gid: number, port: number): { chain: string; spec: string[] } {
+  return { chain: chainNames(gid).out, spec: ['-p', 'tcp', '--dport', String(port), '-j', 'REJECT', '--reject-with', 'tcp-reset'] };
+}
+
+/** Packets matched by the rules of one chain with this target, from `iptables -S CHAIN -v` (`-c packets bytes`). */
+export function packetsOf(listing: string, target: 'DROP' | 'REJECT'): number {
   let n = 0;
   for (const line of listing.split('\n')) {
-    const m = /\s-c (\d+) \d+ -j DROP\b/.exec(line);
+    const m = new RegExp(`\\s-c (\\d+) \\d+ -j ${target}\\b`).exec(line);
     if (m) n += Number(m[1]);
   }
   return n;
 }
+
+/** Packets dropped by the DROP rules of one chain. */
+export const droppedPackets = (listing: string): number => packetsOf(listing, 'DROP');
 
 /** Group ids named in an /etc/group file. */
 export function groupIds(groupFile: string): Set<number> {
@@ -230,6 +241,19 @@ export class ProcessFirewall {
       for (const { chain, spec } of dropSpecs(this.gid, port)) await iptables(['-A', chain, ...spec]);
       this.#cut.push(port);
     }
+  }
+
+  /**
+   * Resets the group's connections to these ports: for `holdMs` every packet it sends there is answered
+   * with a TCP reset (so is a new connection), then the rule goes. Returns the packets it answered.
+   */
+  async resetPorts(ports: readonly number[], holdMs: number): Promise<number> {
+    const rules = ports.map((port) => resetSpec(this.gid, port));
+    for (const { chain, spec } of rules) await iptables(['-I', chain, '2', ...spec]);
+    await new Promise((r) => setTimeout(r, holdMs));
+    const listing = await iptables(['-S', chainNames(this.gid).out, '-v']);
+    for (const { chain, spec } of rules) await iptables(['-D', chain, ...spec]);
+    return packetsOf(listing, 'REJECT');
   }
 
   /** Packets dropped so far by the rules in place. */
