@@ -229,20 +229,20 @@ export class BatchApplier {
     const groups = groupByKey(events.map((d) => d.event));
     const rows: StagedRow[] = [];
     const keys: string[] = [];
-    let payload = '';
     const staged: StagedCounts = { full: 0, merge: 0, patch: 0, delete: 0, cascade: 0 };
     for (const [key, group] of groups) {
       const row = foldKey(group);
       staged[row.kind]++;
       if (row.cascade) staged.cascade++;
-      payload += sink.encodeRow(row, rows.length);
       rows.push(row);
       keys.push(key);
     }
+    // COPY binary, or text for a batch holding a value Postgres must parse itself (lib/sinks/sink.ts).
+    const stage = sink.encodeStage(rows);
     // Empty at the start of a transaction (ON COMMIT DELETE ROWS); only a re-run inside one must clear it.
     if (outcome.staged) await client.query(sql.clearStage);
     outcome.staged = true;
-    await pipeline(Readable.from([Buffer.from(payload)]), client.query(copyFrom(sql.copy)));
+    await pipeline(Readable.from([stage.data]), client.query(copyFrom(stage.sql)));
     if (sink.parents.length > 0 && staged.full + staged.merge > 0) {
       const orphans = new Map<number, { code: DeadLetterCode; text: string }>();
       for (const [r, relation] of sink.parents.entries()) {

@@ -4,6 +4,7 @@
  * interpreted per event: the declaration is walked at compile time only.
  */
 import { qualified, quoteIdent } from '../postgres/identifiers.js';
+import { binaryRowEncoder, encodeBinaryStage } from './copy-binary.js';
 import { stageRowEncoder } from './copy-text.js';
 import type { StagedRow } from './fold.js';
 import { compileDebeziumDecoder } from './formats/debezium.js';
@@ -36,10 +37,41 @@ export interface Sink {
   decode(key: Uint8Array | null, value: Uint8Array | null): DecodeResult<RowEvent>;
   /** One COPY text line (ending in `\n`) of the staging table; `index` becomes its cdc_row. */
   encodeRow(row: StagedRow, index: number): string;
+  /** A batch's staged rows (cdc_row = index) as one COPY: binary, or text when a value needs Postgres' parser. */
+  encodeStage(rows: readonly StagedRow[]): StageCopy;
   readonly sql: SinkSql;
   readonly parents: readonly ParentRelation[];
   /** Prepared-statement names start with it: short (Postgres truncates names at 63 bytes) and unique. */
   readonly statementPrefix: string;
+}
+
+export interface StageCopy {
+  /** The COPY statement for `data`. */
+  sql: string;
+  data: Buffer;
+  binary: boolean;
+}
+
+/**
+ * The stage encoder: COPY binary (lib/sinks/copy-binary.ts), or the whole batch as COPY text when the
+ * binary encoder leaves a value to Postgres' own text input (so that value is stored or refused exactly
+ * as before). The buffer is sized from the previous batch's data.
+ */
+function stageEncoder(layout: Layout, sql: SinkSql): (rows: readonly StagedRow[]) => StageCopy {
+  const binaryRow = binaryRowEncoder(layout);
+  const textRow = stageRowEncoder(layout);
+  let lastBytes = 64 * 1024;
+  return (rows) => {
+    // An eighth more than last time: a batch a little larger than the last fits without a copy.
+    const data = encodeBinaryStage(binaryRow, rows, lastBytes + (lastBytes >> 3));
+    if (data !== undefined) {
+      lastBytes = data.length;
+      return { sql: sql.copyBinary, data, binary: true };
+    }
+    let text = '';
+    for (let i = 0; i < rows.length; i++) text += textRow(rows[i] as StagedRow, i);
+    return { sql: sql.copy, data: Buffer.from(text), binary: false };
+  };
 }
 
 /** Where a sink's table lives: its own schema, else the consumer's --db-schema. */
@@ -109,6 +141,7 @@ export function compileMapping(mapping: Mapping, dbSchema: string): Sink[] {
       layout,
       decode,
       encodeRow: stageRowEncoder(layout),
+      encodeStage: stageEncoder(layout, sql),
       sql,
       statementPrefix: `cdc${index}`,
       parents: [...groups].map(([p, g], i) => ({

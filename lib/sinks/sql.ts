@@ -32,7 +32,9 @@ export interface CascadeSql {
 
 export interface SinkSql {
   createStage: string;
+  /** COPY text: the fallback for a batch holding a value the binary encoder leaves to Postgres. */
   copy: string;
+  copyBinary: string;
   clearStage: string;
   deleteStaged: string;
   upsert: string;
@@ -118,6 +120,7 @@ export function sinkSql(
   return {
     createStage: `CREATE TEMP TABLE IF NOT EXISTS ${stage} (${stageCols}) ON COMMIT DELETE ROWS`,
     copy: `COPY ${stage} (cdc_row, cdc_kind, cdc_mask, cdc_cascade, ${names}) FROM STDIN`,
+    copyBinary: `COPY ${stage} (cdc_row, cdc_kind, cdc_mask, cdc_cascade, ${names}) FROM STDIN (FORMAT binary)`,
     clearStage: `TRUNCATE ${stage}`,
     deleteStaged: `DELETE FROM ${stage} WHERE cdc_row = ANY($1::int[])`,
     upsert: `INSERT INTO ${table} AS t (${names}) SELECT ${selected((n) => `s.${q(n)}`)} FROM ${stage} s${parentJoins}
