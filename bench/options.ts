@@ -107,6 +107,14 @@ export const benchOptions = {
     defaultText: `${benchModes.full.latencyMs / 1000}s (quick: ${benchModes.quick.latencyMs / 1000}s)`,
     parse: parse.optional(parse.duration),
   }),
+  pgDelayMs: option<number>({
+    flag: 'pg-delay',
+    describe:
+      'Then run every throughput contender, and the latency measurement, again through a TCP proxy in front of Postgres that holds each chunk this long in each direction (a network between consumer and database), reported as a second table; 0 = not',
+    default: 0,
+    defaultText: '0 (not)',
+    parse: parse.duration,
+  }),
   contenders: option<ContenderName[]>({
     flag: 'contenders',
     describe: `Contenders to run, comma-separated: ${contenderNames.join(', ')} (engine-baseline needs --baseline; it is added when --baseline is given)`,
@@ -173,6 +181,8 @@ export interface BenchPlan {
   perRowMs: number;
   latencyRate: number;
   latencyMs: number;
+  /** One-way delay of the second, proxied round (0: none). */
+  pgDelayMs: number;
   contenders: ContenderName[];
   seed: number;
   jsonPath: string | undefined;
@@ -196,6 +206,7 @@ export function benchPlan(o: BenchOptions): BenchPlan {
     perRowMs: o.perRowMs ?? m.perRowMs,
     latencyRate: o.latencyRate,
     latencyMs: o.latencyDurationMs ?? m.latencyMs,
+    pgDelayMs: o.pgDelayMs,
     contenders: withBaseline(o.contenders, o.baseline),
     seed: o.seed,
     jsonPath: o.json,

@@ -56,10 +56,20 @@ export interface LatencyReport {
   applyP99Ms?: number;
 }
 
+/** The second round, with every contender's Postgres link through a TCP proxy that adds a delay. */
+export interface DelayedRound {
+  /** Added to each direction of each connection, ms. */
+  oneWayMs: number;
+  contenders: ContenderSummary[];
+  latency: LatencyReport | null;
+}
+
 export interface BenchReport {
   machine: MachineInfo;
   contenders: ContenderSummary[];
   latency: LatencyReport | null;
+  /** --pg-delay: the same contenders with Postgres that far away. */
+  delayed?: DelayedRound;
   engineRssMaxMB: number | null;
   mode?: 'quick' | 'full';
   /** Events preloaded, and the seed. */
@@ -102,8 +112,10 @@ export function cpuMicrosPerEvent(
   };
 }
 
+type Contenders = Pick<BenchReport, 'contenders'>;
+
 /** engine's total CPU per event over the contender's. */
-export function cpuRatioToEngine(report: BenchReport, name: string): number | undefined {
+export function cpuRatioToEngine(report: Contenders, name: string): number | undefined {
   const engine = report.contenders.find((c) => c.name === 'engine');
   const other = report.contenders.find((c) => c.name === name);
   const e = engine && cpuMicrosPerEvent(engine);
@@ -112,7 +124,7 @@ export function cpuRatioToEngine(report: BenchReport, name: string): number | un
 }
 
 /** How many times the engine's rate this contender's is: engine / contender. */
-export function ratioToEngine(report: BenchReport, name: string): number | undefined {
+export function ratioToEngine(report: Contenders, name: string): number | undefined {
   const engine = report.contenders.find((c) => c.name === 'engine');
   const other = report.contenders.find((c) => c.name === name);
   if (!engine || !other || !(other.eventsPerSec > 0) || !(engine.eventsPerSec > 0)) return undefined;
@@ -185,8 +197,8 @@ function verdict(met: boolean | null): string {
   return met === null ? '-' : met ? 'met' : 'MISSED';
 }
 
-/** The stdout table: events/s per contender with the engine's ratio to each, then latency, RSS, targets. */
-export function formatReport(report: BenchReport): string {
+/** One throughput table (events/s, the engine's ratio to each, CPU per event) and its footnotes. */
+function throughputTable(report: Contenders): string[] {
   const rows: string[][] = [
     ['contender', 'events', 'seconds', 'events/s', 'engine is', 'CPU µs/event', 'runs (events/s)', 'tables = model'],
   ];
@@ -218,8 +230,11 @@ export function formatReport(report: BenchReport): string {
     }
     lines.push(...alignColumns(cpuRows));
   }
-  lines.push('');
-  const l = report.latency;
+  return lines;
+}
+
+function latencyLines(l: LatencyReport | null): string[] {
+  const lines: string[] = [];
   if (l) {
     lines.push(
       `latency at ${formatInt(l.rate)} events/s (Kafka timestamp -> commit of the batch${l.events ? `, ${formatInt(l.events)} events` : ''}): p50 ${Math.round(l.p50Ms)} ms, p99 ${Math.round(l.p99Ms)} ms, max ${Math.round(l.maxMs)} ms`,
@@ -230,6 +245,23 @@ export function formatReport(report: BenchReport): string {
           ` dispatched -> committed: p50 ${Math.round(l.applyP50Ms ?? Number.NaN)} ms, p99 ${Math.round(l.applyP99Ms)} ms`,
       );
     }
+  }
+  return lines;
+}
+
+/** The stdout table: events/s per contender with the engine's ratio to each, then latency, RSS, targets. */
+export function formatReport(report: BenchReport): string {
+  const lines = throughputTable(report);
+  lines.push('', ...latencyLines(report.latency));
+  const d = report.delayed;
+  if (d) {
+    lines.push(
+      '',
+      `with Postgres ${d.oneWayMs} ms away each way (--pg-delay: every contender through a TCP proxy in the runner, whose CPU counts as the runner's):`,
+      ...throughputTable(d),
+      '',
+      ...latencyLines(d.latency),
+    );
   }
   if (report.engineRssMaxMB !== null) lines.push(`engine peak RSS while draining the backlog: ${Math.round(report.engineRssMaxMB)} MB`);
   lines.push('');

@@ -20,12 +20,14 @@ import type { Contender, ContenderRun } from './contenders/types.js';
 import { type CpuSeconds, cpuSince, settledCpuSnapshot } from './cpu.js';
 import { type Dataset, preload, readBack, replayableClock } from './dataset.js';
 import { measureLatency } from './latency.js';
+import { TcpProxy } from '../lib/devstack/tcp-proxy.js';
 import { type BenchPlan, type ContenderName, parseBenchArgs } from './options.js';
 import { formatProfile, readProfiles } from './profile.js';
 import {
   type BenchReport,
   type ContenderSummary,
   cpuMicrosPerEvent,
+  type DelayedRound,
   formatInt,
   formatReport,
   type LatencyReport,
@@ -160,6 +162,48 @@ function summarize(name: string, runs: Measured[]): ContenderSummary {
   return summary;
 }
 
+/** The engine's latency at --latency-rate on fresh topics (none when skipped or the engine is not run). */
+async function latencyRound(
+  stack: Stack,
+  plan: BenchPlan,
+  id: string,
+  tag: string,
+  created: string[],
+): Promise<{ latency: LatencyReport | null; ok: boolean }> {
+  let latency: LatencyReport | null = null;
+  let latencyOk = true;
+  if (plan.latencyMs > 0 && plan.contenders.includes('engine')) {
+    log(`latency: producing ${formatInt(plan.latencyRate)} events/s for ${plan.latencyMs / 1000} s with the engine running`);
+    const lt = { users: `bench-${id}-${tag}-users`, orders: `bench-${id}-${tag}-orders` };
+    created.push(lt.users, lt.orders);
+    const schema = `bench_${id}_${tag}`;
+    try {
+      const result = await measureLatency({
+        brokers: stack.brokers,
+        databaseUrl: stack.databaseUrl,
+        topics: lt,
+        schema,
+        group: `bench-${id}-${tag}`,
+        rate: plan.latencyRate,
+        durationMs: plan.latencyMs,
+        seed: plan.seed,
+        engineArgs: plan.engineArgs,
+        verbose: plan.verbose,
+        log,
+      });
+      latency = result.latency;
+      latencyOk = result.comparison.equal;
+      log(
+        `  p50 ${Math.round(latency.p50Ms)} ms, p99 ${Math.round(latency.p99Ms)} ms, max ${Math.round(latency.maxMs)} ms over ${formatInt(latency.events ?? 0)} events; tables ${latencyOk ? 'equal the model' : `DIFFER: ${describeComparison(result.comparison)}`}`,
+      );
+    } finally {
+      await dropSchema(stack.databaseUrl, schema).catch(() => undefined);
+    }
+  }
+
+  return { latency, ok: latencyOk };
+}
+
 async function bench(plan: BenchPlan, cleanup: Cleanup): Promise<number> {
   const started = performance.now();
   const loadAtStart = loadavg()[0] ?? 0;
@@ -233,36 +277,36 @@ async function bench(plan: BenchPlan, cleanup: Cleanup): Promise<number> {
     }
   }
 
-  let latency: LatencyReport | null = null;
-  let latencyOk = true;
-  if (plan.latencyMs > 0 && plan.contenders.includes('engine')) {
-    log(`latency: producing ${formatInt(plan.latencyRate)} events/s for ${plan.latencyMs / 1000} s with the engine running`);
-    const lt = { users: `bench-${id}-lat-users`, orders: `bench-${id}-lat-orders` };
-    created.push(lt.users, lt.orders);
-    const schema = `bench_${id}_latency`;
-    try {
-      const result = await measureLatency({
-        brokers: stack.brokers,
-        databaseUrl: stack.databaseUrl,
-        topics: lt,
-        schema,
-        group: `bench-${id}-latency`,
-        rate: plan.latencyRate,
-        durationMs: plan.latencyMs,
-        seed: plan.seed,
-        engineArgs: plan.engineArgs,
-        verbose: plan.verbose,
-        log,
-      });
-      latency = result.latency;
-      latencyOk = result.comparison.equal;
-      log(
-        `  p50 ${Math.round(latency.p50Ms)} ms, p99 ${Math.round(latency.p99Ms)} ms, max ${Math.round(latency.maxMs)} ms over ${formatInt(latency.events ?? 0)} events; tables ${latencyOk ? 'equal the model' : `DIFFER: ${describeComparison(result.comparison)}`}`,
-      );
-    } finally {
-      await dropSchema(stack.databaseUrl, schema).catch(() => undefined);
+  const direct = await latencyRound(stack, plan, id, 'lat', created);
+  let delayed: DelayedRound | undefined;
+  let delayedOk = true;
+  if (plan.pgDelayMs > 0) {
+    // The same contenders again with Postgres that far away: the proxy holds every chunk in each direction.
+    const target = new URL(stack.databaseUrl);
+    const proxy = await TcpProxy.start({ host: target.hostname, port: Number(target.port || 5432) });
+    cleanup.add(() => proxy.close());
+    proxy.delay({ upMs: plan.pgDelayMs, downMs: plan.pgDelayMs });
+    const via = new URL(stack.databaseUrl);
+    via.host = `127.0.0.1:${proxy.port}`;
+    const far: Stack = { ...stack, databaseUrl: via.toString(), socketUrl: undefined };
+    // A Unix socket bypasses the proxy: engine-unix has nothing to show here.
+    const names = plan.contenders.filter((c) => c !== 'engine-unix');
+    log(`with Postgres ${plan.pgDelayMs} ms away each way (TCP proxy on port ${proxy.port}): ${names.join(', ')}`);
+    const farRuns = new Map<ContenderName, Measured[]>(names.map((c) => [c, []]));
+    for (let round = 1; round <= plan.repeat; round++) {
+      log(`delayed round ${round} of ${plan.repeat}`);
+      for (const name of names) farRuns.get(name)?.push(await runOnce(CONTENDERS[name], far, dataset, plan, id, 100 + round, debezium));
     }
+    const farLatency = await latencyRound(far, plan, id, 'dlat', created);
+    delayedOk = farLatency.ok;
+    delayed = {
+      oneWayMs: plan.pgDelayMs,
+      contenders: names.map((name) => summarize(name, farRuns.get(name) ?? [])),
+      latency: farLatency.latency,
+    };
   }
+  const latency = direct.latency;
+  const latencyOk = direct.ok && delayedOk;
 
   const report: BenchReport = {
     machine: { ...machine, loadAverage: { start: Number(loadAtStart.toFixed(2)), end: Number((loadavg()[0] ?? 0).toFixed(2)) } },
@@ -271,6 +315,7 @@ async function bench(plan: BenchPlan, cleanup: Cleanup): Promise<number> {
       ...(name === 'engine' && plan.engineArgs.length > 0 ? { extraArgs: plan.engineArgs.join(' ') } : {}),
     })),
     latency,
+    ...(delayed ? { delayed } : {}),
     engineRssMaxMB: engineRss === null ? null : Math.round(engineRss),
     mode: plan.mode,
     dataset: { events: dataset.total, users: dataset.count(topics.users), orders: dataset.count(topics.orders), seed: plan.seed },
@@ -288,7 +333,7 @@ async function bench(plan: BenchPlan, cleanup: Cleanup): Promise<number> {
     log(`wrote ${plan.svgPath}`);
   }
   log(`bench finished in ${((performance.now() - started) / 1000).toFixed(0)} s`);
-  const allVerified = report.contenders.every((c) => c.verified !== false) && latencyOk;
+  const allVerified = [...report.contenders, ...(delayed?.contenders ?? [])].every((c) => c.verified !== false) && latencyOk;
   return allVerified ? exitCodes.ok : exitCodes.failure;
 }
 

@@ -12,7 +12,7 @@ import { createTaskHandler, poolConfig } from '../../lib/apply/tasks.js';
 import { qualified } from '../../lib/postgres/index.js';
 import { shippedMapping } from '../../lib/sinks/mapping.js';
 import { type ApplyTask, packBatch, type WorkerConfig, type WorkerTask } from '../../lib/worker-protocol.js';
-import { TcpProxy } from '../faults/tcp-proxy.js';
+import { TcpProxy } from '../../lib/devstack/tcp-proxy.js';
 import { testStack, withTestSchema } from '../support/stack.js';
 
 const uuid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;

@@ -17,6 +17,7 @@ describe('bench/options', () => {
         jsonPath: undefined,
         svgPath: undefined,
         cpuProfDir: undefined,
+        pgDelayMs: 0,
       });
       expect(plan?.contenders).to.deep.equal([
         'engine',
@@ -57,6 +58,12 @@ describe('bench/options', () => {
         '0',
       ]);
       expect(tuned).to.deep.include({ mode: 'quick', events: 50_000, repeat: 2, perRowMs: 3000, latencyMs: 0 });
+    });
+
+    it('--pg-delay takes a duration (the one-way delay of the second round) and refuses anything else, naming it', async () => {
+      expect((await parseBenchArgs(['--pg-delay', '1ms']))?.pgDelayMs).to.equal(1);
+      expect((await parseBenchArgs(['--pg-delay', '0']))?.pgDelayMs).to.equal(0);
+      expect((await optionRejection(parseBenchArgs(['--pg-delay', 'far']))).option).to.equal('--pg-delay');
     });
 
     it('writes the chart next to the JSON unless --svg says otherwise', async () => {

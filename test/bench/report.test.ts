@@ -89,4 +89,24 @@ describe('bench/report', () => {
     r.machine.loadAverage = { start: 0.5, end: 2.25 };
     expect(formatReport(r)).to.include('load average (1 min) at start 0.50, at end 2.25, on 2 CPUs');
   });
+
+  it('prints the --pg-delay round as a second table with its own ratios and latency', () => {
+    const r = sampleReport();
+    r.delayed = {
+      oneWayMs: 1,
+      contenders: [
+        { name: 'engine', events: 100_000, seconds: 4, eventsPerSec: 25_000, verified: true },
+        { name: 'multi-row-insert', events: 100_000, seconds: 20, eventsPerSec: 5_000, verified: true },
+      ],
+      latency: { rate: 5000, p50Ms: 30, p99Ms: 90, maxMs: 120 },
+    };
+    const lines = formatReport(r).split('\n');
+    const at = lines.findIndex((l) => l.startsWith('with Postgres 1 ms away each way'));
+    expect(at).to.be.greaterThan(0);
+    const after = lines.slice(at);
+    expect(after.find((l) => l.startsWith('multi-row-insert'))).to.match(/5,000\s+5\.00x this/);
+    expect(after.find((l) => l.startsWith('latency at'))).to.contain('p99 90 ms');
+    // The targets stay those of the direct round.
+    expect(lines.find((l) => l.includes('engine >= 2x multi-row-insert'))).to.contain('2.50x');
+  });
 });

@@ -13,7 +13,7 @@ import { chunks, FaultScenario, logEntries, sleep } from './harness.js';
 import { kafkaLayout } from './kafka-layout.js';
 import { ProcessFirewall } from './netfilter.js';
 import { withPoison } from './poison.js';
-import { TcpProxy } from './tcp-proxy.js';
+import { TcpProxy } from '../../lib/devstack/tcp-proxy.js';
 
 const FLAP_MS = 60_000;
 /** Between two resets: 2 to 5 s, drawn from the scenario's seed. */

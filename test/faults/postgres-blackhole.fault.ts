@@ -1,6 +1,6 @@
 /**
  * Fault 12, Postgres blackhole mid-transaction: the consumer reaches Postgres only through the fault
- * proxy (tcp-proxy.ts), which, while batches are running, drops every packet both ways for 20 s and then
+ * proxy (lib/devstack/tcp-proxy.ts), which, while batches are running, drops every packet both ways for 20 s and then
  * lets traffic through again. Nothing is closed or reset during the blackhole and the proxy answers TCP
  * keepalive probes itself, so neither end can tell the link is gone: only timeouts above TCP can.
  *
@@ -17,7 +17,7 @@ import { FaultScenario, logEntries, sleep, until } from './harness.js';
 import { HealthPoll } from './health-poll.js';
 import { withPoison } from './poison.js';
 import { isIdleInTransaction, isReadingCopy, SessionWatch } from './sessions.js';
-import { TcpProxy } from './tcp-proxy.js';
+import { TcpProxy } from '../../lib/devstack/tcp-proxy.js';
 
 /**
  * The engine's limits, scaled down from 10 s / 30 s / 1 min / 90 s in the same order (idle and lock

@@ -11,7 +11,7 @@ import { type MockKafka, startMockKafka } from '../../lib/devstack/kafka-mock.js
 import { setStack, testStack, type TestStack } from '../support/stack.js';
 import { FaultScenario, sleep } from './harness.js';
 import { withPoison } from './poison.js';
-import { TcpProxy } from './tcp-proxy.js';
+import { TcpProxy } from '../../lib/devstack/tcp-proxy.js';
 
 const ONE_WAY_MS = 5;
 const JITTER_MS = 2;

@@ -26,7 +26,7 @@ import { kafkaLayout } from './kafka-layout.js';
 import { ProcessFirewall } from './netfilter.js';
 import { withPoison } from './poison.js';
 import { SessionWatch, withApplicationName } from './sessions.js';
-import { TcpProxy } from './tcp-proxy.js';
+import { TcpProxy } from '../../lib/devstack/tcp-proxy.js';
 
 /** session.timeout.ms of both consumers (the harness's usual 6 s, stated: every bound below depends on it). */
 const SESSION_TIMEOUT_MS = 6000;

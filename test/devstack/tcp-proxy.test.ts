@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TcpProxy } from './tcp-proxy.js';
+import { TcpProxy } from '../../lib/devstack/tcp-proxy.js';
 
 /** Echoes every byte; a chunk starting with "slow:" is echoed 200 ms later. Records what it got. */
 async function startEcho(): Promise<{ port: number; received: Buffer[]; connections: () => number; close: () => Promise<void> }> {
@@ -75,7 +75,7 @@ async function isClosedWithin(closed: Promise<void>, ms: number): Promise<boolea
   return Promise.race([closed.then(() => true), sleep(ms).then(() => false)]);
 }
 
-describe('faults/tcp-proxy', () => {
+describe('devstack/tcp-proxy', () => {
   let echo: Awaited<ReturnType<typeof startEcho>>;
   let proxy: TcpProxy;
   const open: net.Socket[] = [];

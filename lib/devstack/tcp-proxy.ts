@@ -1,5 +1,6 @@
 /**
- * A TCP proxy that puts a switchable bad network between the engine and Postgres (or anything else):
+ * A TCP proxy that puts a switchable bad network between the engine and Postgres (or anything else),
+ * used by the fault suite and by the bench's --pg-delay (runner process):
  * it listens on 127.0.0.1 on a free port and forwards each connection to one target, in the mode set
  * at the time, changeable at any moment:
  *
