@@ -5,8 +5,10 @@
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type pg from 'pg';
+import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+
+const { escapeLiteral } = pg;
 import { CdcError } from '../errors.js';
 import { isDataError, sqlState } from '../postgres/errors.js';
 import { qualified } from '../postgres/identifiers.js';
@@ -88,6 +90,7 @@ export class BatchApplier {
   readonly #byName: Map<string, Sink>;
   readonly #offsetsTable: string;
   readonly #deadLettersTable: string;
+  readonly #groupLiteral: string;
 
   constructor(config: WorkerConfig, pool: pg.Pool) {
     this.#config = config;
@@ -97,6 +100,7 @@ export class BatchApplier {
     this.#byName = new Map(this.#sinks.map((s) => [s.name, s]));
     this.#offsetsTable = qualified(schema, 'cdc_offsets');
     this.#deadLettersTable = qualified(schema, 'cdc_dead_letters');
+    this.#groupLiteral = escapeLiteral(config.groupId);
   }
 
   async apply(task: ApplyTask): Promise<ApplyResult> {
@@ -143,6 +147,17 @@ export class BatchApplier {
     }
   }
 
+  /**
+   * `group, topic, partition` of a batch's offset row as SQL literals, for the two statements that share
+   * a simple-protocol query with BEGIN or COMMIT (which takes no bind parameters). The strings are
+   * quoted by node-postgres' escapeLiteral (doubled quotes, and the E'' form when there is a backslash);
+   * the partition is checked to be an integer, and nextOffset is one computed here.
+   */
+  #offsetRow(task: ApplyTask): string {
+    if (!Number.isSafeInteger(task.partition)) throw new CdcError('ERR_CDC_INTERNAL', `partition ${String(task.partition)} is not an integer`);
+    return `${this.#groupLiteral}, ${escapeLiteral(task.topic)}, ${task.partition}`;
+  }
+
   async #transaction(task: ApplyTask, sink: Sink, input: BatchInput, isolate: boolean, started: number): Promise<ApplyResult> {
     const { messages, good } = input;
     const client = await this.#pool.connect();
@@ -155,16 +170,15 @@ export class BatchApplier {
     client.on('error', onError);
     try {
       await prepareConnection(client, this.#sinks);
-      await client.query('BEGIN');
       // Locks this partition's offset row: a second owner (a zombie after a rebalance) waits here and
-      // then sees how far we got, so no message is ever applied twice.
-      const { rows } = await client.query<{ next_offset: string }>(
-        `INSERT INTO ${this.#offsetsTable} AS o (group_id, topic, partition, next_offset) VALUES ($1, $2, $3, 0)
+      // then sees how far we got, so no message is ever applied twice. BEGIN and the lock travel as one
+      // simple-protocol query, one round trip instead of two (see #offsetRow for the literals).
+      const opened = (await client.query(
+        `BEGIN; INSERT INTO ${this.#offsetsTable} AS o (group_id, topic, partition, next_offset) VALUES (${this.#offsetRow(task)}, 0)
          ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = o.next_offset
          RETURNING next_offset`,
-        [this.#config.groupId, task.topic, task.partition],
-      );
-      const stored = Number(rows[0]?.next_offset ?? 0);
+      )) as unknown as Array<pg.QueryResult<{ next_offset: string }>>;
+      const stored = Number(opened[1]?.rows[0]?.next_offset ?? 0);
       const fresh = good.filter((d) => d.message.offset >= stored);
       const dead = input.dead.filter((d) => d.message.offset >= stored);
       const outcome: Outcome = { upserted: 0, patched: 0, patchRows: 0, staged: false };
@@ -189,11 +203,12 @@ export class BatchApplier {
       }
       const last = messages.at(-1)?.offset ?? stored - 1;
       const nextOffset = Math.max(stored, last + 1);
+      // The offset and COMMIT in one round trip too: if the UPDATE fails, Postgres skips the COMMIT and
+      // the transaction is aborted, which the catch below rolls back.
       await client.query(
-        `UPDATE ${this.#offsetsTable} SET next_offset = $4, updated_at = now() WHERE group_id = $1 AND topic = $2 AND partition = $3`,
-        [this.#config.groupId, task.topic, task.partition, nextOffset],
+        `UPDATE ${this.#offsetsTable} SET next_offset = ${nextOffset}, updated_at = now()
+          WHERE (group_id, topic, partition) = (${this.#offsetRow(task)}); COMMIT`,
       );
-      await client.query('COMMIT');
       const committedAt = Date.now();
       return {
         ok: true,

@@ -36,7 +36,8 @@ describe('security: hostile names end to end', function () {
   ] as const) {
     it(`--db-schema ${JSON.stringify(schema)} (${label}) and a hostile --group: loads into exactly that schema, drops nothing`, async () => {
       s = await FaultScenario.create(9, `9 hostile names: ${label}`);
-      s.group = `g'; DROP TABLE ${CANARY}.users; -- ${s.group}`;
+      // A quote and a backslash: the offset row's statements quote the group as a literal (E'' form).
+      s.group = `g\\'; DROP TABLE ${CANARY}.users; -- ${s.group}`;
       s.useSchema(schema, () =>
         withClient(async (c) => void (await c.query(`DROP SCHEMA IF EXISTS ${c.escapeIdentifier(schema)} CASCADE`))),
       );
