@@ -15,12 +15,15 @@ export const contenderNames = [
   'engine-unix',
   'engine-debezium',
   'engine-baseline',
+  'engine-2p',
+  'engine-3p',
   'per-row-insert',
   'multi-row-insert',
   'copy-ceiling',
 ] as const;
 /** Run unless --contenders says otherwise; engine-baseline needs --baseline. */
-export const defaultContenders = contenderNames.filter((c) => c !== 'engine-baseline');
+/** engine-baseline needs --baseline; engine-2p and engine-3p are for the scaling check (README: Scaling). */
+export const defaultContenders = contenderNames.filter((c) => c !== 'engine-baseline' && c !== 'engine-2p' && c !== 'engine-3p');
 export type ContenderName = (typeof contenderNames)[number];
 
 /** What each mode runs. Quick must finish in under 3 minutes on a 2-core machine, full in about 10. */

@@ -13,7 +13,7 @@ import { exitCodes, runCli } from '../lib/cli/run.js';
 import type { TopicNames } from '../lib/generator/index.js';
 import { deleteTopics } from '../lib/kafka/index.js';
 import { copyCeiling } from './contenders/copy-ceiling.js';
-import { engine, engineBaseline, engineDebezium, engineUnix } from './contenders/engine.js';
+import { engine, engine2p, engine3p, engineBaseline, engineDebezium, engineUnix } from './contenders/engine.js';
 import { multiRowInsert } from './contenders/multi-row-insert.js';
 import { perRowInsert } from './contenders/per-row-insert.js';
 import type { Contender, ContenderRun } from './contenders/types.js';
@@ -42,6 +42,8 @@ const CONTENDERS: Record<ContenderName, Contender> = {
   'engine-unix': engineUnix,
   'engine-debezium': engineDebezium,
   'engine-baseline': engineBaseline,
+  'engine-2p': engine2p,
+  'engine-3p': engine3p,
   'per-row-insert': perRowInsert,
   'multi-row-insert': multiRowInsert,
   'copy-ceiling': copyCeiling,

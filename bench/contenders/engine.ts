@@ -24,6 +24,8 @@ interface ConsumeSummary {
   activeSec: number;
   deadLetters: number;
   batches: number;
+  firstMessageAt?: number;
+  lastCommitAt?: number;
 }
 
 const DEBEZIUM_MAPPING = fileURLToPath(new URL('../../../lib/sinks/mappings/seed-debezium.yaml', import.meta.url));
@@ -37,6 +39,8 @@ interface EngineVariant {
   dataset?: Contender['dataset'];
   /** Another way to reach the same Postgres; default: the stack's URL. */
   databaseUrl?: (ctx: ContenderContext) => string;
+  /** Processes in one consumer group (default 1), started together. */
+  processes?: number;
 }
 
 function engineContender(variant: EngineVariant): Contender {
@@ -76,6 +80,27 @@ export const engineUnix = engineContender({
   },
 });
 
+/**
+ * engine-2p, engine-3p: two or three engine processes in one consumer group, started together on the
+ * same backlog; the run spans from the first message any of them received to the last commit of any,
+ * so the group's rebalances as members join are part of it (as they are when a group scales out).
+ */
+export const engine2p = engineContender({
+  name: 'engine-2p',
+  describe: 'two engine processes in one consumer group, default settings',
+  bin: () => consumeBin,
+  args: [],
+  processes: 2,
+});
+
+export const engine3p = engineContender({
+  name: 'engine-3p',
+  describe: 'three engine processes in one consumer group, default settings',
+  bin: () => consumeBin,
+  args: [],
+  processes: 3,
+});
+
 export const engineBaseline = engineContender({
   name: 'engine-baseline',
   describe: 'another build of this project (--baseline DIR), the same command on the same data',
@@ -84,51 +109,74 @@ export const engineBaseline = engineContender({
 });
 
 async function runEngine(ctx: ContenderContext, variant: EngineVariant): Promise<ContenderRun> {
-  {
-    const args = [
-      '--brokers',
-      ctx.brokers,
-      '--database-url',
-      variant.databaseUrl ? variant.databaseUrl(ctx) : ctx.databaseUrl,
-      '--topics',
-      `users=${ctx.topics.users},orders=${ctx.topics.orders}`,
-      '--group',
-      ctx.group,
-      '--db-schema',
-      ctx.schema,
-      '--idle',
-      '2s',
-      '--json',
-      ...variant.args,
-      ...ctx.plan.engineArgs,
-    ];
-    const nodeFlags = ctx.plan.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', join(ctx.plan.cpuProfDir, ctx.group)] : [];
-    const run = spawnNode(variant.bin(ctx), args, {
-      env: cleanEnv(),
-      nodeFlags,
-      onStderrLine: ctx.plan.verbose ? (line) => ctx.log(`  ${variant.name} | ${line}`) : undefined,
-    });
-    const rss = new RssSampler(run.pid);
-    const timer = setTimeout(() => void run.stop(5000), RUN_TIMEOUT_MS);
-    const { code, signal } = await run.exited;
-    clearTimeout(timer);
-    const rssMaxMB = rss.stop();
-    if (code !== 0) {
-      const tail = run.stderr().trim().split('\n').slice(-5).join('\n');
-      throw new CdcError('ERR_CDC_INTERNAL', `cdc-consume exited with ${signal ?? `code ${code}`}:\n${tail}`);
-    }
-    const line = run.stdout().trim().split('\n').at(-1) ?? '';
-    let summary: ConsumeSummary;
-    try {
-      summary = JSON.parse(line) as ConsumeSummary;
-    } catch {
-      throw new CdcError('ERR_CDC_INTERNAL', `cdc-consume printed no JSON summary: ${line.slice(0, 200)}`);
-    }
-    if (summary.deadLetters > 0) ctx.log(`  ${variant.name}: ${summary.deadLetters} dead letters (the preloaded events are all valid)`);
-    if (ctx.plan.verbose)
-      ctx.log(
-        `  ${variant.name}: ${summary.batches} batches, ${Math.round(summary.events / Math.max(1, summary.batches))} events each on average`,
-      );
-    return { events: summary.events, seconds: summary.activeSec, rssMaxMB };
+  const runs = await Promise.all(Array.from({ length: variant.processes ?? 1 }, (_, i) => runOneEngine(ctx, variant, i)));
+  if (runs.length === 1) {
+    const [only] = runs as [ProcessRun];
+    return { events: only.summary.events, seconds: only.summary.activeSec, rssMaxMB: only.rssMaxMB };
   }
+  const first = Math.min(...runs.map((r) => r.summary.firstMessageAt ?? Number.POSITIVE_INFINITY));
+  const last = Math.max(...runs.map((r) => r.summary.lastCommitAt ?? 0));
+  if (!Number.isFinite(first) || last === 0)
+    throw new CdcError('ERR_CDC_INTERNAL', `${variant.name}: a process reported no span (an older cdc-consume without firstMessageAt?)`);
+  return {
+    events: runs.reduce((n, r) => n + r.summary.events, 0),
+    seconds: (last - first) / 1000,
+    // Each process's own peak: the figure compares with one engine's.
+    rssMaxMB: Math.max(...runs.map((r) => r.rssMaxMB ?? 0)),
+  };
+}
+
+interface ProcessRun {
+  summary: ConsumeSummary;
+  rssMaxMB: number | null;
+}
+
+async function runOneEngine(ctx: ContenderContext, variant: EngineVariant, index: number): Promise<ProcessRun> {
+  const args = [
+    '--brokers',
+    ctx.brokers,
+    '--database-url',
+    variant.databaseUrl ? variant.databaseUrl(ctx) : ctx.databaseUrl,
+    '--topics',
+    `users=${ctx.topics.users},orders=${ctx.topics.orders}`,
+    '--group',
+    ctx.group,
+    '--db-schema',
+    ctx.schema,
+    '--idle',
+    '2s',
+    '--json',
+    ...variant.args,
+    ...ctx.plan.engineArgs,
+  ];
+  // One process profiles into the group's directory (the runner reads it from there); several, each into its own.
+  const profDir = ctx.plan.cpuProfDir && join(ctx.plan.cpuProfDir, ctx.group, ...((variant.processes ?? 1) > 1 ? [String(index)] : []));
+  const nodeFlags = profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [];
+  const run = spawnNode(variant.bin(ctx), args, {
+    env: cleanEnv(),
+    nodeFlags,
+    onStderrLine: ctx.plan.verbose ? (line) => ctx.log(`  ${variant.name}${index > 0 ? `[${index}]` : ''} | ${line}`) : undefined,
+  });
+  const rss = new RssSampler(run.pid);
+  const timer = setTimeout(() => void run.stop(5000), RUN_TIMEOUT_MS);
+  const { code, signal } = await run.exited;
+  clearTimeout(timer);
+  const rssMaxMB = rss.stop();
+  if (code !== 0) {
+    const tail = run.stderr().trim().split('\n').slice(-5).join('\n');
+    throw new CdcError('ERR_CDC_INTERNAL', `cdc-consume exited with ${signal ?? `code ${code}`}:\n${tail}`);
+  }
+  const line = run.stdout().trim().split('\n').at(-1) ?? '';
+  let summary: ConsumeSummary;
+  try {
+    summary = JSON.parse(line) as ConsumeSummary;
+  } catch {
+    throw new CdcError('ERR_CDC_INTERNAL', `cdc-consume printed no JSON summary: ${line.slice(0, 200)}`);
+  }
+  if (summary.deadLetters > 0) ctx.log(`  ${variant.name}: ${summary.deadLetters} dead letters (the preloaded events are all valid)`);
+  if (ctx.plan.verbose)
+    ctx.log(
+      `  ${variant.name}${index > 0 ? `[${index}]` : ''}: ${summary.batches} batches, ${Math.round(summary.events / Math.max(1, summary.batches))} events each on average`,
+    );
+  return { summary, rssMaxMB };
 }

@@ -62,6 +62,8 @@ function summarize(stats: EngineStats, reason: string) {
     reason,
     elapsedSec: Number(elapsedSec.toFixed(3)),
     activeSec: Number(activeSec.toFixed(3)),
+    // The span's ends as epoch ms, so that several consumers' spans can be joined (the bench's engine-2p).
+    ...(stats.firstMessageAt && stats.lastCommitAt ? { firstMessageAt: stats.firstMessageAt, lastCommitAt: stats.lastCommitAt } : {}),
     events,
     eventsPerSec: activeSec > 0 ? Math.round(events / activeSec) : 0,
     rowsApplied: topics.reduce((n, t) => n + t.rowsApplied, 0),

@@ -20,6 +20,12 @@ const FLAP_MS = 60_000;
 const GAP_MS = { min: 2000, max: 5000 };
 /** How long the Kafka reset rule stays: long enough to catch every broker connection's next packet. */
 const KAFKA_RESET_HOLD_MS = 300;
+/**
+ * The stall check: at each reset, whatever was sent this long before must be applied. It covers a
+ * rebalance after a Kafka reset (6 s session timeout, then the mock coordinator's join wait) and the
+ * retries' backoff.
+ */
+const LAG_BOUND_MS = 20_000;
 
 type Kind = 'kafka' | 'postgres' | 'both';
 
@@ -61,23 +67,26 @@ describe('fault 15: flapping links', function () {
 
     // Production goes on through the whole minute: one part every 5 s.
     const startAt = Date.now();
+    // How many events had been sent (all delivered) at each moment: the lag check below reads it.
+    const producedAt: Array<{ at: number; total: number }> = [{ at: startAt, total: s.sent.length }];
     const producing = (async () => {
       for (let i = 1; i < parts.length; i++) {
         await sleep(Math.max(0, startAt + (i - 1) * 5000 - Date.now()));
         await s.produce(parts[i] ?? []);
+        producedAt.push({ at: Date.now(), total: s.sent.length });
       }
     })();
 
     const resets: Array<{ at: number; kind: Kind }> = [];
     let kafkaRejected = 0;
-    const committedAt: number[] = [];
+    const committedAt: Array<{ at: number; committed: number }> = [];
     while (Date.now() - startAt < FLAP_MS) {
       await sleep(GAP_MS.min + s.prng.below(GAP_MS.max - GAP_MS.min));
       const kind = (['kafka', 'postgres', 'both'] as const)[s.prng.below(3)] as Kind;
       resets.push({ at: Date.now(), kind });
       if (kind !== 'kafka') proxy.reset();
       if (kind !== 'postgres') kafkaRejected += await fw.resetPorts(ports, KAFKA_RESET_HOLD_MS);
-      committedAt.push(await s.committedCount());
+      committedAt.push({ at: Date.now(), committed: await s.committedCount() });
       expect(run.child.exitCode, `the consumer exited while its links flapped:\n${s.logs()}`).to.equal(null);
     }
     const flapEnd = Date.now();
@@ -94,10 +103,15 @@ describe('fault 15: flapping links', function () {
     expect(pgResets, 'Postgres resets').to.be.greaterThan(0);
     expect(kafkaRejected, "the consumer's packets answered with a reset").to.be.greaterThan(0);
     expect(counters.resets, 'Postgres connections reset by the proxy').to.be.greaterThan(0);
-    // Progress through the flapping: the committed count grew between most resets, never stood still
-    // for the whole minute.
-    const grew = committedAt.filter((n, i) => i > 0 && n > (committedAt[i - 1] as number)).length;
-    expect(grew, `commits between resets (${committedAt.join(', ')})`).to.be.greaterThan(committedAt.length / 2);
+    // No stall through the flapping: at every reset, everything sent more than LAG_BOUND_MS earlier was
+    // applied (resets, reconnects and the rebalances they cause all fit in that).
+    const sentBy = (t: number) => producedAt.filter((p) => p.at <= t).at(-1)?.total ?? 0;
+    const behind = committedAt.filter((c) => c.committed < sentBy(c.at - LAG_BOUND_MS));
+    expect(
+      behind.map((c) => ({ atMs: c.at - startAt, committed: c.committed, sentBefore: sentBy(c.at - LAG_BOUND_MS) })),
+      `resets at which events sent over ${LAG_BOUND_MS / 1000} s before were not applied yet`,
+    ).to.deep.equal([]);
+    const maxLag = Math.max(...committedAt.map((c) => sentBy(c.at) - c.committed));
     const log = logEntries(run.stderr());
     const failing = log.filter((e) => e.msg.startsWith('Postgres failing')).length;
     const recovered = log.filter((e) => e.msg === 'Postgres recovered').length;
@@ -108,7 +122,7 @@ describe('fault 15: flapping links', function () {
       [
         `${resets.length} resets in ${((flapEnd - startAt) / 1000).toFixed(0)} s, 2-5 s apart, while ${s.sent.length - (parts[0]?.length ?? 0)} more events arrived: Kafka ${resets.filter((r) => r.kind === 'kafka').length}, Postgres ${resets.filter((r) => r.kind === 'postgres').length}, both ${resets.filter((r) => r.kind === 'both').length}`,
         `${kafkaRejected} of the consumer's packets to brokers answered with a TCP reset; ${counters.resets} Postgres connections reset (${counters.accepted} opened in all)`,
-        `${failing} "Postgres failing" lines, ${recovered} "recovered"; ${rebalances} rebalances; ${skipped} events skipped as already applied (a COMMIT whose answer was lost)`,
+        `${failing} "Postgres failing" lines, ${recovered} "recovered"; ${rebalances} rebalances; ${skipped} events skipped as already applied (a COMMIT whose answer was lost); at most ${maxLag} events sent but not applied at a reset`,
         `everything applied ${((doneAt - flapEnd) / 1000).toFixed(1)} s after the last reset`,
       ].join('; '),
     );

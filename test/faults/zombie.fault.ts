@@ -20,7 +20,7 @@ import { kafkaCommitted } from './kafka-offsets.js';
 import { testStack } from '../support/stack.js';
 import { processState } from './fault-stack.js';
 import { fencedBatches, latestAssignment, partitionsOf, waitForEntry } from './group-log.js';
-import { FaultScenario, logEntries, sleep, until, type WatchedRun } from './harness.js';
+import { FaultScenario, type LogEntry, logEntries, sleep, until, type WatchedRun } from './harness.js';
 import { HealthPoll } from './health-poll.js';
 import { kafkaLayout } from './kafka-layout.js';
 import { ProcessFirewall } from './netfilter.js';
@@ -83,6 +83,40 @@ class OffsetHistory {
 }
 
 /** Waits until `check` holds, polling. */
+
+/**
+ * Waits until B holds every partition (an assignment logged after `after`) and has advanced `every` (or
+ * `some`) of A's partitions that were behind then. Returns B's assignment entry.
+ */
+async function takesOver(
+  s: FaultScenario,
+  b: WatchedRun,
+  aPartitions: readonly string[],
+  end: Map<string, number>,
+  after: number,
+  how: 'every' | 'some',
+): Promise<LogEntry> {
+  const takeover = await waitForEntry(
+    b,
+    (e) => e.msg === 'partitions assigned' && partitionsOf(e).length === end.size,
+    after,
+    TAKEOVER_MS + 20_000,
+    'an assignment of every partition',
+  );
+  const storedAtTakeover = await s.storedOffsets();
+  const behind = aPartitions.filter((k) => (storedAtTakeover.get(k) ?? 0) < (end.get(k) ?? 0));
+  await until(
+    async () => {
+      const now = await s.storedOffsets();
+      const advanced = (k: string) => (now.get(k) ?? 0) > (storedAtTakeover.get(k) ?? 0);
+      return how === 'every' ? behind.every(advanced) : behind.some(advanced);
+    },
+    30_000,
+    how === 'every' ? "B advancing every one of A's partitions that was behind" : "B advancing A's partitions",
+    () => s.logs(),
+  );
+  return takeover;
+}
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
@@ -179,25 +213,8 @@ describe('fault 13: zombie consumer', function () {
 
     // A's own session timeout: it revokes what it holds (after its running batches finish) and logs it.
     const revoked = await waitForEntry(a, (e) => e.msg === 'partitions revoked', cutAt, SESSION_TIMEOUT_MS + 15_000, 'its revocation');
-    const takeover = await waitForEntry(
-      b,
-      (e) => e.msg === 'partitions assigned' && partitionsOf(e).length === end.size,
-      cutAt,
-      TAKEOVER_MS + 20_000,
-      'an assignment of every partition',
-    );
-    // B works on A's partitions before A comes back.
-    const storedAtTakeover = await s.storedOffsets();
-    const behind = share.a.filter((k) => (storedAtTakeover.get(k) ?? 0) < (end.get(k) ?? 0));
-    await until(
-      async () => {
-        const now = await s.storedOffsets();
-        return behind.every((k) => (now.get(k) ?? 0) > (storedAtTakeover.get(k) ?? 0));
-      },
-      30_000,
-      "B advancing every one of A's partitions that was behind",
-      () => s.logs(),
-    );
+    // B works on every one of A's partitions that was behind before A comes back.
+    const takeover = await takesOver(s, b, share.a, end, cutAt, 'every');
     const dropped = await fw.restore();
     const restoredAt = Date.now();
     await history.stop();
@@ -327,24 +344,7 @@ describe('fault 13: zombie consumer', function () {
     expect(processState(aPid), 'A is stopped').to.equal('T');
     const storedAtFreeze = await s.storedOffsets();
 
-    const takeover = await waitForEntry(
-      b,
-      (e) => e.msg === 'partitions assigned' && partitionsOf(e).length === end.size,
-      frozenAt,
-      TAKEOVER_MS + 20_000,
-      'an assignment of every partition',
-    );
-    const storedAtTakeover = await s.storedOffsets();
-    const behind = share.a.filter((k) => (storedAtTakeover.get(k) ?? 0) < (end.get(k) ?? 0));
-    await until(
-      async () => {
-        const now = await s.storedOffsets();
-        return behind.some((k) => (now.get(k) ?? 0) > (storedAtTakeover.get(k) ?? 0));
-      },
-      30_000,
-      "B advancing A's partitions",
-      () => s.logs(),
-    );
+    const takeover = await takesOver(s, b, share.a, end, frozenAt, 'some');
     // What became of the transactions A froze in: the server ends those left idle (the engine's
     // 10 s idle-in-transaction limit); one frozen mid-COPY stays open until A resumes.
     const openAtCont = (await sessions.list([A_NAME])).filter((x) => x.inTransaction && openAtFreeze.includes(x.pid)).length;
