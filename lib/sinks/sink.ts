@@ -8,7 +8,7 @@ import { binaryRowEncoder, encodeBinaryStage } from './copy-binary.js';
 import { stageRowEncoder } from './copy-text.js';
 import type { StagedRow } from './fold.js';
 import { compileDebeziumDecoder } from './formats/debezium.js';
-import { compileFastSeedDecoder } from './formats/seed-scan.js';
+import { compileSeedDecoder } from './formats/seed.js';
 import { type Layout, layoutOf } from './layout.js';
 import type { Mapping, SinkDeclaration } from './mapping.js';
 import { type ChildLink, type ParentLink, type SinkSql, sinkSql } from './sql.js';
@@ -128,7 +128,7 @@ export function compileMapping(mapping: Mapping, dbSchema: string): Sink[] {
     const decode =
       d.format === 'seed'
         ? (() => {
-            const seed = compileFastSeedDecoder(d, layout);
+            const seed = compileSeedDecoder(d, layout);
             return (_key: Uint8Array | null, value: Uint8Array | null) => seed(value);
           })()
         : compileDebeziumDecoder(d, layout);

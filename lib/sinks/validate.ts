@@ -328,7 +328,9 @@ export function numericValidator(
   max?: number,
 ): NumericValidator {
   const needle = `"${field}"`;
-  const check = decimalTextValidator(field, precision, scale, min, max);
+  const s = scale ?? Number.POSITIVE_INFINITY;
+  const integerDigits = precision === undefined ? Number.POSITIVE_INFINITY : precision - (scale ?? 0);
+  const allowNegative = min === undefined || min < 0;
   return (value, json) => {
     if (value === undefined || value === null) return missing(field);
     if (typeof value !== 'number') return wrongType(field, 'a number', value);
@@ -338,25 +340,6 @@ export function numericValidator(
     if (text === undefined || Number(text) !== value) {
       return reject('INVALID_JSON', `${field}: could not recover the number's text from the JSON (parsed ${value})`);
     }
-    return check(value, text);
-  };
-}
-
-/**
- * numericValidator's checks once the number's own text is known (`value` is `Number(text)`): for
- * decoders that read the text straight from the message bytes (lib/sinks/formats/seed-scan.ts).
- */
-export function decimalTextValidator(
-  field: string,
-  precision: number | undefined,
-  scale: number | undefined,
-  min?: number,
-  max?: number,
-): (value: number, text: string) => string | Rejection {
-  const s = scale ?? Number.POSITIVE_INFINITY;
-  const integerDigits = precision === undefined ? Number.POSITIVE_INFINITY : precision - (scale ?? 0);
-  const allowNegative = min === undefined || min < 0;
-  return (value, text) => {
     const checked = checkDecimal(field, text, integerDigits, s, allowNegative);
     if (typeof checked !== 'string') return checked;
     // Bounds other than the sign are compared as float64: they are the mapping's round numbers.

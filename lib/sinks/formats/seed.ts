@@ -10,7 +10,6 @@ import type { Layout } from '../layout.js';
 import type { SinkDeclaration } from '../mapping.js';
 import type { DecodeResult, Op, RowEvent, Value } from '../types.js';
 import {
-  decimalTextValidator,
   isRejection,
   missing,
   numberTextOf,
@@ -147,10 +146,7 @@ export function seedFieldReader(
 
 /** A bigint beyond 2^53 from the number's own digits (JSON.parse has rounded it). */
 function bigintFromText(field: string, json: string, min: number | undefined, max: number | undefined): string | Rejection {
-  return bigintFromDigits(field, numberTextOf(json, field), min, max);
-}
-
-function bigintFromDigits(field: string, text: string | undefined, min: number | undefined, max: number | undefined): string | Rejection {
+  const text = numberTextOf(json, field);
   if (text === undefined || !/^-?\d+$/.test(text)) return reject('WRONG_TYPE', `${field}: ${text ?? 'the number'} is not an integer`);
   const n = BigInt(text);
   const least = min === undefined ? BIGINT_MIN : BigInt(Math.ceil(min));
@@ -159,51 +155,10 @@ function bigintFromDigits(field: string, text: string | undefined, min: number |
   return text;
 }
 
-/**
- * Reads a number field from its value and its own text in the JSON, for the types whose result depends
- * on the digits (numeric, bigint): what `FieldReader` does with the JSON text, for a decoder that
- * already holds the number's text (lib/sinks/formats/seed-scan.ts).
- */
-export type NumberReader = (value: number, text: string) => Value | Rejection;
-
-export function seedNumberReader(
-  field: string,
-  type: ColumnType,
-  min: number | undefined,
-  max: number | undefined,
-): NumberReader | undefined {
-  if (type.kind === 'numeric') return decimalTextValidator(field, type.precision, type.scale, min, max);
-  if (type.kind !== 'bigint') return undefined;
-  const [lo, hi] = INTEGER_RANGE.bigint as [number, number];
-  const least = Math.max(lo, min ?? lo);
-  const most = Math.min(hi, max ?? hi);
-  return (v, text) =>
-    Number.isInteger(v) && !Number.isSafeInteger(v) ? bigintFromDigits(field, text, min, max) : validateInteger(field, v, least, most);
-}
-
-export interface SeedStep {
-  /** The column's index in the layout. */
+interface Step {
   index: number;
   field: string;
   read: FieldReader;
-  /** Set for numeric and bigint columns: `read` would look the number's digits up in the JSON text. */
-  readNumber: NumberReader | undefined;
-}
-
-/**
- * A seed sink compiled: the field readers in the order the decoder runs them, and how a validated
- * operation's values become its RowEvent. Both decoders (this file's and the byte scanner's) share
- * one plan, so they build identical events.
- */
-export interface SeedPlan {
-  /** Staged columns: the length of every event's values. */
-  columns: number;
-  keySteps: readonly SeedStep[];
-  create: readonly SeedStep[];
-  update: readonly SeedStep[];
-  del: readonly SeedStep[];
-  /** The event of operation `op` whose key and op fields are in `values` (taken over, not copied). */
-  finish(op: Op, values: Value[]): { ok: true; event: RowEvent };
 }
 
 /** Joins a composite key's values into one grouping key (U+0001 cannot appear in a validated value). */
@@ -214,31 +169,26 @@ export function keyOf(values: readonly Value[], keyIndexes: readonly number[]): 
   return key;
 }
 
-export function seedPlan(sink: SinkDeclaration, layout: Layout): SeedPlan {
+export function compileSeedDecoder(sink: SinkDeclaration, layout: Layout): (value: Uint8Array | null) => DecodeResult<RowEvent> {
   const n = layout.columns.length;
-  const stepFor = (index: number): SeedStep => {
+  const stepFor = (index: number): Step => {
     const c = layout.columns[index] as (typeof layout.columns)[number];
     const d = c.declaration as NonNullable<typeof c.declaration>;
-    return {
-      index,
-      field: d.field,
-      read: seedFieldReader(d.field, c.type, d.min, d.max, d.minLength),
-      readNumber: seedNumberReader(d.field, c.type, d.min, d.max),
-    };
+    return { index, field: d.field, read: seedFieldReader(d.field, c.type, d.min, d.max, d.minLength) };
   };
   const keySteps = layout.keyIndexes.map(stepFor);
-  const opSteps = (op: 'create' | 'update' | 'delete'): SeedStep[] =>
+  const opSteps = (op: 'create' | 'update' | 'delete'): Step[] =>
     layout.columns.flatMap((c, i) => (c.declaration && !c.isKey && c.declaration.ops.includes(op) ? [stepFor(i)] : []));
+  const create = opSteps('create');
+  const update = opSteps('update');
+  const del = opSteps('delete');
   // on-create copies, as [to, from] indexes.
   const copies = layout.columns.flatMap((c, i) =>
     c.declaration?.onCreate === undefined ? [] : [[i, layout.columns.findIndex((x) => x.name === c.declaration?.onCreate)] as const],
   );
   const soft = layout.softIndex;
   const hard = sink.delete === 'hard';
-  const create = opSteps('create');
-  const update = opSteps('update');
-  const del = opSteps('delete');
-  const maskOf = (steps: SeedStep[], withSoft: boolean): Uint8Array => {
+  const maskOf = (steps: Step[], withSoft: boolean): Uint8Array => {
     const set = new Uint8Array(n);
     for (const i of layout.keyIndexes) set[i] = 1;
     for (const s of steps) set[s.index] = 1;
@@ -248,28 +198,7 @@ export function seedPlan(sink: SinkDeclaration, layout: Layout): SeedPlan {
   // Masks are shared by every event of an operation: the fold copies before it writes.
   const updateMask = maskOf(update, false);
   const deleteMask = maskOf(del, true);
-  const finish = (op: Op, values: Value[]): { ok: true; event: RowEvent } => {
-    const key = keyOf(values, layout.keyIndexes);
-    if (op === 'CREATE') {
-      for (const [to, from] of copies) values[to] = values[from] as Value;
-      if (soft >= 0) values[soft] = false;
-      return { ok: true, event: { op: 'upsert', key, values, set: undefined, cascades: false } };
-    }
-    if (op === 'UPDATE') return { ok: true, event: { op: 'patch', key, values, set: updateMask, cascades: false } };
-    if (hard) return { ok: true, event: { op: 'delete', key, values, set: undefined, cascades: false } };
-    values[soft] = true;
-    return { ok: true, event: { op: 'patch', key, values, set: deleteMask, cascades: true } };
-  };
-  return { columns: n, keySteps, create, update, del, finish };
-}
 
-/** The decoder every seed event can take: JSON.parse, then the plan's readers. */
-export function compileSeedDecoder(
-  sink: SinkDeclaration,
-  layout: Layout,
-  plan: SeedPlan = seedPlan(sink, layout),
-): (value: Uint8Array | null) => DecodeResult<RowEvent> {
-  const { columns: n, keySteps, create, update, del } = plan;
   return (value) => {
     const parsed = parseJsonObject(value);
     if (isRejection(parsed)) return parsed;
@@ -288,6 +217,15 @@ export function compileSeedDecoder(
       if (isRejection(v)) return v;
       values[s.index] = v;
     }
-    return plan.finish(op, values);
+    const key = keyOf(values, layout.keyIndexes);
+    if (op === 'CREATE') {
+      for (const [to, from] of copies) values[to] = values[from] as Value;
+      if (soft >= 0) values[soft] = false;
+      return { ok: true, event: { op: 'upsert', key, values, set: undefined, cascades: false } };
+    }
+    if (op === 'UPDATE') return { ok: true, event: { op: 'patch', key, values, set: updateMask, cascades: false } };
+    if (hard) return { ok: true, event: { op: 'delete', key, values, set: undefined, cascades: false } };
+    values[soft] = true;
+    return { ok: true, event: { op: 'patch', key, values, set: deleteMask, cascades: true } };
   };
 }
