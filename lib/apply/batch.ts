@@ -14,7 +14,7 @@ import { isDataError, sqlState } from '../postgres/errors.js';
 import { qualified } from '../postgres/identifiers.js';
 import { foldKey, groupByKey, type StagedKind, type StagedRow } from '../sinks/fold.js';
 import { compileMapping, type Sink } from '../sinks/sink.js';
-import type { DeadLetterCode, RowEvent, Value } from '../sinks/types.js';
+import type { DeadLetterCode, DecodeResult, RowEvent, Value } from '../sinks/types.js';
 import type { ApplyResult, ApplyTask, PackedMessage, WorkerConfig } from '../worker-protocol.js';
 import { unpackBatch } from '../worker-protocol.js';
 
@@ -83,6 +83,26 @@ function countBelow(messages: readonly PackedMessage[], offset: number): number 
   return n;
 }
 
+/**
+ * One message through the size limit and the sink's decoder. A decoder that throws is a bug, but the
+ * message that made it throw must not fail its batch over and over (its partition would never move
+ * again): it becomes a DECODER_FAILED dead letter carrying the error, and the rest of the batch goes on.
+ */
+export function decodeMessage(sink: Pick<Sink, 'decode'>, message: PackedMessage, maxValueBytes: number): DecodeResult<RowEvent> {
+  if (message.value !== null && message.value.length > maxValueBytes) {
+    return { ok: false, code: 'VALUE_TOO_LARGE', message: `value is ${message.value.length} bytes, the limit is ${maxValueBytes}` };
+  }
+  try {
+    return sink.decode(message.key, message.value);
+  } catch (err) {
+    return {
+      ok: false,
+      code: 'DECODER_FAILED',
+      message: `the decoder failed on this value (please report it): ${String((err as Error)?.message ?? err)}`,
+    };
+  }
+}
+
 export class BatchApplier {
   readonly #config: WorkerConfig;
   readonly #pool: pg.Pool;
@@ -114,15 +134,7 @@ export class BatchApplier {
     let ignored = 0;
     let truncateAt = -1;
     for (const message of messages) {
-      if (message.value !== null && message.value.length > this.#config.maxValueBytes) {
-        dead.push({
-          message,
-          code: 'VALUE_TOO_LARGE',
-          text: `value is ${message.value.length} bytes, the limit is ${this.#config.maxValueBytes}`,
-        });
-        continue;
-      }
-      const result = sink.decode(message.key, message.value);
+      const result = decodeMessage(sink, message, this.#config.maxValueBytes);
       if (!result.ok) dead.push({ message, code: result.code, text: result.message });
       else if (result.event.op === 'skip') ignored++;
       else {
@@ -154,7 +166,8 @@ export class BatchApplier {
    * the partition is checked to be an integer, and nextOffset is one computed here.
    */
   #offsetRow(task: ApplyTask): string {
-    if (!Number.isSafeInteger(task.partition)) throw new CdcError('ERR_CDC_INTERNAL', `partition ${String(task.partition)} is not an integer`);
+    if (!Number.isSafeInteger(task.partition))
+      throw new CdcError('ERR_CDC_INTERNAL', `partition ${String(task.partition)} is not an integer`);
     return `${this.#groupLiteral}, ${escapeLiteral(task.topic)}, ${task.partition}`;
   }
 

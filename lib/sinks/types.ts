@@ -29,6 +29,7 @@ export const DeadLetterCodes = [
   'ORPHAN_ORDER', // the seed mapping's code for an order whose user never arrived within the orphan wait
   'MISSING_PARENT', // a row whose parent row (a declared reference) never arrived within the orphan wait
   'REJECTED_BY_POSTGRES', // Postgres refused the row for a reason validation missed
+  'DECODER_FAILED', // the decoder threw on this value (a bug): dead-lettered so its partition goes on
 ] as const;
 
 export type DeadLetterCode = (typeof DeadLetterCodes)[number];

@@ -308,6 +308,11 @@ export type NumericValidator = (value: unknown, json: string) => string | Reject
 
 /** Postgres' largest numeric scale: a value below 10^-1000 rounds to 0 in any numeric column. */
 const NUMERIC_MAX_SCALE = 1000;
+/**
+ * Digits before the decimal point an unconstrained numeric holds (Postgres' limit): beyond it the value
+ * is refused here, as Postgres would refuse it, and never expanded into that many digits.
+ */
+const NUMERIC_MAX_INTEGER_DIGITS = 131_072;
 
 /**
  * A validator for a JSON number stored in a Postgres `numeric(precision, scale)` column (both undefined:
@@ -329,7 +334,7 @@ export function numericValidator(
 ): NumericValidator {
   const needle = `"${field}"`;
   const s = scale ?? Number.POSITIVE_INFINITY;
-  const integerDigits = precision === undefined ? Number.POSITIVE_INFINITY : precision - (scale ?? 0);
+  const integerDigits = precision === undefined ? NUMERIC_MAX_INTEGER_DIGITS : precision - (scale ?? 0);
   const allowNegative = min === undefined || min < 0;
   return (value, json) => {
     if (value === undefined || value === null) return missing(field);
@@ -391,6 +396,8 @@ function checkDecimalSlow(
   point -= lead;
   if (negative && !allowNegative) return reject('OUT_OF_RANGE', `${field}: ${preview(text)} is negative, at least 0`);
   if (point > integerDigits || (point === integerDigits && roundsUp(digits, integerDigits + scale))) {
+    if (!Number.isFinite(scale))
+      return reject('OUT_OF_RANGE', `${field}: ${preview(text)} out of range, numeric holds at most ${integerDigits} digits before the point`);
     return reject(
       'OUT_OF_RANGE',
       `${field}: ${preview(text)} out of range, must be below ${10 ** integerDigits} after rounding to ${scale} decimals`,

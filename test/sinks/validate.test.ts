@@ -348,6 +348,19 @@ describe('sinks/validate', () => {
       expectRejected(checkFraction('1'), 'OUT_OF_RANGE');
     });
 
+    it('an unconstrained numeric: any size Postgres holds, beyond it OUT_OF_RANGE (never written out in full)', () => {
+      const free = numericValidator('v', undefined, undefined);
+      const check = (v: string) => free(JSON.parse(v), `{"v":${v}}`);
+      expect(check('-12345678901234567890.000001')).to.equal('-12345678901234567890.000001');
+      expect(check('1.5e3')).to.equal('1500');
+      expect(check('1e-2000')).to.equal('0');
+      expect(check('1e131071')).to.equal(`1${'0'.repeat(131_071)}`);
+      expectRejected(check('1e131072'), 'OUT_OF_RANGE', 'v: "1e131072" out of range, numeric holds at most 131072 digits before the point');
+      // A poison value that once threw a RangeError ('0'.repeat of ten billion) and failed its whole batch.
+      expectRejected(check('1e9999999999'), 'OUT_OF_RANGE');
+      expectRejected(check('-1e99999999999999999999'), 'OUT_OF_RANGE');
+    });
+
     it('rejects negative amounts, even ones Postgres would round to zero', () => {
       expectRejected(of('-1.5'), 'OUT_OF_RANGE', 'order_total: "-1.5" is negative, at least 0');
       expectRejected(of('-0.001'), 'OUT_OF_RANGE');
