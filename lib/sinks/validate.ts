@@ -397,7 +397,10 @@ function checkDecimalSlow(
   if (negative && !allowNegative) return reject('OUT_OF_RANGE', `${field}: ${preview(text)} is negative, at least 0`);
   if (point > integerDigits || (point === integerDigits && roundsUp(digits, integerDigits + scale))) {
     if (!Number.isFinite(scale))
-      return reject('OUT_OF_RANGE', `${field}: ${preview(text)} out of range, numeric holds at most ${integerDigits} digits before the point`);
+      return reject(
+        'OUT_OF_RANGE',
+        `${field}: ${preview(text)} out of range, numeric holds at most ${integerDigits} digits before the point`,
+      );
     return reject(
       'OUT_OF_RANGE',
       `${field}: ${preview(text)} out of range, must be below ${10 ** integerDigits} after rounding to ${scale} decimals`,
