@@ -228,7 +228,10 @@ function numericString(raw: string, encoding: Encoding | undefined, stringSchema
 function localTimestamp(column: string, raw: string): string | Rejection {
   // A zone-less ISO local date-time (Debezium's time.precision.mode=connect is numeric; strings come
   // from custom converters). Checked through the RFC 3339 validator with a neutral zone.
-  const t = raw.length >= 19 ? `${raw.slice(0, 10)}T${raw.slice(11)}` : raw;
+  // The date and the time are separated by T or a space: Postgres would read any other character there
+  // as something else (`2020-01-01X10:00:00` is stored as midnight), so it is refused here.
+  const sep = raw.charCodeAt(10);
+  const t = raw.length >= 19 && (sep === 84 || sep === 116 || sep === 32) ? `${raw.slice(0, 10)}T${raw.slice(11)}` : raw;
   const checked = validateTimestamp(column, `${t}Z`);
   return typeof checked === 'string' ? raw : reject('INVALID_TIMESTAMP', `${column}: ${preview(raw)} is not a timestamp without zone`);
 }

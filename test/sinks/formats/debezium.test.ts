@@ -891,6 +891,10 @@ describe('sinks/formats/debezium decoder', () => {
       expect(decodeValue('ts_ns', raw('-1'))).to.equal('1969-12-31 23:59:59.999999999');
       expect(decodeValue('ts_ns', raw('253402300799999999999'))).to.equal('9999-12-31 23:59:59.999999999');
       expect(decodeValue('ts', '2018-06-20 15:13:16.945104')).to.equal('2018-06-20 15:13:16.945104');
+      expect(decodeValue('ts', '2018-06-20T15:13:16')).to.equal('2018-06-20T15:13:16');
+      // Any other separator would be read by Postgres as something else (an X gives midnight).
+      for (const bad of ['2018-06-20X15:13:16', '2018-06-20_15:13:16', '2018-06-20015:13:16'])
+        expectRejected(decodeRow({ ts: bad }), 'INVALID_TIMESTAMP', `ts: ${JSON.stringify(bad)} is not a timestamp without zone`);
     });
 
     it('timestamptz: ISO text as sent; a number is µs since the epoch in UTC', () => {
