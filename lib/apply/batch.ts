@@ -7,8 +7,6 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-
-const { escapeLiteral } = pg;
 import { CdcError } from '../errors.js';
 import { isDataError, sqlState } from '../postgres/errors.js';
 import { qualified } from '../postgres/identifiers.js';
@@ -17,6 +15,8 @@ import { compileMapping, type Sink } from '../sinks/sink.js';
 import type { DeadLetterCode, DecodeResult, RowEvent, Value } from '../sinks/types.js';
 import type { ApplyResult, ApplyTask, PackedMessage, WorkerConfig } from '../worker-protocol.js';
 import { unpackBatch } from '../worker-protocol.js';
+
+const { escapeLiteral } = pg;
 
 interface Decoded {
   message: PackedMessage;
