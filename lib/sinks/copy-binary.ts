@@ -15,14 +15,15 @@
  * before, storing it or refusing it with its own message (REJECTED_BY_POSTGRES once isolated). Those
  * are: a numeric beyond the binary form's limits (131072 integer or 16383 fraction digits; text into
  * numeric(p,s) may have more, Postgres rounds them), a real that float4in would refuse (overflow,
- * underflow to 0) or that sits exactly between two floats, a zone offset beyond Postgres' ±15:59 (the
- * validators take up to ±23:59), and any text form no validator produces (Postgres reads
+ * underflow to 0; the validators refuse those already) or that sits exactly between two floats, a zone
+ * offset beyond Postgres' ±15:59 (also refused by the validators), and any text form no validator produces (Postgres reads
  * `2020-01-01X10:00:00` as midnight, so digits taken by position would store something else).
  */
 import type { TypeKind } from './column-types.js';
 import type { StagedRow } from './fold.js';
 import type { Layout } from './layout.js';
 import type { Value } from './types.js';
+import { MAX_OFFSET_HOURS } from './validate.js';
 
 /** `PGCOPY\n\377\r\n\0`, flags 0, header extension length 0. */
 const HEADER = Buffer.from([0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0x00, 0, 0, 0, 0, 0, 0, 0, 0]);
@@ -31,8 +32,6 @@ const TWO_32 = 4294967296;
 /** Days from 1970-01-01 to 2000-01-01, Postgres' epoch for date and timestamp. */
 const DAYS_1970_TO_2000 = 10957;
 const SECONDS_PER_DAY = 86400;
-/** Postgres' largest time zone displacement in input: ±15:59. */
-const MAX_OFFSET_HOURS = 15;
 
 /**
  * One batch's COPY data in one growable Buffer. A row encoder reserves the most its row can take, then

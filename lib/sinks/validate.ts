@@ -178,6 +178,9 @@ export function validateDate(field: string, value: unknown): string | Rejection 
   return reject('INVALID_DATE', `${field}: ${preview(value)}: ${problem}`);
 }
 
+/** Postgres' largest time zone displacement in input is ±15:59. */
+export const MAX_OFFSET_HOURS = 15;
+
 /** 19 (date and time) + 1 + 9 (fraction) + 6 (offset). */
 const TIMESTAMP_MAX_LENGTH = 35;
 
@@ -188,7 +191,8 @@ const TIMESTAMP_MAX_LENGTH = 35;
  * which keeps the microseconds a JavaScript Date would lose.
  *
  * Rejected: impossible dates, hour 24, minute 60, second 60 (RFC 3339's leap second: Go never writes
- * one, and Postgres would silently turn it into the next minute), offsets beyond 23:59.
+ * one, and Postgres would silently turn it into the next minute), offsets beyond ±15:59 (Postgres'
+ * largest zone displacement: it refuses the rest, so they are dead letters here, not at COPY).
  */
 export function validateTimestamp(field: string, value: unknown): string | Rejection {
   if (value === undefined || value === null) return missing(field);
@@ -229,7 +233,9 @@ export function validateTimestamp(field: string, value: unknown): string | Rejec
   if (hour > 23) return badTimestamp(field, s, `hour ${s.slice(11, 13)} does not exist`);
   if (minute > 59) return badTimestamp(field, s, `minute ${s.slice(14, 16)} does not exist`);
   if (second > 59) return badTimestamp(field, s, `second ${s.slice(17, 19)} is not accepted (at most 59)`);
-  if (offsetHour > 23 || offsetMinute > 59) return badTimestamp(field, s, `offset ${s.slice(i)} out of range (at most ±23:59)`);
+  if (offsetHour > MAX_OFFSET_HOURS || offsetMinute > 59) {
+    return badTimestamp(field, s, `offset ${s.slice(i)} out of range (at most ±15:59)`);
+  }
   return lowerCase ? s.toUpperCase() : s;
 }
 
@@ -303,6 +309,24 @@ export function validateInteger(field: string, value: unknown, min: number, max:
   return value;
 }
 
+/** The largest finite float4. */
+const REAL_MAX = 3.4028234663852886e38;
+
+/**
+ * A JSON number for a real or double precision column. Out of range: an infinity (JSON.parse reads
+ * 1e999 as one; the source said a finite number Postgres would refuse) and, for real, what float4
+ * cannot hold: beyond its largest value, or a non-zero value that rounds to zero (float4in refuses
+ * both). Sub-normal float4 values are accepted, as float4in accepts them.
+ */
+export function validateFloat(field: string, value: unknown, real: boolean): number | Rejection {
+  if (value === undefined || value === null) return missing(field);
+  if (typeof value !== 'number') return wrongType(field, 'a number', value);
+  if (!Number.isFinite(value) || (real && (Math.abs(value) > REAL_MAX || (value !== 0 && Math.fround(value) === 0)))) {
+    return reject('OUT_OF_RANGE', `${field}: ${value} out of range for ${real ? 'real' : 'double precision'}`);
+  }
+  return value;
+}
+
 /** Validates one decimal field: `value` is what JSON.parse gave for it, `json` the text it came from. */
 export type NumericValidator = (value: unknown, json: string) => string | Rejection;
 
@@ -313,6 +337,35 @@ const NUMERIC_MAX_SCALE = 1000;
  * is refused here, as Postgres would refuse it, and never expanded into that many digits.
  */
 const NUMERIC_MAX_INTEGER_DIGITS = 131_072;
+/** Digits after the decimal point an unconstrained numeric holds (Postgres' limit, its largest dscale). */
+const NUMERIC_MAX_FRACTION_DIGITS = 16_383;
+
+/**
+ * Plain decimal text (`-`, digits, `.` and digits) for an unconstrained numeric column, checked against
+ * Postgres' limits so a value beyond them is a dead letter here rather than a refused COPY. (A
+ * numeric(p,s) column rounds the fraction to s digits, so only its integer digits are limited, by p.)
+ */
+export function checkUnconstrainedNumeric(field: string, text: string): string | Rejection {
+  const dot = text.indexOf('.');
+  const end = dot < 0 ? text.length : dot;
+  if (end > NUMERIC_MAX_INTEGER_DIGITS) {
+    let first = text.charCodeAt(0) === 45 ? 1 : 0;
+    while (first < end && text.charCodeAt(first) === 48) first++;
+    if (end - first > NUMERIC_MAX_INTEGER_DIGITS) {
+      return reject(
+        'OUT_OF_RANGE',
+        `${field}: ${preview(text)} out of range, numeric holds at most ${NUMERIC_MAX_INTEGER_DIGITS} digits before the point`,
+      );
+    }
+  }
+  if (dot >= 0 && text.length - dot - 1 > NUMERIC_MAX_FRACTION_DIGITS) {
+    return reject(
+      'OUT_OF_RANGE',
+      `${field}: ${preview(text)} has ${text.length - dot - 1} digits after the point, numeric holds at most ${NUMERIC_MAX_FRACTION_DIGITS}`,
+    );
+  }
+  return text;
+}
 
 /**
  * A validator for a JSON number stored in a Postgres `numeric(precision, scale)` column (both undefined:
@@ -345,8 +398,12 @@ export function numericValidator(
     if (text === undefined || Number(text) !== value) {
       return reject('INVALID_JSON', `${field}: could not recover the number's text from the JSON (parsed ${value})`);
     }
-    const checked = checkDecimal(field, text, integerDigits, s, allowNegative);
+    let checked = checkDecimal(field, text, integerDigits, s, allowNegative);
     if (typeof checked !== 'string') return checked;
+    if (precision === undefined) {
+      checked = checkUnconstrainedNumeric(field, checked);
+      if (typeof checked !== 'string') return checked;
+    }
     // Bounds other than the sign are compared as float64: they are the mapping's round numbers.
     if (min !== undefined && min !== 0 && value < min)
       return reject('OUT_OF_RANGE', `${field}: ${preview(text)} out of range, at least ${min}`);

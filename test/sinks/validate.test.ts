@@ -6,6 +6,7 @@ import {
   numericValidator,
   type Rejection,
   validateDate,
+  validateFloat,
   validateInteger,
   validateOp,
   validateString,
@@ -82,6 +83,22 @@ describe('sinks/validate', () => {
     });
   });
 
+  describe('validateFloat', () => {
+    it('takes finite numbers; refuses what Postgres would: infinities, and beyond float4 for real', () => {
+      expect(validateFloat('d', -2.25e-300, false)).to.equal(-2.25e-300);
+      expect(validateFloat('r', 3.4028234663852886e38, true)).to.equal(3.4028234663852886e38);
+      expect(validateFloat('r', 1e-45, true)).to.equal(1e-45); // a float4 sub-normal, which float4in takes
+      expect(validateFloat('r', 0, true)).to.equal(0);
+      // JSON.parse reads 1e999 as Infinity: the source held a finite number no double holds.
+      expectRejected(validateFloat('d', JSON.parse('1e999'), false), 'OUT_OF_RANGE', 'd: Infinity out of range for double precision');
+      expectRejected(validateFloat('r', 1e39, true), 'OUT_OF_RANGE', 'r: 1e+39 out of range for real');
+      expectRejected(validateFloat('r', -1e39, true), 'OUT_OF_RANGE');
+      expectRejected(validateFloat('r', 1e-46, true), 'OUT_OF_RANGE', /out of range for real/);
+      expectRejected(validateFloat('r', '1.5', true), 'WRONG_TYPE', 'r: expected a number, got string');
+      expectRejected(validateFloat('r', null, true), 'MISSING_FIELD');
+    });
+  });
+
   describe('validateTimestamp', () => {
     it('accepts what Go writes, unchanged: nanoseconds, trimmed fractions, Z and numeric offsets', () => {
       for (const ts of [
@@ -92,8 +109,8 @@ describe('sinks/validate', () => {
         '2025-07-01T12:34:56Z',
         '2025-07-01T00:00:00+00:00',
         '2025-07-01T23:59:59-00:00',
-        '2025-07-01T12:00:00+23:59',
-        '2025-07-01T12:00:00-23:59',
+        '2025-07-01T12:00:00+15:59',
+        '2025-07-01T12:00:00-15:59',
         '2024-02-29T12:00:00Z', // leap year
         '2000-02-29T12:00:00Z', // divisible by 400
         '0001-01-01T00:00:00Z',
@@ -123,6 +140,9 @@ describe('sinks/validate', () => {
         ['2025-07-01T12:60:00Z', /minute 60 does not exist/],
         ['2025-07-01T23:59:60Z', /second 60 is not accepted/],
         ['2025-07-01T12:00:00+24:00', /offset \+24:00 out of range/],
+        // Postgres' zone offsets end at ±15:59: it refuses the rest, so they must not reach it.
+        ['2025-07-01T12:00:00+16:00', /offset \+16:00 out of range \(at most ±15:59\)/],
+        ['2025-07-01T12:00:00-23:59', /offset -23:59 out of range/],
         ['2025-07-01T12:00:00-05:60', /offset -05:60 out of range/],
       ];
       for (const [ts, problem] of cases) {
@@ -359,6 +379,10 @@ describe('sinks/validate', () => {
       // A poison value that once threw a RangeError ('0'.repeat of ten billion) and failed its whole batch.
       expectRejected(check('1e9999999999'), 'OUT_OF_RANGE');
       expectRejected(check('-1e99999999999999999999'), 'OUT_OF_RANGE');
+      // numeric's largest display scale is 16383: Postgres refuses more digits after the point.
+      const fraction = (n: number) => `0.${'1'.repeat(n)}`;
+      expect(check(fraction(16_383))).to.equal(fraction(16_383));
+      expectRejected(check(fraction(16_384)), 'OUT_OF_RANGE', /has 16384 digits after the point, numeric holds at most 16383/);
     });
 
     it('rejects negative amounts, even ones Postgres would round to zero', () => {

@@ -10,7 +10,7 @@
  * text), and epoch counts too large for a double (nanoseconds, or microseconds after 2255) are taken
  * as their JSON text and split into seconds and fraction by digit position.
  */
-import { jsonType, preview, type Rejection, reject } from '../validate.js';
+import { checkUnconstrainedNumeric, jsonType, preview, type Rejection, reject } from '../validate.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Shared formatting
@@ -517,7 +517,7 @@ export function checkNumericRange(
   precision: number | undefined,
   scale: number | undefined,
 ): string | Rejection {
-  if (precision === undefined) return text;
+  if (precision === undefined) return checkUnconstrainedNumeric(column, text);
   const s = scale ?? 0;
   const integerDigits = precision - s;
   const n = text.length;

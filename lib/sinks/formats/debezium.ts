@@ -30,6 +30,7 @@ import {
   type Rejection,
   reject,
   validateDate,
+  validateFloat,
   validateString,
   validateTimestamp,
   validateUuid,
@@ -143,9 +144,8 @@ function readerFor(c: StagedColumn): ColumnReader {
     case 'real':
     case 'double precision':
       return (raw) => {
-        if (typeof raw === 'number') return raw;
         if (typeof raw === 'string' && FLOAT_WORDS.has(raw)) return raw;
-        return wrongType(column, 'a number', raw);
+        return validateFloat(column, raw, type.kind === 'real');
       };
     case 'boolean':
       return (raw) => (typeof raw === 'boolean' ? raw : wrongType(column, 'a boolean', raw));

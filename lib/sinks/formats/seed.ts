@@ -18,6 +18,7 @@ import {
   type Rejection,
   reject,
   validateDate,
+  validateFloat,
   validateInteger,
   validateOp,
   validateString,
@@ -38,9 +39,6 @@ const INTEGER_RANGE: Record<string, [number, number]> = {
 
 const BIGINT_MIN = -(2n ** 63n);
 const BIGINT_MAX = 2n ** 63n - 1n;
-
-/** Float4's largest finite magnitude: a larger JSON number would be refused by Postgres. */
-const REAL_MAX = 3.4028234663852886e38;
 
 /** `YYYY-MM-DD HH:MM:SS[.f]` or with `T`, no zone: a zone would be silently dropped by a timestamp column. */
 function validateLocalTimestamp(field: string, value: unknown): string | Rejection {
@@ -122,12 +120,7 @@ export function seedFieldReader(
       return numericValidator(field, type.precision, type.scale, min, max);
     case 'real':
     case 'double precision':
-      return (v) => {
-        if (v === undefined || v === null) return missing(field);
-        if (typeof v !== 'number') return wrongType(field, 'a number', v);
-        if (type.kind === 'real' && Math.abs(v) > REAL_MAX) return reject('OUT_OF_RANGE', `${field}: ${v} out of range for real`);
-        return v;
-      };
+      return (v) => validateFloat(field, v, type.kind === 'real');
     case 'boolean':
       return (v) => {
         if (v === undefined || v === null) return missing(field);

@@ -946,6 +946,17 @@ describe('sinks/formats/debezium decoder', () => {
       );
     });
 
+    it('real and double precision: numbers and the special words; beyond what the column holds is OUT_OF_RANGE', () => {
+      const floats = sinkOf({ table: 'floats', key: ['id'], columns: { id: 'bigint', r: 'real', dp: 'double precision' } });
+      const decode = (r: unknown, dp: unknown) => floats.decode(null, plain(createPayload({ id: 1, r, dp })));
+      expect(expectEvent(decode(1.5, -2.25e-300)).values).to.deep.equal([1, 1.5, -2.25e-300]);
+      expect(expectEvent(decode('NaN', '-Infinity')).values).to.deep.equal([1, 'NaN', '-Infinity']);
+      expectRejected(decode(1e39, 1), 'OUT_OF_RANGE', 'r: 1e+39 out of range for real');
+      expectRejected(decode(1e-46, 1), 'OUT_OF_RANGE', 'r: 1e-46 out of range for real');
+      expectRejected(decode(1, raw('1e999')), 'OUT_OF_RANGE', 'dp: Infinity out of range for double precision');
+      expectRejected(decode(1, 'one'), 'WRONG_TYPE', 'dp: expected a number, got string');
+    });
+
     it('bigint beyond 2^53 from the JSON text exactly', () => {
       const event = expectEvent(decodeRow({ id: raw('9007199254740993') }));
       expect(event.key).to.equal('9007199254740993');
