@@ -58,6 +58,12 @@ function postgresSeconds(postmaster: number): number | undefined {
   return ticks / clockTicks();
 }
 
+/** CPU seconds a live process (all its threads) has used so far, or undefined when it is gone. */
+export function processSeconds(pid: number): number | undefined {
+  const f = statFields(pid);
+  return f ? own(f) / clockTicks() : undefined;
+}
+
 export function cpuSnapshot(postgresPid: number | undefined): CpuSnapshot | undefined {
   const self = statFields('self');
   if (!self) return undefined;

@@ -12,6 +12,7 @@ import { CdcError } from '../lib/errors.js';
 import { TableModel, type TopicNames } from '../lib/generator/index.js';
 import { produce, resolveProduceOptions } from '../lib/produce/index.js';
 import { cleanEnv, spawnNode } from './child.js';
+import { cpuSince, cpuSnapshot, processSeconds } from './cpu.js';
 import type { LatencyChildConfig } from './latency-child.js';
 import type { LatencyReport } from './report.js';
 import { freshSchema, withClient } from './stack.js';
@@ -25,6 +26,8 @@ const WAIT_MS = 90_000;
 export interface LatencyOptions {
   brokers: string;
   databaseUrl: string;
+  /** The dev stack's postmaster, for Postgres' CPU (undefined: an external server, not measured). */
+  postgresPid: number | undefined;
   topics: TopicNames;
   schema: string;
   group: string;
@@ -83,10 +86,29 @@ export async function measureLatency(o: LatencyOptions): Promise<{ latency: Late
     await until('the engine joining its group', () => assigned, exited);
     await until('the warm-up events being applied', () => committed >= WARMUP_EVENTS, exited);
     const startedAt = Date.now();
+    const enginePid = child.child.pid as number;
+    const engineBefore = processSeconds(enginePid);
+    const cpuBefore = cpuSnapshot(o.postgresPid);
     const measured = resolveProduceOptions({ ...base, rate: o.rate, durationMs: o.durationMs, seed: o.seed + 2 });
     const summary = await produce(measured, { onEvent });
     const expected = WARMUP_EVENTS + summary.delivered;
     await until('every event being applied', () => committed >= expected, exited);
+    const cpu = cpuSince(cpuBefore, cpuSnapshot(o.postgresPid));
+    const engineAfter = processSeconds(enginePid);
+    const perEvent = (seconds: number) => Math.round((seconds * 1e6) / summary.delivered);
+    const cpuUsPerEvent =
+      cpu && engineBefore !== undefined && engineAfter !== undefined && summary.delivered > 0
+        ? {
+            engine: perEvent(engineAfter - engineBefore),
+            postgres: cpu.postgres === undefined ? undefined : perEvent(cpu.postgres),
+            runner: perEvent(cpu.runner),
+          }
+        : undefined;
+    if (cpuUsPerEvent) {
+      o.log(
+        `  CPU µs per event meanwhile: engine ${cpuUsPerEvent.engine}, Postgres ${cpuUsPerEvent.postgres ?? '-'}, runner (producer, mock Kafka) ${cpuUsPerEvent.runner}`,
+      );
+    }
     await child.stop();
     // The warm-up events were produced before startedAt; only the events produced at the rate count.
     const l = latencyFromBatches(batches, startedAt);
@@ -117,6 +139,7 @@ export async function measureLatency(o: LatencyOptions): Promise<{ latency: Late
         beforeDispatchP99Ms: l.beforeDispatchP99Ms,
         applyP50Ms: l.applyP50Ms,
         applyP99Ms: l.applyP99Ms,
+        ...(cpuUsPerEvent ? { cpuUsPerEvent } : {}),
       },
       comparison,
     };

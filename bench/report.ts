@@ -54,6 +54,11 @@ export interface LatencyReport {
   beforeDispatchP99Ms?: number;
   applyP50Ms?: number;
   applyP99Ms?: number;
+  /**
+   * CPU µs per event while the events were produced and applied (from the first produced to the last
+   * commit), by process: the engine, Postgres, and the runner (which produces them and hosts the mock).
+   */
+  cpuUsPerEvent?: { engine: number; postgres: number | undefined; runner: number };
 }
 
 /** The second round, with every contender's Postgres link through a TCP proxy that adds a delay. */

@@ -183,6 +183,7 @@ async function latencyRound(
       const result = await measureLatency({
         brokers: stack.brokers,
         databaseUrl: stack.databaseUrl,
+        postgresPid: stack.postgresPid,
         topics: lt,
         schema,
         group: `bench-${id}-${tag}`,

@@ -117,7 +117,7 @@ describe('sinks/copy-text', () => {
     it('the staging tables: the engine columns, then the columns in file order, soft-delete flag last', () => {
       expect(usersSink.sql.createStage).to.equal(
         'CREATE TEMP TABLE IF NOT EXISTS pg_temp."cdc_stage_0" (cdc_row int, cdc_kind text, cdc_mask text, cdc_cascade boolean, ' +
-          '"id" uuid, "name" varchar(50), "dob" date, "created_at" timestamptz, "modified_at" timestamptz, "is_deleted" boolean) ON COMMIT DELETE ROWS',
+          '"id" uuid, "name" varchar(50), "dob" date, "created_at" timestamptz, "modified_at" timestamptz, "is_deleted" boolean); ANALYZE pg_temp."cdc_stage_0"',
       );
       expect(ordersSink.sql.copy).to.equal(
         'COPY pg_temp."cdc_stage_1" (cdc_row, cdc_kind, cdc_mask, cdc_cascade, "id", "status", "user_id", "quantity", "total_amount", "placed_at", "modified_at", "is_deleted") FROM STDIN',
