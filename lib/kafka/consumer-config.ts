@@ -48,8 +48,10 @@ const TUNED_DEFAULTS = {
   // librdkafka gives JoinGroup its own longer timeout.
   'socket.timeout.ms': 10_000,
   'fetch.wait.max.ms': 50,
-  // librdkafka's prefetch queue is bounded too, so memory stays bounded while we pause.
-  'queued.max.messages.kbytes': 4096,
+  // librdkafka's prefetch queue (one for the whole consumer) is bounded too, so memory stays bounded
+  // while we pause. 1 MiB rather than 4: draining 100,000 events the peak RSS was 204-217 MB against
+  // 235-238 MB, at the same CPU and wall time (the queue refills within fetch.queue.backoff.ms).
+  'queued.max.messages.kbytes': 1024,
   // librdkafka waits this long before fetching a partition whose queue was full (default 1 s):
   // with a small queue that idles the pipeline, so retry fetching almost at once.
   'fetch.queue.backoff.ms': 10,

@@ -19,7 +19,7 @@ const EVENTS = 24_000;
 const MIB = 1024 * 1024;
 const MAX_BYTES_IN_FLIGHT = 4 * MIB;
 /** librdkafka's prefetch queue as the engine configures it (queued.max.messages.kbytes). */
-const RDKAFKA_QUEUE_BYTES = 4 * MIB;
+const RDKAFKA_QUEUE_BYTES = 1 * MIB;
 /**
  * Fetch responses librdkafka may have on the way on top of its queue: one per broker (the mock cluster
  * has 3, each leading some partitions), each of at most fetch.max.bytes as the engine sets it (2 MiB).

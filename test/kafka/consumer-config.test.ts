@@ -12,7 +12,7 @@ describe('kafka/consumer-config', () => {
     expect(c['enable.auto.commit']).to.equal(false);
     expect(c['enable.auto.offset.store']).to.equal(false);
     expect(c['fetch.wait.max.ms']).to.equal(50);
-    expect(c['queued.max.messages.kbytes']).to.equal(4096);
+    expect(c['queued.max.messages.kbytes']).to.equal(1024);
     expect(c.rebalance_cb).to.equal(base.rebalance);
     expect(c.debug).to.equal(undefined);
   });
