@@ -4,24 +4,27 @@
  * The batch statements are named (planned once per connection) and join the staging table with the
  * sink's tables. A table without statistics (created by the engine, or just emptied and refilled) is
  * planned with default guesses: with no distinct count for a reference column, each staged parent
- * seemed to match a few percent of the child table, so the cascade planned a hash join over a
+ * seemed to match a fixed fraction of the child table, so the cascade planned a hash join over a
  * sequential scan of all the children, per batch, growing with the table. Autovacuum's ANALYZE fixes
  * that (it invalidates the cached plans in every session), but only after 10% of the table changed and
- * its next round (a minute by default): for a table filled from nothing, at 5,000 events/s, long enough
- * to make the batches several times slower (bench latency: the cascade's hash joins were a third of
- * Postgres' CPU).
+ * at its next round (a minute by default): for a table filled from nothing at 5,000 events/s, hash
+ * joins over such scans were a quarter to a third of Postgres' CPU in the bench's latency run.
  *
- * So once this thread has written as many rows into a sink's table as the table held at its last
- * ANALYZE (at least MIN_ROWS), it analyzes the table itself, off the batch's transaction and without
- * waiting for a concurrent ANALYZE (SKIP_LOCKED). For a table much larger than what the engine writes,
- * that is never; for a table growing from nothing, a few times while it is young (1k, 2k, 4k... rows).
+ * So once this thread has written three times as many rows into a sink's table as the table held at
+ * its last ANALYZE (at least MIN_ROWS), it analyzes the table's join columns itself, off the batch's
+ * transaction and without waiting for a concurrent ANALYZE (SKIP_LOCKED). For a table much larger than
+ * what the engine writes, that is never; for a table growing from nothing, a few times while it is
+ * young (about 1k, 4k, 16k... rows).
  */
 import type pg from 'pg';
 import { quoteIdent } from '../postgres/identifiers.js';
 import type { Sink } from '../sinks/sink.js';
 
 const MIN_ROWS = 1024;
-/** Analyze again once the table may have grown this many times over (ANALYZE is not free: ~40 ms at 50k rows). */
+/**
+ * Analyze again once the table may have grown this many times over. ANALYZE is not free: of every
+ * column at each doubling it cost about 1 s of server CPU per 100,000 events in the bench.
+ */
 const GROWTH = 4;
 
 /** Counts this thread's ANALYZEs: each one invalidated the cached plans (batch.ts resets its stages). */
