@@ -66,7 +66,7 @@ interface Outcome {
  * commit: about 1 ms of server CPU and 2 ms of wall time per transaction here.)
  */
 interface StageUse {
-  /** Whether rows of an earlier transaction may be left. */
+  /** Whether a committed transaction left rows (true until a transaction that deleted them commits). */
   dirty: boolean;
   batches: number;
   rows: number;
@@ -236,7 +236,6 @@ export class BatchApplier {
          ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = o.next_offset
          RETURNING next_offset`,
       )) as unknown as Array<pg.QueryResult<{ next_offset: string }>>;
-      stage.dirty = false;
       const stored = Number(opened.at(-1)?.rows[0]?.next_offset ?? 0);
       const fresh = good.filter((d) => d.message.offset >= stored);
       const dead = input.dead.filter((d) => d.message.offset >= stored);
@@ -273,6 +272,9 @@ export class BatchApplier {
           WHERE (group_id, topic, partition) = (${this.#offsetRow(task)}); COMMIT`,
       );
       const committedAt = Date.now();
+      // Only a commit makes the DELETE at BEGIN stick: after a rollback the rows of the last committed
+      // batch are back in the table, and the next transaction must delete them again.
+      stage.dirty = outcome.staged;
       this.#tableStats.written(sink, outcome.upserted + outcome.patched);
       return {
         ok: true,

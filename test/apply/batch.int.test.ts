@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import pg from 'pg';
 import { BatchApplier } from '../../lib/apply/batch.js';
 import { applySchema, qualified } from '../../lib/postgres/index.js';
-import { shippedMapping } from '../../lib/sinks/mapping.js';
+import { resolveMapping, shippedMapping } from '../../lib/sinks/mapping.js';
 import { prepareSinkTables } from '../../lib/sinks/tables.js';
 import { type BatchSource, packBatch, type WorkerConfig } from '../../lib/worker-protocol.js';
 import { testStack, withTestSchema } from '../support/stack.js';
@@ -139,5 +139,82 @@ describe('apply/batch (integration)', () => {
     state = await readTables(schema);
     expect(state.orders).to.deep.equal([]);
     expect(state.deadLetters.map((d) => d.error_code)).to.deep.equal(['ORPHAN_ORDER']);
+  });
+
+  describe('the staging table across transactions of one connection', () => {
+    it("a transaction that rolls back after emptying it does not bring the last batch's rows back into the next one", async () => {
+      const mapping = resolveMapping(
+        {
+          sinks: [
+            {
+              topic: 'items',
+              table: 'items',
+              format: 'debezium',
+              key: ['id'],
+              'create-table': true,
+              truncate: true,
+              columns: { id: 'integer', v: 'text' },
+              delete: 'hard',
+            },
+          ],
+        },
+        'test mapping',
+      );
+      // One connection, so every batch sees the staging table the previous one left.
+      const one = new pg.Pool({ connectionString: testStack().databaseUrl, max: 1 });
+      try {
+        const setup = await one.connect();
+        try {
+          await prepareSinkTables(setup, mapping, schema, true);
+        } finally {
+          setup.release();
+        }
+        const items = new BatchApplier(
+          {
+            databaseUrl: testStack().databaseUrl,
+            dbSchema: schema,
+            groupId: 'g',
+            maxValueBytes: 1000,
+            maxConnections: 1,
+            pgIdleInTransactionTimeoutMs: 0,
+            pgLockTimeoutMs: 0,
+            pgStatementTimeoutMs: 0,
+            pgQueryTimeoutMs: 0,
+            pgKeepaliveMs: 0,
+            mapping,
+          },
+          one,
+        );
+        const event = (offset: number, payload: object) => ({ offset, key: null, value: Buffer.from(JSON.stringify(payload)) });
+        const apply = (messages: BatchSource[]) =>
+          items.apply({ kind: 'apply', topic: 'items', partition: 0, sink: 'items', batch: packBatch(messages), deadLetterOrphans: false });
+        const table = qualified(schema, 'items');
+
+        expect(await apply([event(0, { op: 'c', before: null, after: { id: 1, v: 'b' } })])).to.deep.include({ status: 'applied' });
+        // Someone else changes row 1 afterwards, and a table of theirs references it, so that a
+        // truncate (row deletes) fails after the batch's transaction has emptied the staging table.
+        await pool.query(`UPDATE ${table} SET v = 'z' WHERE id = 1`);
+        await pool.query(`CREATE TABLE ${qualified(schema, 'refs')} (id integer REFERENCES ${table} (id))`);
+        await pool.query(`INSERT INTO ${qualified(schema, 'refs')} VALUES (1)`);
+        const failed = await apply([event(1, { op: 't', before: null, after: null })]).then(
+          () => undefined,
+          (err: Error & { code?: string }) => err,
+        );
+        expect(failed?.code, String(failed)).to.equal('23503'); // foreign_key_violation
+        await pool.query(`DROP TABLE ${qualified(schema, 'refs')}`);
+        // The next batch on that connection stages only its own row: row 1 keeps the other writer's value.
+        expect(await apply([event(2, { op: 'c', before: null, after: { id: 2, v: 'c' } })])).to.deep.include({
+          status: 'applied',
+          nextOffset: 3,
+        });
+        const { rows } = await pool.query(`SELECT id, v FROM ${table} ORDER BY id`);
+        expect(rows).to.deep.equal([
+          { id: 1, v: 'z' },
+          { id: 2, v: 'c' },
+        ]);
+      } finally {
+        await one.end();
+      }
+    });
   });
 });
