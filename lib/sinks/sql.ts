@@ -168,10 +168,11 @@ export function sinkSql(
       // One statement: the orphans are exactly the rows whose parent it did not lock. Asking again in a
       // later statement would be racy: a parent committed in between would count as present without
       // being locked, and a concurrent soft delete of it could then slip past our insert.
-      // NOT IN, not NOT EXISTS: the staging table has no statistics, so the planner expects a few rows
-      // and chose a nested-loop anti join over the CTE, comparing every row with every locked parent
-      // (n² per batch); NOT IN over a subquery is a hashed subplan whatever the estimate. Neither side
-      // holds NULLs here (the children's are filtered out, the parents' are keys).
+      // NOT IN, not NOT EXISTS: the planner's estimates of the staging table (from its pages) and of
+      // the CTE are often a few rows, and it then chose a nested-loop anti join over the CTE, comparing
+      // every staged row with every locked parent (n² per batch); NOT IN over a subquery is a hashed
+      // subplan whatever the estimate. Neither side holds NULLs here: the children's are filtered out,
+      // and a locked parent's key equals a non-null child value.
       orphans: `WITH locked AS MATERIALIZED (
         SELECT ${p.parentColumns.map((c) => `p.${q(c)}`).join(', ')} FROM ${p.parentTable} p
          WHERE ${tuple('p', p.parentColumns)} IN (SELECT ${p.childColumns.map((c) => `s.${q(c)}`).join(', ')} FROM ${stage} s WHERE s.cdc_kind IN ('full', 'merge'))
