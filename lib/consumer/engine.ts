@@ -593,28 +593,30 @@ export class ConsumerEngine {
   }
 
   #onOrphans(p: PartitionState, flight: InFlight, orphans: number): void {
+    const now = Date.now();
     if (flight.orphansSince === undefined) {
-      const now = Date.now();
       flight.orphansSince = now;
-      // During a catch-up nearly every batch of a child topic may wait a moment for its parents (802
-      // lines in a 20-minute soak when each logged): one line per partition per interval, counting the
-      // waits it stands for.
-      if (now - p.orphansLoggedAt < ORPHAN_LOG_INTERVAL_MS) p.orphanWaitsUnlogged++;
-      else {
-        // Named by the tables, e.g. "orders wait for their users": a row's parent has not landed yet.
-        this.#log(
-          'warn',
-          `${this.#tableOf.get(p.sink) ?? p.sink} wait for their ${this.#parentsOf.get(p.sink) ?? 'parents'}; retrying the partition`,
-          {
-            partition: p.key,
-            orphans,
-            deadLetterAfterMs: this.#options.orphanWaitMs,
-            ...(p.orphanWaitsUnlogged > 0 ? { batchesWaitedSinceLastLine: p.orphanWaitsUnlogged } : {}),
-          },
-        );
-        p.orphansLoggedAt = now;
-        p.orphanWaitsUnlogged = 0;
-      }
+      p.orphanWaitsUnlogged++;
+    }
+    // During a catch-up nearly every batch of a child topic may wait a moment for its parents (802
+    // lines in a 20-minute soak when each one logged): at most one line per partition per interval,
+    // counting the batches that began waiting since the last one. A batch still waiting logs again
+    // each interval, so a partition that waits is never silent for longer.
+    if (now - p.orphansLoggedAt >= ORPHAN_LOG_INTERVAL_MS) {
+      // Named by the tables, e.g. "orders wait for their users": a row's parent has not landed yet.
+      this.#log(
+        'warn',
+        `${this.#tableOf.get(p.sink) ?? p.sink} wait for their ${this.#parentsOf.get(p.sink) ?? 'parents'}; retrying the partition`,
+        {
+          partition: p.key,
+          orphans,
+          waitingMs: now - flight.orphansSince,
+          batchesSinceLastLine: p.orphanWaitsUnlogged,
+          deadLetterAfterMs: this.#options.orphanWaitMs,
+        },
+      );
+      p.orphansLoggedAt = now;
+      p.orphanWaitsUnlogged = 0;
     }
     this.#scheduleRetry(p, flight, ORPHAN_RETRY);
   }
