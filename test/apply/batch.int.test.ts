@@ -8,9 +8,10 @@ import { BatchApplier } from '../../lib/apply/batch.js';
 import { applySchema, qualified } from '../../lib/postgres/index.js';
 import { resolveMapping, shippedMapping } from '../../lib/sinks/mapping.js';
 import { prepareSinkTables } from '../../lib/sinks/tables.js';
-import { type BatchSource, packBatch, type WorkerConfig } from '../../lib/worker-protocol.js';
+import { type BatchSource, packBatch } from '../../lib/worker-protocol.js';
 import { testStack, withTestSchema } from '../support/stack.js';
 import { readTables } from '../support/tables.js';
+import { testWorkerConfig } from '../support/worker-config.js';
 
 const uuid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 const userCreate = (n: number, name = `user ${n}`) =>
@@ -31,20 +32,7 @@ describe('apply/batch (integration)', () => {
     await applySchema(client, schema);
     await prepareSinkTables(client, shippedMapping('seed'), schema, true);
     client.release();
-    const config: WorkerConfig = {
-      databaseUrl: testStack().databaseUrl,
-      dbSchema: schema,
-      groupId: 'g',
-      maxValueBytes: 1000,
-      maxConnections: 2,
-      pgIdleInTransactionTimeoutMs: 0,
-      pgLockTimeoutMs: 0,
-      pgStatementTimeoutMs: 0,
-      pgQueryTimeoutMs: 0,
-      pgKeepaliveMs: 0,
-      mapping: shippedMapping('seed'),
-    };
-    applier = new BatchApplier(config, pool);
+    applier = new BatchApplier(testWorkerConfig(schema, { maxValueBytes: 1000 }), pool);
   });
 
   afterEach(async () => {
@@ -169,22 +157,7 @@ describe('apply/batch (integration)', () => {
         } finally {
           setup.release();
         }
-        const items = new BatchApplier(
-          {
-            databaseUrl: testStack().databaseUrl,
-            dbSchema: schema,
-            groupId: 'g',
-            maxValueBytes: 1000,
-            maxConnections: 1,
-            pgIdleInTransactionTimeoutMs: 0,
-            pgLockTimeoutMs: 0,
-            pgStatementTimeoutMs: 0,
-            pgQueryTimeoutMs: 0,
-            pgKeepaliveMs: 0,
-            mapping,
-          },
-          one,
-        );
+        const items = new BatchApplier(testWorkerConfig(schema, { maxValueBytes: 1000, maxConnections: 1, mapping }), one);
         const event = (offset: number, payload: object) => ({ offset, key: null, value: Buffer.from(JSON.stringify(payload)) });
         const apply = (messages: BatchSource[]) =>
           items.apply({ kind: 'apply', topic: 'items', partition: 0, sink: 'items', batch: packBatch(messages), deadLetterOrphans: false });

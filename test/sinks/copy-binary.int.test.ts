@@ -30,8 +30,9 @@ import { sinkSql } from '../../lib/sinks/sql.js';
 import { prepareSinkTables } from '../../lib/sinks/tables.js';
 import type { Value } from '../../lib/sinks/types.js';
 import { validateTimestamp } from '../../lib/sinks/validate.js';
-import { type WorkerConfig, packBatch } from '../../lib/worker-protocol.js';
+import { packBatch } from '../../lib/worker-protocol.js';
 import { testStack, withTestSchema } from '../support/stack.js';
+import { testWorkerConfig } from '../support/worker-config.js';
 
 /** The validators' result, which must be a value (not a rejection). */
 function ok(v: Value | { ok: false; message: string }): Value {
@@ -453,20 +454,7 @@ describe('sinks/copy-binary (integration)', function () {
       } finally {
         c.release();
       }
-      const config: WorkerConfig = {
-        databaseUrl: testStack().databaseUrl,
-        dbSchema: schema,
-        groupId: 'g',
-        maxValueBytes: 1_000_000,
-        maxConnections: 2,
-        pgIdleInTransactionTimeoutMs: 0,
-        pgLockTimeoutMs: 0,
-        pgStatementTimeoutMs: 0,
-        pgQueryTimeoutMs: 0,
-        pgKeepaliveMs: 0,
-        mapping,
-      };
-      const applier = new BatchApplier(config, pool);
+      const applier = new BatchApplier(testWorkerConfig(schema, { mapping }), pool);
       // Isolation finds row 5 and dead-letters it alone.
       const at = () => '2024-02-29T23:59:59.9999995-01:00';
       const messages = Array.from({ length: 12 }, (_, i) => ({
