@@ -124,6 +124,8 @@ const STARTUP_RETRY_MS = 60_000;
 const POSTGRES_RETRY: BackoffPolicy = { initialDelayMs: 100, maxDelayMs: 10_000, jitter: 'equal' };
 /** Orders usually wait for users that are only moments behind: retry those sooner. */
 const ORPHAN_RETRY: BackoffPolicy = { initialDelayMs: 25, maxDelayMs: 1000, jitter: 'equal' };
+/** How long a release waits for cdc_offsets before committing its own view to Kafka (see #commitStored). */
+const RELEASE_READ_MS = 2000;
 /** At most one "wait for their parents" line per partition in this time. */
 const ORPHAN_LOG_INTERVAL_MS = 10_000;
 
@@ -150,6 +152,8 @@ export class ConsumerEngine {
   #lastActivity = Date.now();
   #wake: (() => void) | undefined;
   #rebalancing: Promise<void> = Promise.resolve();
+  /** Settles once the consume call in progress has returned and its messages were taken (see #assign). */
+  #consuming: Promise<void> = Promise.resolve();
   /** Between a revocation and the next assignment: not idle, whatever the clock says. */
   #unassigned = true;
   /** Postgres state as last logged, so a flapping database logs once per change, not per retry. */
@@ -320,6 +324,13 @@ export class ConsumerEngine {
       this.#slot(0).run({ kind: 'stored-offsets', partitions: assignment.map((a) => ({ topic: a.topic, partition: a.partition })) }),
     );
     const byKey = new Map(stored.offsets.map((s) => [`${s.topic}/${s.partition}`, s.nextOffset]));
+    // node-rdkafka gathers a consume call's messages on a libuv thread and hands them over when the
+    // call returns: one that began before the revocation's unassign can still carry messages of the
+    // old assignment, fetched ahead of what was applied. Taken after the new states exist, they would
+    // be accepted (their offsets are above the stored one) and the partition's fetch from the stored
+    // offset then dropped as duplicates up to them: a gap. So the call in progress (it returns within
+    // the consume timeout: nothing is assigned) is taken, and its messages dropped, first.
+    await this.#consuming;
     const sorted = [...assignment].sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
     const slotCount = Math.min(this.#maxSlots, Math.max(1, sorted.length));
     const withOffsets = sorted.map((a, i) => {
@@ -335,8 +346,7 @@ export class ConsumerEngine {
     consumer.assign(withOffsets);
     // Kafka's committed offsets are for the tools that watch a group's lag; cdc_offsets decides. Make
     // them agree at once: a partition with nothing left to read would otherwise keep whatever was
-    // committed last, possibly by a zombie that lost it (the mock cluster, unlike Kafka, accepts a
-    // commit from a member whose generation is over).
+    // committed last, possibly from an owner's view that was already behind (see #commitStored).
     this.#commitKafka([...this.#partitions.values()].filter((p) => byKey.has(p.key) && !p.revoked));
     this.#assignedOnce = true;
     this.#unassigned = false;
@@ -395,8 +405,39 @@ export class ConsumerEngine {
         timeoutMs: this.#options.shutdownTimeoutMs,
       });
     }
-    this.#commitKafka(states.filter((p) => p.nextOffset !== undefined));
+    await this.#commitStored(states);
     for (const p of states) this.#partitions.delete(p.key);
+  }
+
+  /**
+   * Commits to Kafka what cdc_offsets holds for these partitions now, not what this consumer last saw:
+   * another owner may have moved them on since our assignment (a zombie's transaction that was open
+   * when we read them, then committed), and a consumer that let go without applying a batch of its
+   * own would otherwise leave its stale view as the group's committed offset for good (lag tools would
+   * report a lag that is not there). Bounded: with Postgres unreachable, what this consumer saw is
+   * committed instead.
+   */
+  async #commitStored(states: PartitionState[]): Promise<void> {
+    if (states.length === 0 || !this.#consumer?.isConnected()) return;
+    let timer: NodeJS.Timeout | undefined;
+    const stored = await Promise.race([
+      this.#slot(0)
+        .run({ kind: 'stored-offsets', partitions: states.map((p) => ({ topic: p.topic, partition: p.partition })) })
+        .then((r) => new Map(r.offsets.map((o) => [`${o.topic}/${o.partition}`, o.nextOffset])))
+        .catch((err: Error) => {
+          this.#log('debug', 'stored offsets unreadable at release', { error: err.message });
+          return new Map<string, number>();
+        }),
+      new Promise<Map<string, number>>((resolve) => {
+        timer = setTimeout(() => resolve(new Map()), RELEASE_READ_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+    for (const p of states) {
+      const now = stored.get(p.key);
+      if (now !== undefined && (p.nextOffset === undefined || now > p.nextOffset)) p.nextOffset = now;
+    }
+    this.#commitKafka(states.filter((p) => p.nextOffset !== undefined));
   }
 
   #commitKafka(states: PartitionState[]): void {
@@ -442,6 +483,10 @@ export class ConsumerEngine {
     let fetch = FETCH_MIN;
     while (!this.#stopping) {
       const count = fetch;
+      let taken!: () => void;
+      this.#consuming = new Promise<void>((resolve) => {
+        taken = resolve;
+      });
       const messages = await new Promise<Kafka.Message[]>((resolve) => {
         consumer.consume(count, (err, batch) => {
           if (err) {
@@ -452,7 +497,11 @@ export class ConsumerEngine {
       });
       fetch = messages.length >= count ? Math.min(FETCH_MAX, count * 2) : Math.max(FETCH_MIN, count >>> 1);
       const now = Date.now();
-      for (const m of messages) this.#accept(m, now);
+      try {
+        for (const m of messages) this.#accept(m, now);
+      } finally {
+        taken();
+      }
       if (this.#hooks.metrics && messages.length > 0) this.#countConsumed(messages);
       this.#dispatchReady(now);
       this.#applyBackpressure();

@@ -13,6 +13,7 @@ import { qualified } from '../../lib/postgres/index.js';
 import type { ApplyStats } from '../../lib/worker-protocol.js';
 import { type ConsumerRun, ensureStopped, startConsumer } from '../support/consumer.js';
 import { produceAll, type TestMessage, TestTopics } from '../support/kafka.js';
+import { kafkaCommitted } from '../support/kafka-offsets.js';
 import { testStack, uniqueName, withTestSchema } from '../support/stack.js';
 import { readTables, sortById } from '../support/tables.js';
 
@@ -281,6 +282,43 @@ describe('consumer/engine (integration)', function () {
       if (Date.now() > deadline) throw new Error(`A stopped short of the end:\n${a.stderr()}`);
     }
     expectModel(await readTables(setup.schema), produced);
+  });
+
+  it('commits cdc_offsets as they are when it lets go to Kafka, also where another owner moved them on after its assignment', async () => {
+    const produced = events(setup, 3000, 18);
+    await produceAll(testStack().brokers, produced);
+    const a = consume([]);
+    for (const deadline = Date.now() + 60_000; ; await new Promise((r) => setTimeout(r, 100))) {
+      if ((await offsetsCommitted(setup.schema, setup.group)) === produced.length) break;
+      if (Date.now() > deadline) throw new Error(`A did not apply everything:\n${a.stderr()}`);
+    }
+    // What a zombie's transaction, open when A read the row and committed after, leaves behind: the row
+    // is further on than anything A applied (a stand-in value; A has nothing left to fetch).
+    const c = new pg.Client({ connectionString: testStack().databaseUrl });
+    await c.connect();
+    let moved: { topic: string; partition: number; next_offset: string };
+    try {
+      const { rows } = await c.query(
+        `UPDATE ${qualified(setup.schema, 'cdc_offsets')} SET next_offset = next_offset + 7
+          WHERE (group_id, topic, partition) = ($1, $2, 0) RETURNING topic, partition, next_offset`,
+        [setup.group, setup.users],
+      );
+      moved = rows[0];
+    } finally {
+      await c.end();
+    }
+    a.child.kill('SIGTERM');
+    expect(await a.exited, a.stderr()).to.equal(0);
+    const stored = (await readTables(setup.schema)).offsets;
+    const committed = await kafkaCommitted(
+      testStack().brokers,
+      setup.group,
+      stored.map((o) => ({ topic: o.topic, partition: o.partition })),
+    );
+    expect(committed.get(`${setup.users}/0`), 'the partition moved on by another owner').to.equal(Number(moved.next_offset));
+    expect(Object.fromEntries(committed)).to.deep.equal(
+      Object.fromEntries(stored.map((o) => [`${o.topic}/${o.partition}`, o.next_offset])),
+    );
   });
 
   it("in process, tells an onBatch hook each committed event's own Kafka timestamp, in offset order", async () => {

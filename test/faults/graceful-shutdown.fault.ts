@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import { testStack } from '../support/stack.js';
 import { FaultScenario, sleep } from './harness.js';
-import { kafkaCommitted } from './kafka-offsets.js';
+import { kafkaCommitted } from '../support/kafka-offsets.js';
 import { withPoison } from './poison.js';
 
 /** --shutdown-timeout for these runs. */

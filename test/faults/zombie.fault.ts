@@ -16,7 +16,7 @@
  * tables equal to the model, each bad event dead-lettered once, every offset at its end.
  */
 import { expect } from 'chai';
-import { kafkaCommitted } from './kafka-offsets.js';
+import { kafkaCommitted } from '../support/kafka-offsets.js';
 import { testStack } from '../support/stack.js';
 import { processState } from './fault-stack.js';
 import { fencedBatches, latestAssignment, partitionsOf, waitForEntry } from './group-log.js';

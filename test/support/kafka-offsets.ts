@@ -18,3 +18,24 @@ export async function kafkaCommitted(
     await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
   }
 }
+
+/** Each partition's high watermark: one past the last message the log holds. */
+export async function highWatermarks(
+  brokers: string,
+  partitions: Array<{ topic: string; partition: number }>,
+): Promise<Map<string, number>> {
+  const consumer = new Kafka.KafkaConsumer({ 'metadata.broker.list': brokers, 'group.id': 'cdc-test-watermarks' }, {});
+  await new Promise<void>((resolve, reject) => consumer.connect({ timeout: 10_000 }, (err) => (err ? reject(err) : resolve())));
+  try {
+    const out = new Map<string, number>();
+    for (const { topic, partition } of partitions) {
+      const high = await new Promise<number>((resolve, reject) =>
+        consumer.queryWatermarkOffsets(topic, partition, 10_000, (err, w) => (err ? reject(err) : resolve(w.highOffset))),
+      );
+      out.set(`${topic}/${partition}`, high);
+    }
+    return out;
+  } finally {
+    await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
+  }
+}
