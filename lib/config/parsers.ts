@@ -43,6 +43,27 @@ export function integer(min: number, max = Number.MAX_SAFE_INTEGER): Parser<numb
   };
 }
 
+const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kib: 1024, m: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gib: 1024 ** 3 };
+
+/**
+ * A size in bytes: `16777216`, or with a binary unit, `512KiB`, `16MiB`, `1GiB` (K, M, G alone mean the
+ * same; case does not matter). Decimal units (MB) are refused rather than guessed at.
+ */
+export function bytes(min: number, max = Number.MAX_SAFE_INTEGER): Parser<number> {
+  const form = `a size in bytes, such as 16777216, 512KiB or 16MiB${max === Number.MAX_SAFE_INTEGER ? `, at least ${min}` : `, from ${min} to ${max}`}`;
+  return (value, name) => {
+    let n = Number.NaN;
+    if (typeof value === 'number') n = value;
+    else if (typeof value === 'string') {
+      const match = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(value.trim());
+      const unit = match ? BYTE_UNITS[(match[2] as string).toLowerCase()] : undefined;
+      if (match && unit !== undefined) n = Number(match[1]) * unit;
+    }
+    if (!Number.isSafeInteger(n) || n < min || n > max) return fail(name, value, form);
+    return n;
+  };
+}
+
 export function number(min: number, max = Number.POSITIVE_INFINITY): Parser<number> {
   const accepts = max === Number.POSITIVE_INFINITY ? `a number >= ${min}` : `a number from ${min} to ${max}`;
   return (value, name) => {

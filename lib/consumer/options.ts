@@ -170,8 +170,8 @@ export const consumerOptions = {
     env: 'CDC_MAX_BYTES_IN_FLIGHT',
     describe: 'Backpressure: message bytes held (pending + being applied) before fetching pauses',
     default: consumerDefaults.maxBytesInFlight,
-    defaultText: '16777216 (16 MiB)',
-    parse: parse.integer(65_536),
+    defaultText: '16MiB',
+    parse: parse.bytes(65_536),
   }),
   from: option<'beginning' | 'end'>({
     flag: 'from',
@@ -201,8 +201,8 @@ export const consumerOptions = {
     env: 'CDC_MAX_VALUE_BYTES',
     describe: 'Larger message values become dead letters without being decoded',
     default: consumerDefaults.maxValueBytes,
-    defaultText: '1048576 (1 MiB)',
-    parse: parse.integer(1),
+    defaultText: '1MiB',
+    parse: parse.bytes(1),
   }),
   kafkaConfig: option<Record<string, string>>({
     flag: 'kafka-config',

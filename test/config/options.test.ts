@@ -84,6 +84,26 @@ describe('config/options', () => {
     });
   });
 
+  describe('byte sizes', () => {
+    const spec = { max: option<number>({ flag: 'max-bytes-in-flight', describe: '', default: 1, parse: parse.bytes(65_536) }) };
+
+    it('takes a byte count or binary units', () => {
+      expect(resolveOptions(spec, { 'max-bytes-in-flight': '16777216' }).max).to.equal(16 * 1024 * 1024);
+      expect(resolveOptions(spec, { 'max-bytes-in-flight': '8MiB' }).max).to.equal(8 * 1024 * 1024);
+      expect(resolveOptions(spec, { 'max-bytes-in-flight': '512kib' }).max).to.equal(512 * 1024);
+      expect(resolveOptions(spec, { 'max-bytes-in-flight': '1.5M' }).max).to.equal(1.5 * 1024 * 1024);
+      expect(resolveOptions(spec, { 'max-bytes-in-flight': '1 GiB' }).max).to.equal(1024 ** 3);
+    });
+
+    it('refuses decimal units, fractions of a byte and sizes below the minimum, naming the flag and the form', () => {
+      for (const bad of ['8MB', '8 megabytes', '65536.5', '1KiB', '-1MiB', 'MiB', '']) {
+        const err = optionError(() => resolveOptions(spec, { 'max-bytes-in-flight': bad }));
+        expect(err.option, bad).to.equal('--max-bytes-in-flight');
+        expect(err.message, bad).to.contain('16MiB').and.contain('at least 65536');
+      }
+    });
+  });
+
   describe('integers and choices', () => {
     it('names the option and the range', () => {
       const spec = { n: option<number>({ flag: 'workers', describe: '', default: 1, parse: parse.integer(1, 64) }) };
