@@ -189,5 +189,66 @@ describe('apply/batch (integration)', () => {
         await one.end();
       }
     });
+
+    it('keeps it bounded: rows of one batch after each commit, pages reset to nothing every few batches', async () => {
+      const mapping = resolveMapping(
+        {
+          sinks: [
+            {
+              topic: 'items',
+              table: 'items',
+              format: 'debezium',
+              key: ['id'],
+              'create-table': true,
+              columns: { id: 'integer', v: 'text' },
+              delete: 'hard',
+            },
+          ],
+        },
+        'test mapping',
+      );
+      const one = new pg.Pool({ connectionString: testStack().databaseUrl, max: 1 });
+      try {
+        const setup = await one.connect();
+        try {
+          await prepareSinkTables(setup, mapping, schema, true);
+        } finally {
+          setup.release();
+        }
+        const items = new BatchApplier(testWorkerConfig(schema, { maxValueBytes: 1000, maxConnections: 1, mapping }), one);
+        const rows = 200;
+        const sizes: number[] = [];
+        for (let b = 0; b < 40; b++) {
+          const messages: BatchSource[] = [];
+          for (let i = 0; i < rows; i++) {
+            const after = { id: b * rows + i, v: `value ${b} ${i}` };
+            messages.push({ offset: b * rows + i, key: null, value: Buffer.from(JSON.stringify({ op: 'c', before: null, after })) });
+          }
+          const result = await items.apply({
+            kind: 'apply',
+            topic: 'items',
+            partition: 0,
+            sink: 'items',
+            batch: packBatch(messages),
+            deadLetterOrphans: false,
+          });
+          expect(result).to.deep.include({ status: 'applied', nextOffset: (b + 1) * rows });
+          // The pool's one connection, so its own temporary staging table.
+          const { rows: stage } = await one.query(
+            `SELECT count(*)::int AS n, pg_relation_size('pg_temp.cdc_stage_0') AS size FROM pg_temp.cdc_stage_0`,
+          );
+          expect(stage[0].n, `rows left in the staging table after batch ${b}`).to.equal(rows);
+          sizes.push(Number(stage[0].size));
+        }
+        const { rows: loaded } = await pool.query(`SELECT count(*)::int AS n FROM ${qualified(schema, 'items')}`);
+        expect(loaded[0].n).to.equal(40 * rows);
+        // Deleted rows keep their pages until a reset (TRUNCATE): every 16 batches or 4096 rows.
+        const first = sizes[0] as number;
+        expect(Math.max(...sizes), `staging table sizes ${sizes.join(' ')}`).to.be.at.most(first * 22);
+        expect(sizes.filter((x, i) => i > 0 && x < (sizes[i - 1] as number)).length, `resets in ${sizes.join(' ')}`).to.be.at.least(1);
+      } finally {
+        await one.end();
+      }
+    });
   });
 });
