@@ -242,10 +242,12 @@ describe('apply/batch (integration)', () => {
         }
         const { rows: loaded } = await pool.query(`SELECT count(*)::int AS n FROM ${qualified(schema, 'items')}`);
         expect(loaded[0].n).to.equal(40 * rows);
-        // Deleted rows keep their pages until a reset (TRUNCATE): every 16 batches or 4096 rows.
+        // Deleted rows keep their pages until a reset (TRUNCATE): at the latest every 16 batches, and when
+        // a young-table ANALYZE changed the statistics. Each batch here adds about half the first one's
+        // size: 16 batches stay near 12x it, 40 without a reset would pass 20x.
         const first = sizes[0] as number;
-        expect(Math.max(...sizes), `staging table sizes ${sizes.join(' ')}`).to.be.at.most(first * 22);
-        expect(sizes.filter((x, i) => i > 0 && x < (sizes[i - 1] as number)).length, `resets in ${sizes.join(' ')}`).to.be.at.least(1);
+        expect(Math.max(...sizes), `staging table sizes ${sizes.join(' ')}`).to.be.at.most(first * 16);
+        expect(sizes.filter((x, i) => i > 0 && x < (sizes[i - 1] as number)).length, `resets in ${sizes.join(' ')}`).to.be.at.least(2);
       } finally {
         await one.end();
       }
