@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { alignColumns, type ContenderSummary, checkTargets, formatReport, ratioToEngine } from '../../bench/report.js';
+import { alignColumns, type ContenderSummary, checkTargets, FAIRNESS, formatReport, ratioToEngine } from '../../bench/report.js';
 import { sampleReport } from './fixtures.js';
 
 describe('bench/report', () => {
@@ -88,6 +88,8 @@ describe('bench/report', () => {
     const r = sampleReport();
     r.machine.loadAverage = { start: 0.5, end: 2.25 };
     expect(formatReport(r)).to.include('load average (1 min) at start 0.50, at end 2.25, on 2 CPUs');
+    // What is not the engine's design is said with every report.
+    for (const line of FAIRNESS) expect(formatReport(r)).to.include(line);
   });
 
   it('prints the --pg-delay round as a second table with its own ratios and latency', () => {
