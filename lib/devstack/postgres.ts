@@ -137,6 +137,15 @@ export async function reachableBinaries(bins: Binaries, runAs: RunAs, log: (line
   return relocated;
 }
 
+/** Can `runAs` enter and write this directory (every parent on its path must let it through)? */
+function canWrite(dir: string, runAs: RunAs): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = spawn('/bin/sh', ['-c', 'cd "$1" && test -w .', 'sh', dir], { ...runAs, stdio: 'ignore' });
+    child.on('error', () => resolve(false));
+    child.on('close', (code) => resolve(code === 0));
+  });
+}
+
 async function ownDir(dir: string, runAs: RunAs): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   if (runAs.uid !== undefined && runAs.gid !== undefined) await chown(dir, runAs.uid, runAs.gid);
@@ -231,6 +240,14 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
   try {
     await ownDir(workDir, runAs);
     await ownDir(dataDir, runAs);
+    // Root owns the directory to the postgres user, but not its parents: initdb would then stop with a
+    // bare "Permission denied" (a data directory under a 0700 home, say).
+    if (options.dataDir !== undefined && runAs.uid !== undefined && !(await canWrite(dataDir, runAs))) {
+      throw new CdcError(
+        'ERR_CDC_DEVSTACK',
+        `--data-dir ${dataDir}: the "postgres" user, which runs the server when the dev stack runs as root, cannot enter it: a parent directory is closed to it; choose one under ${tmpdir()} or open the parents (chmod o+x)`,
+      );
+    }
     if (!(await isInitialised(dataDir))) {
       const pwFile = join(workDir, 'pwfile');
       await writeFile(pwFile, `${password}\n`, { mode: 0o600 });

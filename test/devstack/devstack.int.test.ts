@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type Server } from 'node:net';
 import { expect } from 'chai';
 import Kafka from 'node-rdkafka';
@@ -13,6 +16,27 @@ function metadata(client: Kafka.Producer | Kafka.KafkaConsumer): Promise<Kafka.M
 }
 
 describe('devstack (integration)', () => {
+  it('as root, refuses a --data-dir the postgres user cannot enter, saying why', async function () {
+    if (process.getuid?.() !== 0) this.skip(); // only root hands the server to the postgres user
+    const closed = await mkdtemp(join(tmpdir(), 'cdc-closed-'));
+    try {
+      await chmod(closed, 0o700);
+      const err = await startEmbeddedPostgres({ dataDir: join(closed, 'data') }).then(
+        async (pgs) => {
+          await pgs.stop();
+          return undefined;
+        },
+        (e: Error) => e,
+      );
+      expect(err?.message)
+        .to.contain(`--data-dir ${join(closed, 'data')}`)
+        .and.contain('cannot enter it')
+        .and.contain('chmod o+x');
+    } finally {
+      await rm(closed, { recursive: true, force: true });
+    }
+  });
+
   it('Postgres answers a query', async () => {
     const client = new pg.Client({ connectionString: testStack().databaseUrl });
     await client.connect();
