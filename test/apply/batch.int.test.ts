@@ -8,7 +8,7 @@ import { BatchApplier } from '../../lib/apply/batch.js';
 import { applySchema, qualified } from '../../lib/postgres/index.js';
 import { resolveMapping, shippedMapping } from '../../lib/sinks/mapping.js';
 import { prepareSinkTables } from '../../lib/sinks/tables.js';
-import { type BatchSource, packBatch } from '../../lib/worker-protocol.js';
+import { type ApplyResult, type BatchSource, packBatch } from '../../lib/worker-protocol.js';
 import { testStack, withTestSchema } from '../support/stack.js';
 import { readTables } from '../support/tables.js';
 import { testWorkerConfig } from '../support/worker-config.js';
@@ -130,7 +130,13 @@ describe('apply/batch (integration)', () => {
   });
 
   describe('the staging table across transactions of one connection', () => {
-    it("a transaction that rolls back after emptying it does not bring the last batch's rows back into the next one", async () => {
+    /**
+     * An `items` sink (Debezium format, truncates applied) on a pool of one connection, so every batch
+     * sees the staging table the previous one left; `use` gets the batch call and that pool.
+     */
+    async function onOneConnection(
+      use: (apply: (messages: BatchSource[]) => Promise<ApplyResult>, one: pg.Pool) => Promise<void>,
+    ): Promise<void> {
       const mapping = resolveMapping(
         {
           sinks: [
@@ -148,7 +154,6 @@ describe('apply/batch (integration)', () => {
         },
         'test mapping',
       );
-      // One connection, so every batch sees the staging table the previous one left.
       const one = new pg.Pool({ connectionString: testStack().databaseUrl, max: 1 });
       try {
         const setup = await one.connect();
@@ -158,9 +163,26 @@ describe('apply/batch (integration)', () => {
           setup.release();
         }
         const items = new BatchApplier(testWorkerConfig(schema, { maxValueBytes: 1000, maxConnections: 1, mapping }), one);
+        await use(
+          (messages) =>
+            items.apply({
+              kind: 'apply',
+              topic: 'items',
+              partition: 0,
+              sink: 'items',
+              batch: packBatch(messages),
+              deadLetterOrphans: false,
+            }),
+          one,
+        );
+      } finally {
+        await one.end();
+      }
+    }
+
+    it("a transaction that rolls back after emptying it does not bring the last batch's rows back into the next one", async () => {
+      await onOneConnection(async (apply) => {
         const event = (offset: number, payload: object) => ({ offset, key: null, value: Buffer.from(JSON.stringify(payload)) });
-        const apply = (messages: BatchSource[]) =>
-          items.apply({ kind: 'apply', topic: 'items', partition: 0, sink: 'items', batch: packBatch(messages), deadLetterOrphans: false });
         const table = qualified(schema, 'items');
 
         expect(await apply([event(0, { op: 'c', before: null, after: { id: 1, v: 'b' } })])).to.deep.include({ status: 'applied' });
@@ -185,37 +207,11 @@ describe('apply/batch (integration)', () => {
           { id: 1, v: 'z' },
           { id: 2, v: 'c' },
         ]);
-      } finally {
-        await one.end();
-      }
+      });
     });
 
     it('keeps it bounded: rows of one batch after each commit, pages reset to nothing every few batches', async () => {
-      const mapping = resolveMapping(
-        {
-          sinks: [
-            {
-              topic: 'items',
-              table: 'items',
-              format: 'debezium',
-              key: ['id'],
-              'create-table': true,
-              columns: { id: 'integer', v: 'text' },
-              delete: 'hard',
-            },
-          ],
-        },
-        'test mapping',
-      );
-      const one = new pg.Pool({ connectionString: testStack().databaseUrl, max: 1 });
-      try {
-        const setup = await one.connect();
-        try {
-          await prepareSinkTables(setup, mapping, schema, true);
-        } finally {
-          setup.release();
-        }
-        const items = new BatchApplier(testWorkerConfig(schema, { maxValueBytes: 1000, maxConnections: 1, mapping }), one);
+      await onOneConnection(async (apply, one) => {
         const rows = 200;
         const sizes: number[] = [];
         for (let b = 0; b < 40; b++) {
@@ -224,14 +220,7 @@ describe('apply/batch (integration)', () => {
             const after = { id: b * rows + i, v: `value ${b} ${i}` };
             messages.push({ offset: b * rows + i, key: null, value: Buffer.from(JSON.stringify({ op: 'c', before: null, after })) });
           }
-          const result = await items.apply({
-            kind: 'apply',
-            topic: 'items',
-            partition: 0,
-            sink: 'items',
-            batch: packBatch(messages),
-            deadLetterOrphans: false,
-          });
+          const result = await apply(messages);
           expect(result).to.deep.include({ status: 'applied', nextOffset: (b + 1) * rows });
           // The pool's one connection, so its own temporary staging table.
           const { rows: stage } = await one.query(
@@ -248,9 +237,7 @@ describe('apply/batch (integration)', () => {
         const first = sizes[0] as number;
         expect(Math.max(...sizes), `staging table sizes ${sizes.join(' ')}`).to.be.at.most(first * 16);
         expect(sizes.filter((x, i) => i > 0 && x < (sizes[i - 1] as number)).length, `resets in ${sizes.join(' ')}`).to.be.at.least(2);
-      } finally {
-        await one.end();
-      }
+      });
     });
   });
 });
