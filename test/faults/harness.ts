@@ -216,6 +216,14 @@ export class FaultScenario {
     return end;
   }
 
+  /** Every partition a message was sent to, as the Kafka clients name one. */
+  partitions(): Array<{ topic: string; partition: number }> {
+    return [...this.endOffsets().keys()].map((k) => ({
+      topic: k.slice(0, k.lastIndexOf('/')),
+      partition: Number(k.slice(k.lastIndexOf('/') + 1)),
+    }));
+  }
+
   /** Waits until every message sent is covered by a committed batch; fails early if no consumer is left. */
   async waitAllCommitted(timeoutMs: number, alive: readonly WatchedRun[] = this.runs): Promise<void> {
     const end = this.endOffsets();
@@ -319,12 +327,8 @@ export class FaultScenario {
    */
   async #logVersusSent(): Promise<string[]> {
     const end = this.endOffsets();
-    const keys = [...end.keys()].map((k) => ({
-      topic: k.slice(0, k.lastIndexOf('/')),
-      partition: Number(k.slice(k.lastIndexOf('/') + 1)),
-    }));
     try {
-      const high = await highWatermarks(testStack().brokers, keys);
+      const high = await highWatermarks(testStack().brokers, this.partitions());
       const counts = new Map<string, number>();
       for (const m of this.sent) counts.set(`${m.topic}/${m.partition}`, (counts.get(`${m.topic}/${m.partition}`) ?? 0) + 1);
       const off = [...end].filter(([k, v]) => high.get(k) !== v || counts.get(k) !== v);
