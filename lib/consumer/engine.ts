@@ -129,6 +129,11 @@ const RELEASE_READ_MS = 2000;
 /** At most one "wait for their parents" line per partition in this time. */
 const ORPHAN_LOG_INTERVAL_MS = 10_000;
 
+/** A stored-offsets answer keyed `topic/partition`, as PartitionState.key is. */
+function byPartition(offsets: ReadonlyArray<{ topic: string; partition: number; nextOffset: number }>): Map<string, number> {
+  return new Map(offsets.map((o) => [`${o.topic}/${o.partition}`, o.nextOffset]));
+}
+
 export class ConsumerEngine {
   readonly stats: EngineStats;
   readonly #options: ConsumerOptions;
@@ -323,7 +328,7 @@ export class ConsumerEngine {
     const stored = await this.#withRetry('read stored offsets', () =>
       this.#slot(0).run({ kind: 'stored-offsets', partitions: assignment.map((a) => ({ topic: a.topic, partition: a.partition })) }),
     );
-    const byKey = new Map(stored.offsets.map((s) => [`${s.topic}/${s.partition}`, s.nextOffset]));
+    const byKey = byPartition(stored.offsets);
     // node-rdkafka gathers a consume call's messages on a libuv thread and hands them over when the
     // call returns: one that began before the revocation's unassign can still carry messages of the
     // old assignment, fetched ahead of what was applied. Taken after the new states exist, they would
@@ -423,7 +428,7 @@ export class ConsumerEngine {
     const stored = await Promise.race([
       this.#slot(0)
         .run({ kind: 'stored-offsets', partitions: states.map((p) => ({ topic: p.topic, partition: p.partition })) })
-        .then((r) => new Map(r.offsets.map((o) => [`${o.topic}/${o.partition}`, o.nextOffset])))
+        .then((r) => byPartition(r.offsets))
         .catch((err: Error) => {
           this.#log('debug', 'stored offsets unreadable at release', { error: err.message });
           return new Map<string, number>();
