@@ -3,26 +3,38 @@
  * tasks, and the results. Batches cross as one transferred ArrayBuffer (no cloned object graphs), and
  * errors as plain objects (class identity and custom fields do not survive postMessage).
  */
+import type { ConsumerOptions } from './consumer/options.js';
 import type { PlainError } from './errors.js';
 import type { Mapping } from './sinks/mapping.js';
 
+/** The consumer options a worker thread uses, exactly as cdc-consume validated them. */
+export const WORKER_OPTIONS = [
+  'databaseUrl',
+  'dbSchema',
+  // Values larger than this are dead-lettered before any decoding.
+  'maxValueBytes',
+  // Session limits set on every connection the worker opens, in ms; 0 = not set.
+  'pgIdleInTransactionTimeoutMs',
+  'pgLockTimeoutMs',
+  'pgStatementTimeoutMs',
+  'pgQueryTimeoutMs',
+  'pgKeepaliveMs',
+] as const satisfies ReadonlyArray<keyof ConsumerOptions>;
+
 /** Given to every worker thread at start (piscina `workerData`). */
-export interface WorkerConfig {
-  databaseUrl: string;
-  dbSchema: string;
+export interface WorkerConfig extends Pick<ConsumerOptions, (typeof WORKER_OPTIONS)[number]> {
+  /** The consumer group: the key of the offsets stored in Postgres. */
   groupId: string;
-  /** Values larger than this are dead-lettered before any decoding. */
-  maxValueBytes: number;
   /** Postgres connections this worker may open (one per batch it runs at once). */
   maxConnections: number;
-  /** Session limits set on every connection the worker opens, in ms; 0 = not set (see options.ts). */
-  pgIdleInTransactionTimeoutMs: number;
-  pgLockTimeoutMs: number;
-  pgStatementTimeoutMs: number;
-  pgQueryTimeoutMs: number;
-  pgKeepaliveMs: number;
   /** The validated mapping file (plain data); each worker compiles it once. */
   mapping: Mapping;
+}
+
+/** A worker's configuration from the consumer's options: the one place the fields are copied. */
+export function workerConfig(options: ConsumerOptions, mapping: Mapping): Omit<WorkerConfig, 'maxConnections'> {
+  const picked = Object.fromEntries(WORKER_OPTIONS.map((k) => [k, options[k]])) as Pick<ConsumerOptions, (typeof WORKER_OPTIONS)[number]>;
+  return { ...picked, groupId: options.group, mapping };
 }
 
 export interface TopicPartition {

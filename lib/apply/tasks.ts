@@ -4,6 +4,7 @@
  */
 import pg from 'pg';
 import { redactUrl } from '../config/redact.js';
+import { workerDefaults } from '../consumer/defaults.js';
 import { CdcError, toPlainError } from '../errors.js';
 import { fatalReason } from '../postgres/errors.js';
 import { qualified } from '../postgres/identifiers.js';
@@ -24,8 +25,8 @@ export function poolConfig(config: WorkerConfig): pg.PoolConfig {
   return {
     connectionString: config.databaseUrl,
     max: config.maxConnections,
-    idleTimeoutMillis: 30_000,
-    connectionTimeoutMillis: 10_000,
+    idleTimeoutMillis: workerDefaults.poolIdleTimeoutMs,
+    connectionTimeoutMillis: workerDefaults.connectTimeoutMs,
     application_name: 'cdc-pipeline',
     idle_in_transaction_session_timeout: config.pgIdleInTransactionTimeoutMs,
     lock_timeout: config.pgLockTimeoutMs,

@@ -5,6 +5,7 @@
  * not make it unhealthy by itself: the other brokers' partitions still flow, and if the group's
  * coordinator is the one lost, the session runs out and the group state says so.
  */
+import { healthDefaults } from './defaults.js';
 
 export interface Health {
   ok: boolean;
@@ -16,13 +17,6 @@ export interface Health {
 }
 
 export type GroupState = 'joined' | 'joining' | 'stopping';
-
-export const healthDefaults = {
-  /** How long an answer is reused. */
-  cacheMs: 1000,
-  /** Postgres is down when `SELECT 1` takes longer than this. */
-  postgresTimeoutMs: 2000,
-} as const;
 
 export class HealthCheck {
   readonly #groupState: () => GroupState;

@@ -6,12 +6,8 @@
  * client errors are logged once per distinct text per quiet period.
  */
 import type { Logger } from '../log.js';
+import { linkDefaults } from './defaults.js';
 import type { RdkafkaStatistics } from './stats.js';
-
-export const linkDefaults = {
-  /** The same client error text is logged again only after this long without it. */
-  errorQuietMs: 60_000,
-} as const;
 
 export class KafkaLinks {
   readonly #log: Logger;
@@ -59,7 +55,7 @@ export class KafkaLinks {
       this.#log('debug', 'kafka client error', { error: message });
       return;
     }
-    if (this.#errorsSeen.size > 1000) this.#errorsSeen.clear();
+    if (this.#errorsSeen.size > linkDefaults.maxErrorTexts) this.#errorsSeen.clear();
     this.#log('warn', 'kafka client error', { error: message });
   }
 }

@@ -96,3 +96,18 @@ export function updateLag(stats: EngineStats, statistics: string | RdkafkaStatis
     if (typeof hi === 'number' && hi >= 0 && p.nextOffset !== undefined) stats.lag[p.key] = Math.max(0, hi - p.nextOffset);
   }
 }
+
+/** Calls `add` once per run of messages of one topic: one counter update per consume call, not per message. */
+export function countPerTopic(messages: ReadonlyArray<{ topic: string }>, add: (topic: string, count: number) => void): void {
+  let topic = messages[0]?.topic;
+  let run = 0;
+  for (const m of messages) {
+    if (m.topic !== topic) {
+      add(topic as string, run);
+      topic = m.topic;
+      run = 0;
+    }
+    run++;
+  }
+  if (topic !== undefined) add(topic, run);
+}

@@ -4,6 +4,7 @@
  * depends on, which `--kafka-config` may not name at all.
  */
 import type Kafka from 'node-rdkafka';
+import { kafkaConsumerDefaults } from '../consumer/defaults.js';
 import { InvalidOptionError } from '../errors.js';
 
 /** Settings the exactly-once design depends on: --kafka-config may not change them. */
@@ -33,39 +34,6 @@ export function checkKafkaConfig(kafkaConfig: Readonly<Record<string, string>>):
   }
 }
 
-/** Defaults the user may change with --kafka-config. */
-const TUNED_DEFAULTS = {
-  'client.id': 'cdc-pipeline',
-  // Lag on the progress line and in the metrics comes from these statistics.
-  'statistics.interval.ms': 1000,
-  // librdkafka's default (45 s) makes a restarted consumer wait that long for its dead predecessor's
-  // partitions; 10 s still rides out ordinary network hiccups.
-  'session.timeout.ms': 10_000,
-  'socket.keepalive.enable': true,
-  // A request unanswered this long fails and the connection is closed and retried (librdkafka's default
-  // is 60 s): a broker that went silent (a partition, a blackhole) is noticed, logged and reconnected
-  // within 10 s instead of a minute. Our requests are short: fetches wait at most fetch.wait.max.ms, and
-  // librdkafka gives JoinGroup its own longer timeout.
-  'socket.timeout.ms': 10_000,
-  'fetch.wait.max.ms': 50,
-  // librdkafka doubles the wait before reconnecting to a broker at each failed attempt up to this cap
-  // (default 10 s), and shrinks it back only once the last attempt is a whole cap old: links reset every
-  // few seconds (fault scenario 15) kept brokers unreachable 3-6 s after a 300 ms outage, and the
-  // partitions they lead idle. 1 s, the Java client's default, costs at most one attempt a second.
-  'reconnect.backoff.max.ms': 1000,
-  // librdkafka's prefetch queue (one for the whole consumer) is bounded too, so memory stays bounded
-  // while we pause. 1 MiB rather than 4: draining 100,000 events the peak RSS was 204-217 MB against
-  // 235-238 MB, at the same CPU and wall time (the queue refills within fetch.queue.backoff.ms).
-  'queued.max.messages.kbytes': 1024,
-  // librdkafka waits this long before fetching a partition whose queue was full (default 1 s):
-  // with a small queue that idles the pipeline, so retry fetching almost at once.
-  'fetch.queue.backoff.ms': 10,
-  // One fetch response is held on top of the queue: keep it small so memory stays bounded when paused.
-  'fetch.max.bytes': 2 * 1024 * 1024,
-  // Notice topics created after we subscribed (e.g. users arriving after orders) within seconds.
-  'topic.metadata.refresh.interval.ms': 5000,
-} satisfies Kafka.ConsumerGlobalConfig;
-
 export interface ConsumerConfigInput {
   brokers: string;
   group: string;
@@ -78,7 +46,7 @@ export interface ConsumerConfigInput {
 export function consumerConfig(input: ConsumerConfigInput): Kafka.ConsumerGlobalConfig {
   checkKafkaConfig(input.kafkaConfig);
   return {
-    ...TUNED_DEFAULTS,
+    ...kafkaConsumerDefaults,
     ...(input.kafkaConfig as Kafka.ConsumerGlobalConfig),
     'metadata.broker.list': input.brokers,
     'group.id': input.group,

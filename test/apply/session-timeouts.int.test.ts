@@ -7,7 +7,7 @@
  */
 import { expect } from 'chai';
 import pg from 'pg';
-import { consumerDefaults } from '../../lib/consumer/options.js';
+import { consumerDefaults } from '../../lib/consumer/defaults.js';
 import { createTaskHandler, poolConfig } from '../../lib/apply/tasks.js';
 import { qualified } from '../../lib/postgres/index.js';
 import { shippedMapping } from '../../lib/sinks/mapping.js';

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { KafkaLinks, linkDefaults } from '../../lib/consumer/links.js';
+import { linkDefaults } from '../../lib/consumer/defaults.js';
+import { KafkaLinks } from '../../lib/consumer/links.js';
 import type { LogLevel } from '../../lib/log.js';
 import type { RdkafkaStatistics } from '../../lib/consumer/stats.js';
 

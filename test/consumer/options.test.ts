@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { resolveOptions } from '../../lib/config/index.js';
 import { ConsumerEngine } from '../../lib/consumer/engine.js';
-import { consumerDefaults, consumerOptions, defaultWorkers } from '../../lib/consumer/options.js';
+import { consumerDefaults } from '../../lib/consumer/defaults.js';
+import { consumerOptions, defaultWorkers } from '../../lib/consumer/options.js';
 import { InvalidOptionError } from '../../lib/errors.js';
 
 describe('consumer/options', () => {

@@ -12,7 +12,7 @@
  */
 import { expect } from 'chai';
 import { testStack } from '../support/stack.js';
-import { healthDefaults } from '../../lib/consumer/health.js';
+import { healthDefaults } from '../../lib/consumer/defaults.js';
 import { FaultScenario, logEntries, sleep, until } from './harness.js';
 import { HealthPoll } from './health-poll.js';
 import { withPoison } from './poison.js';

@@ -1,0 +1,60 @@
+/**
+ * Flow control as pure functions of the partition states: which partitions to pause or resume
+ * (backpressure), whether the consumer is idle, how many messages the next consume call asks for.
+ * They decide; the engine applies the decision to its states and to the consumer.
+ */
+import { engineDefaults } from './defaults.js';
+import type { PartitionState } from './partition-state.js';
+
+export interface PauseDecision {
+  pause: PartitionState[];
+  resume: PartitionState[];
+}
+
+/**
+ * Each partition gets an equal share of the byte budget, so one stuck partition (a child topic waiting
+ * for its parents, say) pauses alone while the others keep flowing. A paused partition resumes once it
+ * holds less than half its share, so it does not flap at the boundary.
+ */
+export function backpressure(states: readonly PartitionState[], maxBytesInFlight: number): PauseDecision {
+  const decision: PauseDecision = { pause: [], resume: [] };
+  if (states.length === 0) return decision;
+  const share = maxBytesInFlight / states.length;
+  for (const p of states) {
+    if (p.revoked) continue;
+    if (!p.paused && p.bytesHeld > share) decision.pause.push(p);
+    else if (p.paused && p.bytesHeld < share / 2) decision.resume.push(p);
+  }
+  return decision;
+}
+
+/** Every partition paused: the consume loop waits for a batch to finish instead of spinning. */
+export function allPaused(states: readonly PartitionState[]): boolean {
+  return states.length > 0 && states.every((p) => p.paused);
+}
+
+export interface IdleClock {
+  now: number;
+  /** When a message last arrived or fetching last resumed. */
+  lastActivity: number;
+  /** --idle; 0 never idles. */
+  idleMs: number;
+  /** The idle clock runs only while an assignment is held: a slow join or a rebalance is not idleness. */
+  holdingAssignment: boolean;
+}
+
+/** Quiet for idleMs with nothing pending, in flight or paused. */
+export function isIdle(states: readonly PartitionState[], clock: IdleClock): boolean {
+  if (clock.idleMs <= 0 || !clock.holdingAssignment) return false;
+  if (clock.now - clock.lastActivity < clock.idleMs) return false;
+  // A paused partition is quiet because we stopped fetching it (backpressure), not because it is done.
+  return states.every((p) => p.pending.length === 0 && !p.inflight && !p.paused);
+}
+
+/**
+ * The next consume call's message count: doubled while calls come back full (a backlog), halved when
+ * they do not, within engineDefaults' fetch bounds (see there why it adapts).
+ */
+export function nextFetchCount(asked: number, received: number): number {
+  return received >= asked ? Math.min(engineDefaults.fetchMaxMessages, asked * 2) : Math.max(engineDefaults.fetchMinMessages, asked >>> 1);
+}

@@ -1,0 +1,73 @@
+import { expect } from 'chai';
+import { engineDefaults } from '../../lib/consumer/defaults.js';
+import { allPaused, backpressure, isIdle, nextFetchCount } from '../../lib/consumer/flow-control.js';
+import type { PartitionState } from '../../lib/consumer/partition-state.js';
+import { message, partition } from '../support/partitions.js';
+
+/** A partition holding `bytes` pending bytes. */
+function holding(index: number, bytes: number, paused = false): PartitionState {
+  const p = partition('t', index);
+  p.pendingBytes = bytes;
+  p.paused = paused;
+  return p;
+}
+
+describe('consumer/flow-control', () => {
+  describe('backpressure', () => {
+    it('pauses a partition over its equal share alone, and resumes it below half the share', () => {
+      const quiet = holding(0, 100);
+      const stuck = holding(1, 600);
+      expect(backpressure([quiet, stuck], 1000)).to.deep.equal({ pause: [stuck], resume: [] });
+      const recovering = holding(1, 300, true);
+      expect(backpressure([quiet, recovering], 1000)).to.deep.equal({ pause: [], resume: [] });
+      const drained = holding(1, 249, true);
+      expect(backpressure([quiet, drained], 1000)).to.deep.equal({ pause: [], resume: [drained] });
+    });
+
+    it('counts the batch in flight, leaves revoked partitions alone, and decides without changing the states', () => {
+      const p = holding(0, 100);
+      p.inflight = { packed: new ArrayBuffer(0), timestamps: undefined, dispatchedAt: 0, bytes: 500, attempt: 0, running: true };
+      const revoked = holding(1, 10_000);
+      revoked.revoked = true;
+      const decision = backpressure([p, revoked], 1000);
+      expect(decision).to.deep.equal({ pause: [p], resume: [] });
+      expect(p.paused).to.equal(false);
+      expect(backpressure([], 1000)).to.deep.equal({ pause: [], resume: [] });
+    });
+  });
+
+  it('is all paused only with partitions, every one paused', () => {
+    expect(allPaused([])).to.equal(false);
+    expect(allPaused([holding(0, 0, true), holding(1, 0, false)])).to.equal(false);
+    expect(allPaused([holding(0, 0, true), holding(1, 0, true)])).to.equal(true);
+  });
+
+  describe('isIdle', () => {
+    const clock = { now: 10_000, lastActivity: 5_000, idleMs: 5_000, holdingAssignment: true };
+
+    it('is idle after idleMs of quiet with nothing pending, in flight or paused', () => {
+      expect(isIdle([holding(0, 0)], clock)).to.equal(true);
+      expect(isIdle([holding(0, 0)], { ...clock, now: 9_999 })).to.equal(false);
+    });
+
+    it('is never idle with --idle 0, without an assignment, or while a partition has work or is paused', () => {
+      expect(isIdle([], { ...clock, idleMs: 0 })).to.equal(false);
+      expect(isIdle([], { ...clock, holdingAssignment: false })).to.equal(false);
+      const pending = partition();
+      pending.accept(message(0), 0);
+      expect(isIdle([pending], clock)).to.equal(false);
+      const inFlight = partition();
+      inFlight.inflight = { packed: new ArrayBuffer(0), timestamps: undefined, dispatchedAt: 0, bytes: 0, attempt: 0, running: false };
+      expect(isIdle([inFlight], clock)).to.equal(false);
+      expect(isIdle([holding(0, 0, true)], clock)).to.equal(false);
+    });
+  });
+
+  it('doubles the fetch count while calls come back full and halves it otherwise, within bounds', () => {
+    const { fetchMinMessages: min, fetchMaxMessages: max } = engineDefaults;
+    expect(nextFetchCount(min, min)).to.equal(2 * min);
+    expect(nextFetchCount(max, max)).to.equal(max);
+    expect(nextFetchCount(4 * min, min)).to.equal(2 * min);
+    expect(nextFetchCount(min, 0)).to.equal(min);
+  });
+});
