@@ -11,7 +11,7 @@ import { CdcError } from '../errors.js';
 import { isDataError, sqlState } from '../postgres/errors.js';
 import { qualified } from '../postgres/identifiers.js';
 import { foldKey, groupByKey, type StagedKind, type StagedRow } from '../sinks/fold.js';
-import { compileMapping, type Sink } from '../sinks/sink.js';
+import { compileMapping, type ParentRelation, type Sink } from '../sinks/sink.js';
 import type { DeadLetterCode, DecodeResult, RowEvent, Value } from '../sinks/types.js';
 import type { ApplyResult, ApplyTask, PackedMessage, WorkerConfig } from '../worker-protocol.js';
 import { unpackBatch } from '../worker-protocol.js';
@@ -26,7 +26,8 @@ interface Decoded {
 
 interface DeadLetter {
   message: PackedMessage;
-  code: DeadLetterCode;
+  /** One of the engine's DeadLetterCodes, or the orphan code the sink's mapping declares. */
+  code: DeadLetterCode | ParentRelation['orphanCode'];
   text: string;
 }
 
@@ -325,7 +326,7 @@ export class BatchApplier {
     outcome.staged = true;
     await pipeline(Readable.from([stage.data]), client.query(copyFrom(stage.sql)));
     if (sink.parents.length > 0 && staged.full + staged.merge > 0) {
-      const orphans = new Map<number, { code: DeadLetterCode; text: string }>();
+      const orphans = new Map<number, Pick<DeadLetter, 'code' | 'text'>>();
       for (const [r, relation] of sink.parents.entries()) {
         const { rows: found } = await client.query<{ cdc_row: number }>({
           name: `${sink.statementPrefix}-orphans-${r}`,
@@ -348,7 +349,7 @@ export class BatchApplier {
         // The wait is over: these rows become dead letters (every event of theirs in the batch) and the
         // rest of the batch goes on.
         await client.query(sql.deleteStaged, [[...orphans.keys()]]);
-        const byKey = new Map<string, { code: DeadLetterCode; text: string }>();
+        const byKey = new Map<string, Pick<DeadLetter, 'code' | 'text'>>();
         for (const [index, letter] of orphans) {
           const row = rows[index] as StagedRow;
           staged[row.kind]--;

@@ -8,8 +8,10 @@
 export type Op = 'CREATE' | 'UPDATE' | 'DELETE';
 
 /**
- * Why an event was dead-lettered. Stored in cdc_dead_letters.error_code; the message beside it says
- * which field and what was wrong.
+ * Why the engine dead-lettered an event. Stored in cdc_dead_letters.error_code; the message beside it
+ * says which field and what was wrong. A mapping may add one code of its own per reference, for the
+ * children whose parent never arrived (`orphan-code`, see lib/sinks/mapping.ts): this list does not
+ * hold those, so the engine names no table of any mapping.
  */
 export const DeadLetterCodes = [
   'EMPTY_VALUE', // null (tombstone) or zero-length value
@@ -26,8 +28,7 @@ export const DeadLetterCodes = [
   'OUT_OF_RANGE', // a number outside what its column or the data model allows
   'NUL_CHARACTER', // a string holding U+0000, which Postgres text cannot store
   'INVALID_STRING', // a string with an unpaired UTF-16 surrogate (not encodable as UTF-8)
-  'ORPHAN_ORDER', // the seed mapping's code for an order whose user never arrived within the orphan wait
-  'MISSING_PARENT', // a row whose parent row (a declared reference) never arrived within the orphan wait
+  'MISSING_PARENT', // a row whose parent row (a declared reference) never arrived within the orphan wait; a mapping may choose another code
   'REJECTED_BY_POSTGRES', // Postgres refused the row for a reason validation missed
   'DECODER_FAILED', // the decoder threw on this value (a bug): dead-lettered so its partition goes on
 ] as const;
