@@ -113,7 +113,7 @@ interface BatchInput {
   truncate: PackedMessage | undefined;
 }
 
-/** A grouping key as messages show it: the value, or `(a, b)` for a composite key (see keyOf). */
+/** A grouping key as messages show it: the value, or `(a, b)` for a composite key (see lib/sinks/layout.ts keyOf). */
 function displayKey(key: string): string {
   return key.includes('\u0001') ? `(${key.split('\u0001').join(', ')})` : key;
 }

@@ -4,9 +4,6 @@
  * the compiled sink that produces and applies them.
  */
 
-/** The seed format's operations, as they appear in its `event_type`. */
-export type Op = 'CREATE' | 'UPDATE' | 'DELETE';
-
 /**
  * Why the engine dead-lettered an event. Stored in cdc_dead_letters.error_code; the message beside it
  * says which field and what was wrong. A mapping may add one code of its own per reference, for the
@@ -20,8 +17,8 @@ export const DeadLetterCodes = [
   'NOT_AN_OBJECT', // JSON, but not an object
   'MISSING_FIELD', // a field the event type requires is absent (or null)
   'WRONG_TYPE', // a field has the wrong JSON type
-  'INVALID_ID', // an id that is not a canonical UUID
-  'UNKNOWN_EVENT_TYPE', // event_type is not CREATE, UPDATE or DELETE
+  'INVALID_ID', // a uuid field that is not a canonical UUID
+  'UNKNOWN_EVENT_TYPE', // the event's operation field (the format's event_type or op) names no operation the format has
   'INVALID_TIMESTAMP', // not RFC 3339 with a zone, or an impossible date/time
   'INVALID_DATE', // not YYYY-MM-DD, or an impossible date
   'STRING_TOO_LONG', // longer than its column allows, counted in Unicode code points as Postgres does

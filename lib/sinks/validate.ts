@@ -8,7 +8,7 @@
  * not refused by the COPY or the apply SQL later: lengths in code points, no NUL, no year 0, and
  * decimals from the JSON's own digits.
  */
-import type { DeadLetterCode, DecodeResult, Op } from './types.js';
+import type { DeadLetterCode, DecodeResult } from './types.js';
 
 export type Rejection = Extract<DecodeResult<never>, { ok: false }>;
 
@@ -82,13 +82,6 @@ export function isRejection(value: unknown): value is Rejection {
 }
 
 export { missing, wrongType };
-
-export function validateOp(value: unknown): Op | Rejection {
-  if (value === 'CREATE' || value === 'UPDATE' || value === 'DELETE') return value;
-  if (value === undefined || value === null) return missing('event_type');
-  if (typeof value !== 'string') return wrongType('event_type', 'a string', value);
-  return reject('UNKNOWN_EVENT_TYPE', `event_type: ${preview(value)} is not CREATE, UPDATE or DELETE`);
-}
 
 // ---------------------------------------------------------------------------------------------------
 // UUID
@@ -239,6 +232,17 @@ export function validateTimestamp(field: string, value: unknown): string | Rejec
   return lowerCase ? s.toUpperCase() : s;
 }
 
+const TIME = /^([01]\d|2[0-3]):([0-5]\d):([0-5]\d)(\.\d{1,9})?$|^24:00:00(\.0{1,9})?$/;
+
+/** A time of day `HH:MM:SS[.fraction]`, 24:00:00 included (as Postgres' time takes it). */
+export function validateTime(field: string, value: unknown): string | Rejection {
+  if (value === undefined || value === null) return missing(field);
+  if (typeof value !== 'string') return wrongType(field, 'a time string', value);
+  if (!TIME.test(value))
+    return reject('INVALID_TIMESTAMP', `${field}: ${JSON.stringify(value.slice(0, 40))} is not a time of day (HH:MM:SS[.fraction])`);
+  return value;
+}
+
 function notTimestamp(field: string, value: string): Rejection {
   return reject(
     'INVALID_TIMESTAMP',
@@ -290,6 +294,16 @@ export function validateString(field: string, value: unknown, maxChars: number, 
     }
   }
   return value;
+}
+
+/** A JSON value as json/jsonb text; jsonb cannot store U+0000 in a string. */
+export function jsonText(field: string, value: unknown, kind: 'json' | 'jsonb'): string | Rejection {
+  if (value === undefined) return missing(field);
+  const text = JSON.stringify(value);
+  if (kind === 'jsonb' && text.includes('\\u0000')) {
+    return reject('NUL_CHARACTER', `${field}: contains a NUL character (U+0000), which jsonb cannot store`);
+  }
+  return text;
 }
 
 // ---------------------------------------------------------------------------------------------------

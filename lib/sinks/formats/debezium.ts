@@ -18,11 +18,12 @@
  *   text, numeric as base64 bytes at the declared scale, also plain JSON numbers and decimal strings),
  *   unless the column declares another `encoding`.
  */
-import type { Layout, StagedColumn } from '../layout.js';
+import { keyOf, type Layout, type StagedColumn } from '../layout.js';
 import type { Encoding, SinkDeclaration } from '../mapping.js';
 import type { DecodeResult, RowEvent, Value } from '../types.js';
 import {
   isRejection,
+  jsonText,
   jsonType,
   numberTextAtPath,
   parseJsonObject,
@@ -32,6 +33,7 @@ import {
   validateDate,
   validateFloat,
   validateString,
+  validateTime,
   validateTimestamp,
   validateUuid,
   wrongType,
@@ -46,7 +48,6 @@ import {
   timestampFromEpoch,
   variableScaleDecimal,
 } from './debezium-values.js';
-import { jsonText, keyOf, validateTime } from './seed.js';
 
 /** What the value's schema says of one field: its logical type name and Decimal's scale. */
 interface FieldSchema {
