@@ -8,6 +8,15 @@
  * not refused by the COPY or the apply SQL later: lengths in code points, no NUL, no year 0, and
  * decimals from the JSON's own digits.
  */
+import {
+  daysInMonth,
+  FLOAT4_MAX,
+  HEX_DIGIT_VALUE,
+  MAX_OFFSET_HOURS,
+  NUMERIC_MAX_DECLARED_PRECISION,
+  NUMERIC_MAX_FRACTION_DIGITS,
+  NUMERIC_MAX_INTEGER_DIGITS,
+} from './pg-limits.js';
 import type { DeadLetterCode, DecodeResult } from './types.js';
 
 export type Rejection = Extract<DecodeResult<never>, { ok: false }>;
@@ -86,12 +95,6 @@ export { missing, wrongType };
 // ---------------------------------------------------------------------------------------------------
 // UUID
 
-/** 0: not hex; 1: 0-9 a-f; 2: A-F (needs lower-casing). */
-const HEX = new Uint8Array(128);
-for (let c = 48; c <= 57; c++) HEX[c] = 1;
-for (let c = 97; c <= 102; c++) HEX[c] = 1;
-for (let c = 65; c <= 70; c++) HEX[c] = 2;
-
 /**
  * A canonical UUID, 8-4-4-4-12 hex digits in any case, returned in lower case so that one entity's
  * events group under one key whatever case a producer used. A non-string is WRONG_TYPE, a malformed
@@ -108,9 +111,9 @@ export function validateUuid(field: string, value: unknown): string | Rejection 
       if (c !== 45) return notUuid(field, value);
       continue;
     }
-    const kind = c < 128 ? HEX[c] : 0;
-    if (kind === 0) return notUuid(field, value);
-    if (kind === 2) upper = true;
+    if (c >= 128 || (HEX_DIGIT_VALUE[c] as number) < 0) return notUuid(field, value);
+    // A-F: the key is lower-cased.
+    if (c <= 70 && c >= 65) upper = true;
   }
   return upper ? value.toLowerCase() : value;
 }
@@ -121,13 +124,6 @@ function notUuid(field: string, value: string): Rejection {
 
 // ---------------------------------------------------------------------------------------------------
 // Dates and timestamps
-
-const DAYS_IN_MONTH = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-function daysInMonth(year: number, month: number): number {
-  if (month === 2 && (year % 4 === 0 ? year % 100 !== 0 || year % 400 === 0 : false)) return 29;
-  return DAYS_IN_MONTH[month];
-}
 
 /** The digit at s[i], or -1 (also past the end: charCodeAt gives NaN there). */
 function digit(s: string, i: number): number {
@@ -170,9 +166,6 @@ export function validateDate(field: string, value: unknown): string | Rejection 
   if (problem === BAD_FORMAT) return reject('INVALID_DATE', `${field}: ${preview(value)} is not a date (YYYY-MM-DD)`);
   return reject('INVALID_DATE', `${field}: ${preview(value)}: ${problem}`);
 }
-
-/** Postgres' largest time zone displacement in input is ±15:59. */
-export const MAX_OFFSET_HOURS = 15;
 
 /** 19 (date and time) + 1 + 9 (fraction) + 6 (offset). */
 const TIMESTAMP_MAX_LENGTH = 35;
@@ -323,9 +316,6 @@ export function validateInteger(field: string, value: unknown, min: number, max:
   return value;
 }
 
-/** The largest finite float4. */
-const REAL_MAX = 3.4028234663852886e38;
-
 /**
  * A JSON number for a real or double precision column. Out of range: an infinity (JSON.parse reads
  * 1e999 as one; the source said a finite number Postgres would refuse) and, for real, what float4
@@ -335,7 +325,7 @@ const REAL_MAX = 3.4028234663852886e38;
 export function validateFloat(field: string, value: unknown, real: boolean): number | Rejection {
   if (value === undefined || value === null) return missing(field);
   if (typeof value !== 'number') return wrongType(field, 'a number', value);
-  if (!Number.isFinite(value) || (real && (Math.abs(value) > REAL_MAX || (value !== 0 && Math.fround(value) === 0)))) {
+  if (!Number.isFinite(value) || (real && (Math.abs(value) > FLOAT4_MAX || (value !== 0 && Math.fround(value) === 0)))) {
     return reject('OUT_OF_RANGE', `${field}: ${value} out of range for ${real ? 'real' : 'double precision'}`);
   }
   return value;
@@ -344,19 +334,10 @@ export function validateFloat(field: string, value: unknown, real: boolean): num
 /** Validates one decimal field: `value` is what JSON.parse gave for it, `json` the text it came from. */
 export type NumericValidator = (value: unknown, json: string) => string | Rejection;
 
-/** Postgres' largest numeric scale: a value below 10^-1000 rounds to 0 in any numeric column. */
-const NUMERIC_MAX_SCALE = 1000;
-/**
- * Digits before the decimal point an unconstrained numeric holds (Postgres' limit): beyond it the value
- * is refused here, as Postgres would refuse it, and never expanded into that many digits.
- */
-const NUMERIC_MAX_INTEGER_DIGITS = 131_072;
-/** Digits after the decimal point an unconstrained numeric holds (Postgres' limit, its largest dscale). */
-const NUMERIC_MAX_FRACTION_DIGITS = 16_383;
-
 /**
  * Plain decimal text (`-`, digits, `.` and digits) for an unconstrained numeric column, checked against
- * Postgres' limits so a value beyond them is a dead letter here rather than a refused COPY. (A
+ * Postgres' limits so a value beyond them is a dead letter here rather than a refused COPY, and never
+ * expanded into that many digits. (A
  * numeric(p,s) column rounds the fraction to s digits, so only its integer digits are limited, by p.)
  */
 export function checkUnconstrainedNumeric(field: string, text: string): string | Rejection {
@@ -479,7 +460,8 @@ function checkDecimalSlow(
   }
   const sign = negative ? '-' : '';
   if (e < 0) return text;
-  if (point < -NUMERIC_MAX_SCALE) return '0';
+  // Below 10^-1000: 0 at the largest scale a column may declare.
+  if (point < -NUMERIC_MAX_DECLARED_PRECISION) return '0';
   if (point <= 0) return `${sign}0.${'0'.repeat(-point)}${digits}`;
   if (point >= digits.length) return sign + digits + '0'.repeat(point - digits.length);
   return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;

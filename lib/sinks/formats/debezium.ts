@@ -20,6 +20,7 @@
  */
 import { keyOf, type Layout, type StagedColumn } from '../layout.js';
 import type { Encoding, SinkDeclaration } from '../mapping.js';
+import { BIGINT_MAX, BIGINT_MIN, INTEGER_MAX, INTEGER_MIN, SMALLINT_MAX, SMALLINT_MIN } from '../pg-limits.js';
 import type { DecodeResult, RowEvent, Value } from '../types.js';
 import {
   isRejection,
@@ -74,9 +75,7 @@ const UNIT_OF: Record<string, 'ms' | 'us' | 'ns'> = {
 };
 const ENCODING_UNIT: Partial<Record<Encoding, 'ms' | 'us' | 'ns'>> = { millis: 'ms', micros: 'us', nanos: 'ns' };
 
-const INTEGER_RANGE: Record<string, [number, number]> = { smallint: [-32768, 32767], integer: [-2147483648, 2147483647] };
-const BIGINT_MIN = -(2n ** 63n);
-const BIGINT_MAX = 2n ** 63n - 1n;
+const INTEGER_RANGE: Record<string, [number, number]> = { smallint: [SMALLINT_MIN, SMALLINT_MAX], integer: [INTEGER_MIN, INTEGER_MAX] };
 const FLOAT_WORDS = new Set(['NaN', 'Infinity', '-Infinity']);
 /** Decimal text. Digits, '+', 'e' and 'E' are base64 characters too: see numericString. */
 const DECIMAL_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;

@@ -8,6 +8,7 @@
 import type { ColumnType } from '../column-types.js';
 import { keyOf, type Layout } from '../layout.js';
 import type { SinkDeclaration } from '../mapping.js';
+import { BIGINT_MAX, BIGINT_MIN, INTEGER_MAX, INTEGER_MIN, SMALLINT_MAX, SMALLINT_MIN } from '../pg-limits.js';
 import type { DecodeResult, RowEvent, Value } from '../types.js';
 import {
   isRejection,
@@ -43,14 +44,12 @@ export function validateEventType(value: unknown): SeedEventType | Rejection {
 /** Reads one field of a parsed event: the COPY-ready value, or why it is refused. */
 export type FieldReader = (value: unknown, json: string) => Value | Rejection;
 
+/** bigint as a JSON number: beyond 2^53 its digits are read from the text (bigintFromText). */
 const INTEGER_RANGE: Record<string, [number, number]> = {
-  smallint: [-32768, 32767],
-  integer: [-2147483648, 2147483647],
+  smallint: [SMALLINT_MIN, SMALLINT_MAX],
+  integer: [INTEGER_MIN, INTEGER_MAX],
   bigint: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
 };
-
-const BIGINT_MIN = -(2n ** 63n);
-const BIGINT_MAX = 2n ** 63n - 1n;
 
 /** `YYYY-MM-DD HH:MM:SS[.f]` or with `T`, no zone: a zone would be silently dropped by a timestamp column. */
 function validateLocalTimestamp(field: string, value: unknown): string | Rejection {
