@@ -62,7 +62,7 @@ const TUNED_DEFAULTS = {
   'fetch.queue.backoff.ms': 10,
   // One fetch response is held on top of the queue: keep it small so memory stays bounded when paused.
   'fetch.max.bytes': 2 * 1024 * 1024,
-  // Notice topics created after we subscribed (e.g. users arriving after orders) within seconds.
+  // Notice topics created after we subscribed (e.g. a parent table's topic after its child's) within seconds.
   'topic.metadata.refresh.interval.ms': 5000,
 } satisfies Kafka.ConsumerGlobalConfig;
 

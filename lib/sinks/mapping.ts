@@ -2,7 +2,7 @@
  * The mapping file: which topic goes to which table, with which key, columns and delete rule. It is read
  * and validated once on the main thread (a JSON Schema checked by ajv, then the cross-references ajv
  * cannot express); the result is a plain, fully resolved declaration that crosses to the worker threads
- * in their start-up data, where lib/sinks/compile.ts turns it into the code that runs per event.
+ * in their start-up data, where lib/sinks/sink.ts (compileMapping) turns it into the code that runs per event.
  *
  * Every error names the file, the path of the bad key (`sinks[1].columns.balance`) and what is accepted.
  */
@@ -277,7 +277,7 @@ export function loadMappingFile(path: string, source = path): Mapping {
 
 const SHIPPED_DIR = new URL('../../../lib/sinks/mappings/', import.meta.url);
 
-/** A mapping shipped in lib/sinks/mappings (`seed`: the Go pipeline's users and orders). */
+/** A mapping shipped in lib/sinks/mappings (`seed`: the Go pipeline's tables, as its events fill them). */
 export function shippedMapping(name: 'seed' | 'seed-debezium'): Mapping {
   return loadMappingFile(new URL(`${name}.yaml`, SHIPPED_DIR).pathname, `the shipped ${name} mapping (lib/sinks/mappings/${name}.yaml)`);
 }

@@ -47,7 +47,7 @@ export interface RowEvent {
   op: 'upsert' | 'patch' | 'delete' | 'truncate' | 'skip';
   /** The row's key columns' values joined; events of one key fold together. */
   key: string;
-  /** One per staged column (lib/sinks/compile.ts's layout); a patch's unset columns are null. */
+  /** One per staged column (lib/sinks/layout.ts); a patch's unset columns are null. */
   values: Value[];
   /**
    * Which columns the event sets (1) or leaves as they are (0): a patch's own columns, or an upsert's

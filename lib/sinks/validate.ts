@@ -365,8 +365,8 @@ export function checkUnconstrainedNumeric(field: string, text: string): string |
 /**
  * A validator for a JSON number stored in a Postgres `numeric(precision, scale)` column (both undefined:
  * unconstrained numeric): accepted when, once Postgres rounds it to `scale` decimals (half away from
- * zero), its magnitude is below 10^(precision - scale), and when it is not below `min` (the seed's
- * order_total has min 0: a negative total is refused). So numeric(10,2) takes 99999999.994 and refuses
+ * zero), its magnitude is below 10^(precision - scale), and when it is not below `min` (with min 0, a
+ * negative value is refused). So numeric(10,2) takes 99999999.994 and refuses
  * 99999999.995.
  *
  * The result is the number's own text from the JSON (every digit, never float arithmetic; JSON.parse
