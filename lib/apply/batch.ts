@@ -63,8 +63,8 @@ interface Outcome {
  * rows), and whenever the sink tables' statistics changed (young-table ANALYZE, which invalidates every
  * cached plan), the batch resets the table instead: TRUNCATE to zero pages and ANALYZE, which also
  * invalidates its plans, so they are made again right after this batch's COPY, on exact sizes.
- * (ON COMMIT DELETE ROWS did keep it exact, but truncates every such table of the session at every
- * commit: about 1 ms of server CPU and 2 ms of wall time per transaction here.)
+ * (ON COMMIT DELETE ROWS would keep it exact, but truncates every such table of the session at every
+ * commit, which costs more than a small batch: see createStage in lib/sinks/sql.ts.)
  */
 interface StageUse {
   /** Whether a committed transaction left rows (true until a transaction that deleted them commits). */
