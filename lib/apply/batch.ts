@@ -397,8 +397,8 @@ export class BatchApplier {
       await client.query('ROLLBACK TO SAVEPOINT cdc_isolate');
       await client.query('RELEASE SAVEPOINT cdc_isolate');
       if (events.length === 1) {
-        const e = err as Error & { code?: string };
-        ctx.dead.push({ message: (events[0] as Decoded).message, code: 'REJECTED_BY_POSTGRES', text: `${e.message} (SQLSTATE ${e.code})` });
+        const text = `${(err as Error).message} (SQLSTATE ${sqlState(err)})`;
+        ctx.dead.push({ message: (events[0] as Decoded).message, code: 'REJECTED_BY_POSTGRES', text });
         return 0;
       }
       const mid = events.length >>> 1;
