@@ -18,16 +18,27 @@ export const ErrorCodes = [
 
 export type ErrorCode = (typeof ErrorCodes)[number];
 
-export interface PlainError {
-  code: ErrorCode;
-  message: string;
-  canRetry: boolean;
+/** What an error may say of its cause beside its code: the fields that cross threads with it. */
+export interface ErrorDetails {
   /** Postgres SQLSTATE of the underlying error, kept for the logs and the caller's checks. */
   sqlState?: string;
   /** Why an operator must act (lib/postgres/errors.ts fatalReason), when nothing else will help. */
   fatal?: string;
   /** A system error's code (ECONNREFUSED, ETIMEDOUT), when that was the cause. */
   systemCode?: string;
+}
+
+const DETAILS = ['sqlState', 'fatal', 'systemCode'] as const satisfies ReadonlyArray<keyof ErrorDetails>;
+
+export interface PlainError extends ErrorDetails {
+  code: ErrorCode;
+  message: string;
+  canRetry: boolean;
+}
+
+export interface CdcErrorOptions extends ErrorDetails {
+  canRetry?: boolean;
+  cause?: unknown;
 }
 
 /** A Postgres SQLSTATE: five digits or capital letters (node-postgres puts it in an error's `code`). */
@@ -45,14 +56,22 @@ function isErrorCode(code: unknown): code is ErrorCode {
 export class CdcError extends Error {
   declare readonly code: ErrorCode;
   declare readonly canRetry: boolean;
+  declare readonly sqlState?: string;
+  declare readonly fatal?: string;
+  declare readonly systemCode?: string;
 
-  constructor(code: ErrorCode, message: string, options: { canRetry?: boolean; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, options: CdcErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'CdcError';
     // Enumerable so the error survives JSON.stringify and structured logging.
     Object.defineProperty(this, 'code', { value: code, enumerable: true });
     Object.defineProperty(this, 'canRetry', { value: options.canRetry ?? false, enumerable: true });
     Object.defineProperty(this, 'message', { value: message, enumerable: true, writable: true });
+    // Only those given: an absent detail stays absent in JSON and in the plain form.
+    for (const field of DETAILS) {
+      const value = options[field];
+      if (typeof value === 'string') Object.defineProperty(this, field, { value, enumerable: true });
+    }
   }
 }
 
@@ -74,10 +93,10 @@ export class InvalidOptionError extends CdcError {
 export function toPlainError(err: unknown, foreignCode: ErrorCode = 'ERR_CDC_INTERNAL'): PlainError {
   if (err instanceof CdcError) {
     const plain: PlainError = { code: err.code, message: err.message, canRetry: err.canRetry };
-    const extra = err as CdcError & { sqlState?: unknown; fatal?: unknown; systemCode?: unknown };
-    if (typeof extra.sqlState === 'string') plain.sqlState = extra.sqlState;
-    if (typeof extra.fatal === 'string') plain.fatal = extra.fatal;
-    if (typeof extra.systemCode === 'string') plain.systemCode = extra.systemCode;
+    for (const field of DETAILS) {
+      const value = err[field];
+      if (value !== undefined) plain[field] = value;
+    }
     return plain;
   }
   if (err instanceof Error) {
@@ -94,10 +113,12 @@ export function toPlainError(err: unknown, foreignCode: ErrorCode = 'ERR_CDC_INT
 }
 
 /** The other side of toPlainError: a CdcError with the same code, retry flag and fields. */
-export function fromPlainError(plain: PlainError): CdcError & Omit<PlainError, 'code' | 'message' | 'canRetry'> {
-  const err = new CdcError(isErrorCode(plain.code) ? plain.code : 'ERR_CDC_INTERNAL', plain.message, { canRetry: plain.canRetry === true });
-  for (const field of ['sqlState', 'fatal', 'systemCode'] as const) {
-    if (plain[field] !== undefined) Object.defineProperty(err, field, { value: plain[field], enumerable: true });
-  }
-  return err;
+export function fromPlainError(plain: PlainError): CdcError {
+  const { sqlState, fatal, systemCode } = plain;
+  return new CdcError(isErrorCode(plain.code) ? plain.code : 'ERR_CDC_INTERNAL', plain.message, {
+    canRetry: plain.canRetry === true,
+    sqlState,
+    fatal,
+    systemCode,
+  });
 }

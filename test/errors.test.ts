@@ -3,10 +3,7 @@ import { CdcError, fromPlainError, sqlStateOf, toPlainError } from '../lib/error
 
 describe('errors', () => {
   it('a CdcError crosses a thread as a plain object and comes back as a CdcError with its code, flag and fields', () => {
-    const original = Object.defineProperty(new CdcError('ERR_CDC_SCHEMA', 'the tables do not match', { canRetry: false }), 'sqlState', {
-      value: '42P01',
-      enumerable: true,
-    });
+    const original = new CdcError('ERR_CDC_SCHEMA', 'the tables do not match', { canRetry: false, sqlState: '42P01' });
     const plain = toPlainError(original);
     expect(structuredClone(plain)).to.deep.equal({
       code: 'ERR_CDC_SCHEMA',
@@ -19,6 +16,31 @@ describe('errors', () => {
     expect(back).to.include({ code: 'ERR_CDC_SCHEMA', message: 'the tables do not match', canRetry: false, sqlState: '42P01' });
     // Enumerable, so it survives JSON.stringify and structured logs.
     expect(JSON.parse(JSON.stringify(back))).to.include({ code: 'ERR_CDC_SCHEMA', sqlState: '42P01' });
+  });
+
+  it('declares sqlState, fatal and systemCode: set from the options, enumerable, and absent unless given', () => {
+    const err = new CdcError('ERR_CDC_POSTGRES', 'password authentication failed', {
+      sqlState: '28P01',
+      fatal: 'password authentication failed',
+      systemCode: undefined,
+    });
+    expect([err.sqlState, err.fatal, err.systemCode]).to.deep.equal(['28P01', 'password authentication failed', undefined]);
+    expect(Object.keys(err)).to.include.members(['sqlState', 'fatal']).and.not.include('systemCode');
+    expect(toPlainError(err)).to.deep.equal({
+      code: 'ERR_CDC_POSTGRES',
+      message: 'password authentication failed',
+      canRetry: false,
+      sqlState: '28P01',
+      fatal: 'password authentication failed',
+    });
+    const plain = new CdcError('ERR_CDC_KAFKA', 'timed out', { canRetry: true, systemCode: 'ETIMEDOUT' });
+    expect(JSON.parse(JSON.stringify(plain))).to.deep.equal({
+      name: 'CdcError',
+      code: 'ERR_CDC_KAFKA',
+      canRetry: true,
+      message: 'timed out',
+      systemCode: 'ETIMEDOUT',
+    });
   });
 
   it('a foreign error gets the code the caller names, keeping its SQLSTATE or system code', () => {

@@ -11,7 +11,7 @@ import { CdcError } from '../errors.js';
 import { isDataError, sqlState } from '../postgres/errors.js';
 import { qualified } from '../postgres/identifiers.js';
 import { foldKey, groupByKey, type StagedKind, type StagedRow } from '../sinks/fold.js';
-import { compileMapping, type Sink } from '../sinks/sink.js';
+import { compileMapping, type ParentRelation, type Sink } from '../sinks/sink.js';
 import type { DeadLetterCode, DecodeResult, RowEvent, Value } from '../sinks/types.js';
 import type { ApplyResult, ApplyTask, PackedMessage, WorkerConfig } from '../worker-protocol.js';
 import { unpackBatch } from '../worker-protocol.js';
@@ -26,7 +26,8 @@ interface Decoded {
 
 interface DeadLetter {
   message: PackedMessage;
-  code: DeadLetterCode;
+  /** One of the engine's DeadLetterCodes, or the orphan code the sink's mapping declares. */
+  code: DeadLetterCode | ParentRelation['orphanCode'];
   text: string;
 }
 
@@ -62,8 +63,8 @@ interface Outcome {
  * rows), and whenever the sink tables' statistics changed (young-table ANALYZE, which invalidates every
  * cached plan), the batch resets the table instead: TRUNCATE to zero pages and ANALYZE, which also
  * invalidates its plans, so they are made again right after this batch's COPY, on exact sizes.
- * (ON COMMIT DELETE ROWS did keep it exact, but truncates every such table of the session at every
- * commit: about 1 ms of server CPU and 2 ms of wall time per transaction here.)
+ * (ON COMMIT DELETE ROWS would keep it exact, but truncates every such table of the session at every
+ * commit, which costs more than a small batch: see createStage in lib/sinks/sql.ts.)
  */
 interface StageUse {
   /** Whether a committed transaction left rows (true until a transaction that deleted them commits). */
@@ -112,7 +113,7 @@ interface BatchInput {
   truncate: PackedMessage | undefined;
 }
 
-/** A grouping key as messages show it: the value, or `(a, b)` for a composite key (see keyOf). */
+/** A grouping key as messages show it: the value, or `(a, b)` for a composite key (see lib/sinks/layout.ts keyOf). */
 function displayKey(key: string): string {
   return key.includes('\u0001') ? `(${key.split('\u0001').join(', ')})` : key;
 }
@@ -325,7 +326,7 @@ export class BatchApplier {
     outcome.staged = true;
     await pipeline(Readable.from([stage.data]), client.query(copyFrom(stage.sql)));
     if (sink.parents.length > 0 && staged.full + staged.merge > 0) {
-      const orphans = new Map<number, { code: DeadLetterCode; text: string }>();
+      const orphans = new Map<number, Pick<DeadLetter, 'code' | 'text'>>();
       for (const [r, relation] of sink.parents.entries()) {
         const { rows: found } = await client.query<{ cdc_row: number }>({
           name: `${sink.statementPrefix}-orphans-${r}`,
@@ -348,7 +349,7 @@ export class BatchApplier {
         // The wait is over: these rows become dead letters (every event of theirs in the batch) and the
         // rest of the batch goes on.
         await client.query(sql.deleteStaged, [[...orphans.keys()]]);
-        const byKey = new Map<string, { code: DeadLetterCode; text: string }>();
+        const byKey = new Map<string, Pick<DeadLetter, 'code' | 'text'>>();
         for (const [index, letter] of orphans) {
           const row = rows[index] as StagedRow;
           staged[row.kind]--;
@@ -396,8 +397,8 @@ export class BatchApplier {
       await client.query('ROLLBACK TO SAVEPOINT cdc_isolate');
       await client.query('RELEASE SAVEPOINT cdc_isolate');
       if (events.length === 1) {
-        const e = err as Error & { code?: string };
-        ctx.dead.push({ message: (events[0] as Decoded).message, code: 'REJECTED_BY_POSTGRES', text: `${e.message} (SQLSTATE ${e.code})` });
+        const text = `${(err as Error).message} (SQLSTATE ${sqlState(err)})`;
+        ctx.dead.push({ message: (events[0] as Decoded).message, code: 'REJECTED_BY_POSTGRES', text });
         return 0;
       }
       const mid = events.length >>> 1;

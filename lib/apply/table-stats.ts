@@ -7,8 +7,8 @@
  * seemed to match a fixed fraction of the child table, so the cascade planned a hash join over a
  * sequential scan of all the children, per batch, growing with the table. Autovacuum's ANALYZE fixes
  * that (it invalidates the cached plans in every session), but only after 10% of the table changed and
- * at its next round (a minute by default): for a table filled from nothing at 5,000 events/s, hash
- * joins over such scans were a quarter to a third of Postgres' CPU in the bench's latency run.
+ * at its next round (a minute by default): for a table filled from nothing, hash joins over such
+ * scans would take a large share of Postgres' CPU until then.
  *
  * So once this thread has written three times as many rows into a sink's table as the table held at
  * its last ANALYZE (at least MIN_ROWS), it analyzes the table's join columns itself, off the batch's
@@ -23,7 +23,8 @@ import type { Sink } from '../sinks/sink.js';
 const MIN_ROWS = 1024;
 /**
  * Analyze again once the table may have grown this many times over. ANALYZE is not free: of every
- * column at each doubling it cost about 1 s of server CPU per 100,000 events in the bench.
+ * column at each doubling it was a measurable share of the server's CPU, hence only the join columns
+ * and only at each quadrupling.
  */
 const GROWTH = 4;
 

@@ -15,8 +15,8 @@ export const migrations: readonly Migration[] = [
     name: 'offsets, dead letters',
     sql: `
       -- Only the engine's own tables: the tables events are loaded into come from the mapping file
-      -- (lib/sinks/tables.ts). Schemas migrated before the mapping existed also got the seed's users
-      -- and orders here; the seed mapping finds and checks them.
+      -- (lib/sinks/tables.ts). Schemas migrated before the mapping existed also got the seed mapping's
+      -- tables here; that mapping finds and checks them.
 
       -- Source of truth for exactly-once delivery: the next offset to read per (group, topic, partition),
       -- written in the same transaction as the rows it covers.

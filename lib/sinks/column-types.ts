@@ -4,6 +4,7 @@
  * engine checks a table it did not create. Used on both threads (the main thread validates the mapping,
  * the worker compiles it).
  */
+import { NUMERIC_MAX_DECLARED_PRECISION, VARCHAR_MAX_LENGTH } from './pg-limits.js';
 
 export const TypeKinds = [
   'smallint',
@@ -75,11 +76,6 @@ const ALIASES: Record<string, TypeKind> = {
 export const ACCEPTED_TYPES =
   'smallint, integer, bigint, numeric or numeric(p,s), real, double precision, boolean, text, varchar(n), uuid, date, timestamp, timestamptz, time, jsonb, json, bytea';
 
-/** Postgres' limit for numeric's declared precision. */
-const NUMERIC_MAX_PRECISION = 1000;
-/** Postgres' limit for varchar(n). */
-const VARCHAR_MAX_LENGTH = 10_485_760;
-
 /** Parses a declared type; returns an explanation of the problem instead when it is not one we take. */
 export function parseColumnType(text: string): ColumnType | string {
   const spec = text.trim().toLowerCase().replace(/\s+/g, ' ');
@@ -92,7 +88,8 @@ export function parseColumnType(text: string): ColumnType | string {
     case 'numeric': {
       if (a === undefined) return { kind, sql: 'numeric' };
       const scale = b ?? 0;
-      if (a < 1 || a > NUMERIC_MAX_PRECISION) return `${JSON.stringify(text)}: precision must be 1..${NUMERIC_MAX_PRECISION}`;
+      if (a < 1 || a > NUMERIC_MAX_DECLARED_PRECISION)
+        return `${JSON.stringify(text)}: precision must be 1..${NUMERIC_MAX_DECLARED_PRECISION}`;
       if (scale < 0 || scale > a) return `${JSON.stringify(text)}: scale must be 0..precision`;
       return { kind, precision: a, scale, sql: `numeric(${a},${scale})` };
     }

@@ -13,7 +13,7 @@
  * declared scale. A value for which that equality is not certain makes the row encoder return false:
  * the caller then stages the whole batch as COPY text (copy-text.ts), and Postgres judges the value as
  * before, storing it or refusing it with its own message (REJECTED_BY_POSTGRES once isolated). Those
- * are: a numeric beyond the binary form's limits (131072 integer or 16383 fraction digits; text into
+ * are: a numeric beyond the binary form's limits (lib/sinks/pg-limits.ts's integer and fraction digits; text into
  * numeric(p,s) may have more, Postgres rounds them), a real that float4in would refuse (overflow,
  * underflow to 0; the validators refuse those already) or that sits exactly between two floats, a zone
  * offset beyond Postgres' ±15:59 (also refused by the validators), and any text form no validator produces (Postgres reads
@@ -22,16 +22,27 @@
 import type { TypeKind } from './column-types.js';
 import type { StagedRow } from './fold.js';
 import type { Layout } from './layout.js';
+import {
+  BIGINT_MAX,
+  BIGINT_MIN,
+  DAYS_1970_TO_2000,
+  daysFromCivil,
+  daysInMonth,
+  FLOAT4_MIN_NORMAL,
+  HEX_DIGIT_VALUE,
+  MAX_OFFSET_HOURS,
+  NUMERIC_MAX_FRACTION_DIGITS,
+  NUMERIC_MAX_INTEGER_DIGITS,
+  SECONDS_PER_DAY,
+  SMALLINT_MAX,
+  SMALLINT_MIN,
+} from './pg-limits.js';
 import type { Value } from './types.js';
-import { MAX_OFFSET_HOURS } from './validate.js';
 
 /** `PGCOPY\n\377\r\n\0`, flags 0, header extension length 0. */
 const HEADER = Buffer.from([0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0x00, 0, 0, 0, 0, 0, 0, 0, 0]);
 
 const TWO_32 = 4294967296;
-/** Days from 1970-01-01 to 2000-01-01, Postgres' epoch for date and timestamp. */
-const DAYS_1970_TO_2000 = 10957;
-const SECONDS_PER_DAY = 86400;
 
 /**
  * One batch's COPY data in one growable Buffer. A row encoder reserves the most its row can take, then
@@ -105,7 +116,7 @@ function putInt64Field(buf: Buffer, p: number, v: number, rest: number): number 
 type FieldWriter = (buf: Buffer, p: number, v: Value) => number;
 
 function int2(buf: Buffer, p: number, v: Value): number {
-  if (typeof v !== 'number' || (v | 0) !== v || v < -32768 || v > 32767) return -1;
+  if (typeof v !== 'number' || (v | 0) !== v || v < SMALLINT_MIN || v > SMALLINT_MAX) return -1;
   put32(buf, p, 2);
   put16(buf, p + 4, v);
   return p + 6;
@@ -118,8 +129,6 @@ function int4(buf: Buffer, p: number, v: Value): number {
   return p + 8;
 }
 
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
 const DIGITS = /^-?\d+$/;
 
 /** A safe integer as a number, or (beyond 2^53, as the validators give it) its decimal digits. */
@@ -127,7 +136,7 @@ function int8(buf: Buffer, p: number, v: Value): number {
   if (typeof v === 'number') return Number.isSafeInteger(v) ? putInt64Field(buf, p, v, 0) : -1;
   if (typeof v !== 'string' || !DIGITS.test(v)) return -1;
   const n = BigInt(v);
-  if (n < INT64_MIN || n > INT64_MAX) return -1;
+  if (n < BIGINT_MIN || n > BIGINT_MAX) return -1;
   put32(buf, p, 8);
   buf.writeBigInt64BE(n, p + 4);
   return p + 12;
@@ -145,11 +154,8 @@ function floatWord(v: string): number | undefined {
   return v === 'NaN' ? Number.NaN : v === 'Infinity' ? Number.POSITIVE_INFINITY : v === '-Infinity' ? Number.NEGATIVE_INFINITY : undefined;
 }
 
-/** 2^-126 (the smallest normal float4) and 2^149 (float4 subnormals' step is 2^-149), built exactly. */
-let FLOAT4_MIN_NORMAL = 1;
-for (let i = 0; i < 126; i++) FLOAT4_MIN_NORMAL /= 2;
-let TWO_149 = 1;
-for (let i = 0; i < 149; i++) TWO_149 *= 2;
+/** 2^149: float4 subnormals step by 2^-149. */
+const TWO_149 = 2 ** 149;
 const F64 = new Float64Array(1);
 const F64_WORDS = new Uint32Array(F64.buffer);
 const LOW_WORD = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
@@ -238,21 +244,13 @@ function jsonb(buf: Buffer, p: number, v: Value): number {
   return p + 5 + n;
 }
 
-/** 0-15 per hex digit character code, -1 otherwise. */
-const HEX = new Int8Array(128).fill(-1);
-for (let c = 0; c < 10; c++) HEX[48 + c] = c;
-for (let c = 0; c < 6; c++) {
-  HEX[97 + c] = 10 + c;
-  HEX[65 + c] = 10 + c;
-}
-
 /** The byte of the two hex digits at s[i], or a negative number. */
 function hexByte(s: string, i: number): number {
   const a = s.charCodeAt(i);
   const b = s.charCodeAt(i + 1);
   if ((a | b) >= 128) return -1;
-  const x = HEX[a] as number;
-  const y = HEX[b] as number;
+  const x = HEX_DIGIT_VALUE[a] as number;
+  const y = HEX_DIGIT_VALUE[b] as number;
   return (x | y) < 0 ? -1 : (x << 4) | y;
 }
 
@@ -306,21 +304,6 @@ function digitsAt(s: string, i: number, count: number): number {
   return n;
 }
 
-/**
- * Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil: years counted
- * from March, so the leap day ends its year).
- */
-export function daysFromCivil(year: number, month: number, day: number): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yearOfEra = y - era * 400;
-  const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
-  const dayOfEra = yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear;
-  return era * 146097 + dayOfEra - 719468;
-}
-
-const DAYS_IN_MONTH = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
 // The last date converted: a batch's timestamps mostly share their day.
 let lastDateKey = -1;
 let lastDateDays = 0;
@@ -348,8 +331,7 @@ function daysAt(s: string): number {
   const key = (year * 16 + month) * 32 + day;
   if (key !== lastDateKey) {
     // Validation refuses impossible dates; should one come here anyway, Postgres is to refuse it.
-    const leap = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-    if (day > (DAYS_IN_MONTH[month] as number) + (leap ? 1 : 0)) return Number.NaN;
+    if (day > daysInMonth(year, month)) return Number.NaN;
     lastDateDays = daysFromCivil(year, month, day) - DAYS_1970_TO_2000;
     lastDateKey = key;
   }
@@ -451,9 +433,6 @@ function time(buf: Buffer, p: number, v: Value): number {
 // ---------------------------------------------------------------------------------------------------
 // numeric
 
-/** numeric's binary limits: the weight is an int16 (base-10000 digits before the point, less 1) and the display scale 14 bits. */
-const NUMERIC_MAX_WEIGHT = 32767;
-const NUMERIC_MAX_DSCALE = 0x3fff;
 const NUMERIC_NEG = 0x4000;
 
 /** Base-10000 digits of the value being encoded; grown as needed, reused. */
@@ -483,9 +462,10 @@ function numeric(buf: Buffer, p: number, v: Value): number {
   while (i < intEnd && v.charCodeAt(i) === 48) i++;
   const intDigits = intEnd - i;
   const fracDigits = dot < 0 ? 0 : n - dot - 1;
-  if (fracDigits > NUMERIC_MAX_DSCALE) return -1;
+  // The binary form's limits: the display scale is 14 bits, the weight (base-10000 digits before the
+  // point, less 1) an int16 of at most 32767, which is these many decimal digits.
+  if (fracDigits > NUMERIC_MAX_FRACTION_DIGITS || intDigits > NUMERIC_MAX_INTEGER_DIGITS) return -1;
   const intGroups = (intDigits + 3) >> 2;
-  if (intGroups - 1 > NUMERIC_MAX_WEIGHT) return -1;
   const total = intGroups + ((fracDigits + 3) >> 2);
   if (groups.length < total) groups = new Uint16Array(Math.max(total, groups.length * 2));
   // Integer groups end at the point; the first takes the remainder of the digits.

@@ -6,6 +6,7 @@
  */
 import { type ColumnType, parseColumnType } from './column-types.js';
 import type { ColumnDeclaration, SinkDeclaration } from './mapping.js';
+import type { Value } from './types.js';
 
 export interface StagedColumn {
   name: string;
@@ -43,4 +44,15 @@ export function layoutOf(sink: SinkDeclaration): Layout {
   }
   const keyIndexes = sink.key.map((k) => columns.findIndex((c) => c.name === k));
   return { columns, keyIndexes, softIndex };
+}
+
+/**
+ * Joins a row's key values into the one string its events are grouped by, whatever the format (U+0001
+ * cannot appear in a validated value).
+ */
+export function keyOf(values: readonly Value[], keyIndexes: readonly number[]): string {
+  if (keyIndexes.length === 1) return String(values[keyIndexes[0] as number]);
+  let key = '';
+  for (let i = 0; i < keyIndexes.length; i++) key += `${i === 0 ? '' : '\u0001'}${String(values[keyIndexes[i] as number])}`;
+  return key;
 }

@@ -2,7 +2,7 @@
  * The mapping file: which topic goes to which table, with which key, columns and delete rule. It is read
  * and validated once on the main thread (a JSON Schema checked by ajv, then the cross-references ajv
  * cannot express); the result is a plain, fully resolved declaration that crosses to the worker threads
- * in their start-up data, where lib/sinks/compile.ts turns it into the code that runs per event.
+ * in their start-up data, where lib/sinks/sink.ts (compileMapping) turns it into the code that runs per event.
  *
  * Every error names the file, the path of the bad key (`sinks[1].columns.balance`) and what is accepted.
  */
@@ -11,7 +11,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { CdcError, InvalidOptionError } from '../errors.js';
 import { type ColumnType, parseColumnType } from './column-types.js';
-import { DeadLetterCodes, type DeadLetterCode } from './types.js';
+import { DeadLetterCodes } from './types.js';
 
 export const Formats = ['seed', 'debezium'] as const;
 export type Format = (typeof Formats)[number];
@@ -34,8 +34,12 @@ export interface Relation {
   cascadeDelete: boolean;
   /** create-table adds a FOREIGN KEY constraint. */
   foreignKey: boolean;
-  /** Dead-letter code for a child whose parent never arrived within the orphan wait. */
-  orphanCode: DeadLetterCode;
+  /**
+   * Dead-letter code for a child whose parent never arrived within the orphan wait: the mapping's own
+   * (`orphan-code`), else DEFAULT_ORPHAN_CODE. Not one of the engine's DeadLetterCodes, which say
+   * what the engine found wrong with an event.
+   */
+  orphanCode: string;
 }
 
 export interface ColumnDeclaration {
@@ -86,6 +90,15 @@ export interface Mapping {
   sinks: readonly SinkDeclaration[];
 }
 
+/** The dead-letter code of an orphan when its reference declares no `orphan-code`. */
+export const DEFAULT_ORPHAN_CODE = 'MISSING_PARENT';
+
+/**
+ * The form of a declared `orphan-code`: the form of the engine's own codes, so that
+ * cdc_dead_letters.error_code reads alike whoever chose it.
+ */
+export const ORPHAN_CODE_PATTERN = '^[A-Z][A-Z0-9_]*$';
+
 /** Debezium's `unavailable.value.placeholder` default. */
 export const DEBEZIUM_UNAVAILABLE_VALUE = '__debezium_unavailable_value';
 
@@ -118,7 +131,12 @@ const columnObject = {
             column: identifier,
             'cascade-delete': { type: 'boolean' },
             'foreign-key': { type: 'boolean' },
-            'orphan-code': { enum: DeadLetterCodes },
+            'orphan-code': {
+              type: 'string',
+              maxLength: 63,
+              pattern: ORPHAN_CODE_PATTERN,
+              description: 'upper-case letters, digits and underscores, starting with a letter, at most 63 characters',
+            },
           },
         },
       ],
@@ -202,6 +220,13 @@ function describeAjvError(e: ErrorObject): string {
       return `${at}: must be one of ${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).map((v) => JSON.stringify(v)).join(', ')}`;
     case 'const':
       return `${at}: must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`;
+    case 'pattern':
+    case 'maxLength': {
+      // A declared form says what is accepted better than the regular expression does.
+      const form = (e.parentSchema as { description?: string } | undefined)?.description;
+      if (form !== undefined) return `${at}: ${JSON.stringify(e.data)} is not accepted (${form})`;
+      return `${at}: ${e.message ?? 'invalid'}`;
+    }
     default:
       return `${at}: ${e.message ?? 'invalid'}`;
   }
@@ -252,7 +277,7 @@ export function loadMappingFile(path: string, source = path): Mapping {
 
 const SHIPPED_DIR = new URL('../../../lib/sinks/mappings/', import.meta.url);
 
-/** A mapping shipped in lib/sinks/mappings (`seed`: the Go pipeline's users and orders). */
+/** A mapping shipped in lib/sinks/mappings (`seed`: the Go pipeline's tables, as its events fill them). */
 export function shippedMapping(name: 'seed' | 'seed-debezium'): Mapping {
   return loadMappingFile(new URL(`${name}.yaml`, SHIPPED_DIR).pathname, `the shipped ${name} mapping (lib/sinks/mappings/${name}.yaml)`);
 }
@@ -421,8 +446,13 @@ function resolveColumn(name: string, value: RawColumn, at: string, format: Forma
       parentColumn: (r.column as string | undefined) ?? '',
       cascadeDelete: (r['cascade-delete'] as boolean | undefined) ?? false,
       foreignKey: (r['foreign-key'] as boolean | undefined) ?? true,
-      orphanCode: (r['orphan-code'] as DeadLetterCode | undefined) ?? 'MISSING_PARENT',
+      orphanCode: (r['orphan-code'] as string | undefined) ?? DEFAULT_ORPHAN_CODE,
     };
+    // An engine code means something else in cdc_dead_letters (INVALID_JSON, say): an orphan under
+    // it would be counted and searched for as that.
+    const code = references.orphanCode;
+    if (code !== DEFAULT_ORPHAN_CODE && (DeadLetterCodes as readonly string[]).includes(code))
+      problems.push(`${at}.references.orphan-code: "${code}" is one of the engine's own dead-letter codes; choose another name`);
   }
   return {
     name,

@@ -12,7 +12,7 @@ import { compileSeedDecoder } from './formats/seed.js';
 import { type Layout, layoutOf } from './layout.js';
 import type { Mapping, SinkDeclaration } from './mapping.js';
 import { type ChildLink, type ParentLink, type SinkSql, sinkSql } from './sql.js';
-import type { DeadLetterCode, DecodeResult, RowEvent } from './types.js';
+import type { DecodeResult, RowEvent } from './types.js';
 
 export interface ParentRelation {
   /** The parent's table as the mapping names it, for messages. */
@@ -21,7 +21,8 @@ export interface ParentRelation {
   parentColumns: readonly string[];
   /** Indexes of childColumns in the child's layout. */
   childIndexes: readonly number[];
-  orphanCode: DeadLetterCode;
+  /** The mapping's dead-letter code for these orphans (lib/sinks/mapping.ts Relation). */
+  orphanCode: string;
   orphans: string;
 }
 
@@ -92,7 +93,7 @@ export function compileMapping(mapping: Mapping, dbSchema: string): Sink[] {
   return decls.map((d, index) => {
     const layout = layoutOf(d);
     // A child's references, grouped by parent table (a composite key is referenced by several columns).
-    const groups = new Map<SinkDeclaration, { child: string[]; parent: string[]; cascade: boolean; code: DeadLetterCode }>();
+    const groups = new Map<SinkDeclaration, { child: string[]; parent: string[]; cascade: boolean; code: string }>();
     for (const c of d.columns) {
       const r = c.references;
       if (!r) continue;

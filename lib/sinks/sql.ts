@@ -3,8 +3,7 @@
  * staging table, its COPY, and the set-based statements that apply a batch's staged rows. Every name
  * is quoted (lib/postgres/identifiers.ts); values only ever travel as COPY data or bind parameters.
  *
- * The lock protocol between a parent and a child table (for every declared relation; the seed mapping's
- * users and orders are one): a child batch first locks the parent rows its rows reference FOR KEY SHARE,
+ * The lock protocol between a parent and a child table (for every declared relation): a child batch first locks the parent rows its rows reference FOR KEY SHARE,
  * and the rows it could not lock are its orphans; a parent batch that soft-deletes rows locks exactly
  * those FOR UPDATE just before marking their children deleted. The two locks conflict, so a child
  * inserted while its parent is being deleted either commits first (and the cascade, a later statement
@@ -125,8 +124,8 @@ export function sinkSql(
 
   return {
     // Not ON COMMIT DELETE ROWS: that truncates every such table of the session (heap, TOAST table and
-    // its index) at every commit, about 1 ms of server CPU and 2 ms of wall time per transaction here,
-    // more than a small batch costs. lib/apply/batch.ts clears the table itself (see StageUse).
+    // its index) at every commit, which costs the server more than a small batch does. lib/apply/batch.ts
+    // clears the table itself (see StageUse).
     // Analyzed while empty: a table never analyzed is planned as at least 10 pages (850 rows and more),
     // which made hash joins with sequential scans of the sink's tables look cheaper than one index probe
     // per staged row; analyzed, the planner scales its estimate by the table's actual pages.

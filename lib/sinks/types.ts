@@ -4,12 +4,11 @@
  * the compiled sink that produces and applies them.
  */
 
-/** The seed format's operations, as they appear in its `event_type`. */
-export type Op = 'CREATE' | 'UPDATE' | 'DELETE';
-
 /**
- * Why an event was dead-lettered. Stored in cdc_dead_letters.error_code; the message beside it says
- * which field and what was wrong.
+ * Why the engine dead-lettered an event. Stored in cdc_dead_letters.error_code; the message beside it
+ * says which field and what was wrong. A mapping may add one code of its own per reference, for the
+ * children whose parent never arrived (`orphan-code`, see lib/sinks/mapping.ts): this list does not
+ * hold those, so the engine names no table of any mapping.
  */
 export const DeadLetterCodes = [
   'EMPTY_VALUE', // null (tombstone) or zero-length value
@@ -18,16 +17,15 @@ export const DeadLetterCodes = [
   'NOT_AN_OBJECT', // JSON, but not an object
   'MISSING_FIELD', // a field the event type requires is absent (or null)
   'WRONG_TYPE', // a field has the wrong JSON type
-  'INVALID_ID', // an id that is not a canonical UUID
-  'UNKNOWN_EVENT_TYPE', // event_type is not CREATE, UPDATE or DELETE
+  'INVALID_ID', // a uuid field that is not a canonical UUID
+  'UNKNOWN_EVENT_TYPE', // the event's operation field (the format's event_type or op) names no operation the format has
   'INVALID_TIMESTAMP', // not RFC 3339 with a zone, or an impossible date/time
   'INVALID_DATE', // not YYYY-MM-DD, or an impossible date
   'STRING_TOO_LONG', // longer than its column allows, counted in Unicode code points as Postgres does
   'OUT_OF_RANGE', // a number outside what its column or the data model allows
   'NUL_CHARACTER', // a string holding U+0000, which Postgres text cannot store
   'INVALID_STRING', // a string with an unpaired UTF-16 surrogate (not encodable as UTF-8)
-  'ORPHAN_ORDER', // the seed mapping's code for an order whose user never arrived within the orphan wait
-  'MISSING_PARENT', // a row whose parent row (a declared reference) never arrived within the orphan wait
+  'MISSING_PARENT', // a row whose parent row (a declared reference) never arrived within the orphan wait; a mapping may choose another code
   'REJECTED_BY_POSTGRES', // Postgres refused the row for a reason validation missed
   'DECODER_FAILED', // the decoder threw on this value (a bug): dead-lettered so its partition goes on
 ] as const;
@@ -49,7 +47,7 @@ export interface RowEvent {
   op: 'upsert' | 'patch' | 'delete' | 'truncate' | 'skip';
   /** The row's key columns' values joined; events of one key fold together. */
   key: string;
-  /** One per staged column (lib/sinks/compile.ts's layout); a patch's unset columns are null. */
+  /** One per staged column (lib/sinks/layout.ts); a patch's unset columns are null. */
   values: Value[];
   /**
    * Which columns the event sets (1) or leaves as they are (0): a patch's own columns, or an upsert's

@@ -8,7 +8,16 @@
  * not refused by the COPY or the apply SQL later: lengths in code points, no NUL, no year 0, and
  * decimals from the JSON's own digits.
  */
-import type { DeadLetterCode, DecodeResult, Op } from './types.js';
+import {
+  daysInMonth,
+  FLOAT4_MAX,
+  HEX_DIGIT_VALUE,
+  MAX_OFFSET_HOURS,
+  NUMERIC_MAX_DECLARED_PRECISION,
+  NUMERIC_MAX_FRACTION_DIGITS,
+  NUMERIC_MAX_INTEGER_DIGITS,
+} from './pg-limits.js';
+import type { DeadLetterCode, DecodeResult } from './types.js';
 
 export type Rejection = Extract<DecodeResult<never>, { ok: false }>;
 
@@ -83,21 +92,8 @@ export function isRejection(value: unknown): value is Rejection {
 
 export { missing, wrongType };
 
-export function validateOp(value: unknown): Op | Rejection {
-  if (value === 'CREATE' || value === 'UPDATE' || value === 'DELETE') return value;
-  if (value === undefined || value === null) return missing('event_type');
-  if (typeof value !== 'string') return wrongType('event_type', 'a string', value);
-  return reject('UNKNOWN_EVENT_TYPE', `event_type: ${preview(value)} is not CREATE, UPDATE or DELETE`);
-}
-
 // ---------------------------------------------------------------------------------------------------
 // UUID
-
-/** 0: not hex; 1: 0-9 a-f; 2: A-F (needs lower-casing). */
-const HEX = new Uint8Array(128);
-for (let c = 48; c <= 57; c++) HEX[c] = 1;
-for (let c = 97; c <= 102; c++) HEX[c] = 1;
-for (let c = 65; c <= 70; c++) HEX[c] = 2;
 
 /**
  * A canonical UUID, 8-4-4-4-12 hex digits in any case, returned in lower case so that one entity's
@@ -115,9 +111,9 @@ export function validateUuid(field: string, value: unknown): string | Rejection 
       if (c !== 45) return notUuid(field, value);
       continue;
     }
-    const kind = c < 128 ? HEX[c] : 0;
-    if (kind === 0) return notUuid(field, value);
-    if (kind === 2) upper = true;
+    if (c >= 128 || (HEX_DIGIT_VALUE[c] as number) < 0) return notUuid(field, value);
+    // A-F: the key is lower-cased.
+    if (c <= 70 && c >= 65) upper = true;
   }
   return upper ? value.toLowerCase() : value;
 }
@@ -128,13 +124,6 @@ function notUuid(field: string, value: string): Rejection {
 
 // ---------------------------------------------------------------------------------------------------
 // Dates and timestamps
-
-const DAYS_IN_MONTH = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-function daysInMonth(year: number, month: number): number {
-  if (month === 2 && (year % 4 === 0 ? year % 100 !== 0 || year % 400 === 0 : false)) return 29;
-  return DAYS_IN_MONTH[month];
-}
 
 /** The digit at s[i], or -1 (also past the end: charCodeAt gives NaN there). */
 function digit(s: string, i: number): number {
@@ -177,9 +166,6 @@ export function validateDate(field: string, value: unknown): string | Rejection 
   if (problem === BAD_FORMAT) return reject('INVALID_DATE', `${field}: ${preview(value)} is not a date (YYYY-MM-DD)`);
   return reject('INVALID_DATE', `${field}: ${preview(value)}: ${problem}`);
 }
-
-/** Postgres' largest time zone displacement in input is ±15:59. */
-export const MAX_OFFSET_HOURS = 15;
 
 /** 19 (date and time) + 1 + 9 (fraction) + 6 (offset). */
 const TIMESTAMP_MAX_LENGTH = 35;
@@ -239,6 +225,17 @@ export function validateTimestamp(field: string, value: unknown): string | Rejec
   return lowerCase ? s.toUpperCase() : s;
 }
 
+const TIME = /^([01]\d|2[0-3]):([0-5]\d):([0-5]\d)(\.\d{1,9})?$|^24:00:00(\.0{1,9})?$/;
+
+/** A time of day `HH:MM:SS[.fraction]`, 24:00:00 included (as Postgres' time takes it). */
+export function validateTime(field: string, value: unknown): string | Rejection {
+  if (value === undefined || value === null) return missing(field);
+  if (typeof value !== 'string') return wrongType(field, 'a time string', value);
+  if (!TIME.test(value))
+    return reject('INVALID_TIMESTAMP', `${field}: ${JSON.stringify(value.slice(0, 40))} is not a time of day (HH:MM:SS[.fraction])`);
+  return value;
+}
+
 function notTimestamp(field: string, value: string): Rejection {
   return reject(
     'INVALID_TIMESTAMP',
@@ -292,6 +289,16 @@ export function validateString(field: string, value: unknown, maxChars: number, 
   return value;
 }
 
+/** A JSON value as json/jsonb text; jsonb cannot store U+0000 in a string. */
+export function jsonText(field: string, value: unknown, kind: 'json' | 'jsonb'): string | Rejection {
+  if (value === undefined) return missing(field);
+  const text = JSON.stringify(value);
+  if (kind === 'jsonb' && text.includes('\\u0000')) {
+    return reject('NUL_CHARACTER', `${field}: contains a NUL character (U+0000), which jsonb cannot store`);
+  }
+  return text;
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Numbers
 
@@ -309,9 +316,6 @@ export function validateInteger(field: string, value: unknown, min: number, max:
   return value;
 }
 
-/** The largest finite float4. */
-const REAL_MAX = 3.4028234663852886e38;
-
 /**
  * A JSON number for a real or double precision column. Out of range: an infinity (JSON.parse reads
  * 1e999 as one; the source said a finite number Postgres would refuse) and, for real, what float4
@@ -321,7 +325,7 @@ const REAL_MAX = 3.4028234663852886e38;
 export function validateFloat(field: string, value: unknown, real: boolean): number | Rejection {
   if (value === undefined || value === null) return missing(field);
   if (typeof value !== 'number') return wrongType(field, 'a number', value);
-  if (!Number.isFinite(value) || (real && (Math.abs(value) > REAL_MAX || (value !== 0 && Math.fround(value) === 0)))) {
+  if (!Number.isFinite(value) || (real && (Math.abs(value) > FLOAT4_MAX || (value !== 0 && Math.fround(value) === 0)))) {
     return reject('OUT_OF_RANGE', `${field}: ${value} out of range for ${real ? 'real' : 'double precision'}`);
   }
   return value;
@@ -330,19 +334,10 @@ export function validateFloat(field: string, value: unknown, real: boolean): num
 /** Validates one decimal field: `value` is what JSON.parse gave for it, `json` the text it came from. */
 export type NumericValidator = (value: unknown, json: string) => string | Rejection;
 
-/** Postgres' largest numeric scale: a value below 10^-1000 rounds to 0 in any numeric column. */
-const NUMERIC_MAX_SCALE = 1000;
-/**
- * Digits before the decimal point an unconstrained numeric holds (Postgres' limit): beyond it the value
- * is refused here, as Postgres would refuse it, and never expanded into that many digits.
- */
-const NUMERIC_MAX_INTEGER_DIGITS = 131_072;
-/** Digits after the decimal point an unconstrained numeric holds (Postgres' limit, its largest dscale). */
-const NUMERIC_MAX_FRACTION_DIGITS = 16_383;
-
 /**
  * Plain decimal text (`-`, digits, `.` and digits) for an unconstrained numeric column, checked against
- * Postgres' limits so a value beyond them is a dead letter here rather than a refused COPY. (A
+ * Postgres' limits so a value beyond them is a dead letter here rather than a refused COPY, and never
+ * expanded into that many digits. (A
  * numeric(p,s) column rounds the fraction to s digits, so only its integer digits are limited, by p.)
  */
 export function checkUnconstrainedNumeric(field: string, text: string): string | Rejection {
@@ -370,8 +365,8 @@ export function checkUnconstrainedNumeric(field: string, text: string): string |
 /**
  * A validator for a JSON number stored in a Postgres `numeric(precision, scale)` column (both undefined:
  * unconstrained numeric): accepted when, once Postgres rounds it to `scale` decimals (half away from
- * zero), its magnitude is below 10^(precision - scale), and when it is not below `min` (the seed's
- * order_total has min 0: a negative total is refused). So numeric(10,2) takes 99999999.994 and refuses
+ * zero), its magnitude is below 10^(precision - scale), and when it is not below `min` (with min 0, a
+ * negative value is refused). So numeric(10,2) takes 99999999.994 and refuses
  * 99999999.995.
  *
  * The result is the number's own text from the JSON (every digit, never float arithmetic; JSON.parse
@@ -465,7 +460,8 @@ function checkDecimalSlow(
   }
   const sign = negative ? '-' : '';
   if (e < 0) return text;
-  if (point < -NUMERIC_MAX_SCALE) return '0';
+  // Below 10^-1000: 0 at the largest scale a column may declare.
+  if (point < -NUMERIC_MAX_DECLARED_PRECISION) return '0';
   if (point <= 0) return `${sign}0.${'0'.repeat(-point)}${digits}`;
   if (point >= digits.length) return sign + digits + '0'.repeat(point - digits.length);
   return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;

@@ -11,7 +11,7 @@ import { consumerDefaults } from '../../lib/consumer/defaults.js';
 import { createTaskHandler, poolConfig } from '../../lib/apply/tasks.js';
 import { qualified } from '../../lib/postgres/index.js';
 import { shippedMapping } from '../../lib/sinks/mapping.js';
-import { type ApplyTask, packBatch, type WorkerConfig, type WorkerTask } from '../../lib/worker-protocol.js';
+import { type ApplyTask, packBatch, type TaskFailure, type WorkerConfig, type WorkerTask } from '../../lib/worker-protocol.js';
 import { TcpProxy } from '../../lib/devstack/tcp-proxy.js';
 import { testStack, withTestSchema } from '../support/stack.js';
 
@@ -21,7 +21,6 @@ const userCreate = (n: number) =>
     JSON.stringify({ event_type: 'CREATE', user_id: uuid(n), name: `user ${n}`, dob: '1990-01-02', created_at: '2025-07-01T12:00:00Z' }),
   );
 
-type Failure = { ok: false; error: { code: string; message: string; canRetry: boolean; sqlState?: string; fatal?: string } };
 type Handler = (task: WorkerTask) => Promise<unknown>;
 
 async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> {
@@ -164,7 +163,7 @@ describe('apply/session timeouts (integration)', () => {
   it('a lock wait past --pg-lock-timeout fails the batch as retryable (55P03), and it applies once the lock is free', async () => {
     const handle = await migratedHandler({ pgLockTimeoutMs: 300 });
     const holder = await lockOffsetRow();
-    const failed = (await handle(applyTask(3))) as Failure;
+    const failed = (await handle(applyTask(3))) as TaskFailure;
     expect(failed.ok).to.equal(false);
     expect(failed.error).to.include({ sqlState: '55P03', canRetry: true });
     expect(failed.error.fatal).to.equal(undefined);
@@ -176,7 +175,7 @@ describe('apply/session timeouts (integration)', () => {
   it('a statement past --pg-statement-timeout is canceled by the server (57014) and is retryable', async () => {
     const handle = await migratedHandler({ pgLockTimeoutMs: 0, pgStatementTimeoutMs: 300 });
     const holder = await lockOffsetRow();
-    const failed = (await handle(applyTask(3))) as Failure;
+    const failed = (await handle(applyTask(3))) as TaskFailure;
     expect(failed.error).to.include({ sqlState: '57014', canRetry: true });
     expect(failed.error.message).to.match(/statement timeout/);
     await holder.release();
@@ -187,7 +186,7 @@ describe('apply/session timeouts (integration)', () => {
     await admin.query('BEGIN');
     await admin.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', ['cdc-pipeline:schema', schema]);
     const handle = createTaskHandler(workerConfig({ pgLockTimeoutMs: 300 }));
-    const failed = (await handle({ kind: 'migrate', apply: true })) as Failure;
+    const failed = (await handle({ kind: 'migrate', apply: true })) as TaskFailure;
     expect(failed.ok).to.equal(false);
     expect(failed.error.canRetry).to.equal(true);
     expect(failed.error.message).to.contain('55P03');
@@ -199,7 +198,7 @@ describe('apply/session timeouts (integration)', () => {
     const idleMs = 1000;
     const handle = await migratedHandler({ pgIdleInTransactionTimeoutMs: idleMs, pgQueryTimeoutMs: 4000 });
     const holder = await lockOffsetRow();
-    const cutOff = handle(applyTask(3)) as Promise<Failure>;
+    const cutOff = handle(applyTask(3)) as Promise<TaskFailure>;
     const pid = await waitingSession();
     // The link goes dark while our session waits; once the lock is free the session takes it and answers
     // into the blackhole, then sits idle in its transaction holding the offset row.

@@ -23,13 +23,12 @@ import {
   timeFromEpoch,
   timestampFromEpoch,
 } from '../../lib/sinks/formats/debezium-values.js';
-import { jsonText } from '../../lib/sinks/formats/seed.js';
 import type { Layout } from '../../lib/sinks/layout.js';
 import { resolveMapping } from '../../lib/sinks/mapping.js';
 import { sinkSql } from '../../lib/sinks/sql.js';
 import { prepareSinkTables } from '../../lib/sinks/tables.js';
 import type { Value } from '../../lib/sinks/types.js';
-import { validateTimestamp } from '../../lib/sinks/validate.js';
+import { jsonText, validateTimestamp } from '../../lib/sinks/validate.js';
 import { packBatch } from '../../lib/worker-protocol.js';
 import { testStack, withTestSchema } from '../support/stack.js';
 import { testWorkerConfig } from '../support/worker-config.js';

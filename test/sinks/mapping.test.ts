@@ -15,6 +15,7 @@ import {
   shippedMapping,
   type SinkDeclaration,
 } from '../../lib/sinks/mapping.js';
+import { DeadLetterCodes } from '../../lib/sinks/types.js';
 
 const SINK_KEYS = 'name, topic, table, schema, format, key, create-table, columns, delete, truncate, unavailable-value';
 const COLUMN_KEYS = 'type, field, ops, on-create, nullable, default, encoding, min, max, min-length, references';
@@ -462,6 +463,36 @@ describe('sinks/mapping', () => {
         foreignKey: true,
         orphanCode: 'MISSING_PARENT',
       });
+    });
+
+    it("takes the mapping's own orphan code, which the engine's list of codes does not hold", () => {
+      expect(DeadLetterCodes).not.to.include('UNPAID_TRANSFER');
+      const m = resolved({
+        sinks: [accounts(), transfers({ type: 'uuid', references: { table: 'accounts', 'orphan-code': 'UNPAID_TRANSFER' } })],
+      });
+      expect(column(m.sinks[1] as SinkDeclaration, 'account_id').references?.orphanCode).to.equal('UNPAID_TRANSFER');
+      const declared = resolved({
+        sinks: [accounts(), transfers({ type: 'uuid', references: { table: 'accounts', 'orphan-code': 'MISSING_PARENT' } })],
+      });
+      expect(column(declared.sinks[1] as SinkDeclaration, 'account_id').references?.orphanCode).to.equal('MISSING_PARENT');
+    });
+
+    it('refuses an orphan code of another form, naming its path and value', () => {
+      const at = 'sinks[1].columns.account_id.references.orphan-code';
+      const form = 'upper-case letters, digits and underscores, starting with a letter, at most 63 characters';
+      for (const code of ['unpaid_transfer', 'UNPAID-TRANSFER', '1_UNPAID', '', 'A'.repeat(64)]) {
+        const doc = { sinks: [accounts(), transfers({ type: 'uuid', references: { table: 'accounts', 'orphan-code': code } })] };
+        expect(onlyProblem(doc), code).to.equal(`${at}: ${JSON.stringify(code)} is not accepted (${form})`);
+      }
+      const numeric = { sinks: [accounts(), transfers({ type: 'uuid', references: { table: 'accounts', 'orphan-code': 7 } })] };
+      expect(onlyProblem(numeric)).to.equal(`${at}: must be string`);
+    });
+
+    it("refuses an orphan code that is one of the engine's other codes", () => {
+      const doc = { sinks: [accounts(), transfers({ type: 'uuid', references: { table: 'accounts', 'orphan-code': 'INVALID_JSON' } })] };
+      expect(onlyProblem(doc)).to.equal(
+        `sinks[1].columns.account_id.references.orphan-code: "INVALID_JSON" is one of the engine's own dead-letter codes; choose another name`,
+      );
     });
 
     it('refuses a table no sink loads', () => {

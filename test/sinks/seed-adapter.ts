@@ -6,7 +6,8 @@
 import { type StagedRow, foldKey } from '../../lib/sinks/fold.js';
 import { shippedMapping } from '../../lib/sinks/mapping.js';
 import { compileMapping, type Sink } from '../../lib/sinks/sink.js';
-import type { DecodeResult, Op, RowEvent, Value } from '../../lib/sinks/types.js';
+import type { SeedEventType as Op } from '../../lib/sinks/formats/seed.js';
+import type { DecodeResult, RowEvent, Value } from '../../lib/sinks/types.js';
 
 const sinks = compileMapping(shippedMapping('seed'), 'public');
 export const usersSink = sinks.find((s) => s.name === 'users') as Sink;

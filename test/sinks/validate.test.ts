@@ -8,7 +8,6 @@ import {
   validateDate,
   validateFloat,
   validateInteger,
-  validateOp,
   validateString,
   validateTimestamp,
   validateUuid,
@@ -26,22 +25,6 @@ function expectRejected(result: unknown, code: DeadLetterCode, message?: string 
 const EMOJI = '\u{1F600}'; // outside the BMP: one code point, two UTF-16 units
 
 describe('sinks/validate', () => {
-  describe('validateOp', () => {
-    it('accepts the three ops', () => {
-      for (const op of ['CREATE', 'UPDATE', 'DELETE']) expect(validateOp(op)).to.equal(op);
-    });
-
-    it('classifies missing, wrong type and unknown values', () => {
-      expectRejected(validateOp(undefined), 'MISSING_FIELD', /^event_type: missing/);
-      expectRejected(validateOp(null), 'MISSING_FIELD', /^event_type: missing/);
-      expectRejected(validateOp(1), 'WRONG_TYPE', 'event_type: expected a string, got number');
-      expectRejected(validateOp(['CREATE']), 'WRONG_TYPE', 'event_type: expected a string, got array');
-      expectRejected(validateOp('create'), 'UNKNOWN_EVENT_TYPE', 'event_type: "create" is not CREATE, UPDATE or DELETE');
-      expectRejected(validateOp('UPSERT'), 'UNKNOWN_EVENT_TYPE');
-      expectRejected(validateOp(''), 'UNKNOWN_EVENT_TYPE');
-    });
-  });
-
   describe('validateUuid', () => {
     const id = '0f8fad5b-d9cb-469f-a165-70867728950e';
 

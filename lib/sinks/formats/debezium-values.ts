@@ -10,6 +10,14 @@
  * text), and epoch counts too large for a double (nanoseconds, or microseconds after 2255) are taken
  * as their JSON text and split into seconds and fraction by digit position.
  */
+import {
+  daysFromCivil,
+  MAX_YEAR,
+  MIN_YEAR,
+  NUMERIC_MAX_FRACTION_DIGITS,
+  NUMERIC_MAX_INTEGER_DIGITS,
+  SECONDS_PER_DAY,
+} from '../pg-limits.js';
 import { checkUnconstrainedNumeric, jsonType, preview, type Rejection, reject } from '../validate.js';
 
 // ---------------------------------------------------------------------------------------------------
@@ -19,11 +27,12 @@ import { checkUnconstrainedNumeric, jsonType, preview, type Rejection, reject } 
 const TWO: string[] = [];
 for (let i = 0; i < 100; i++) TWO.push(i < 10 ? `0${i}` : String(i));
 
-/** The year range Postgres can take from our text and that we promise: 0001..9999 (no year 0, no BC). */
-const MIN_DAYS = -719162; // 0001-01-01
-const MAX_DAYS = 2932896; // 9999-12-31
-const MIN_SECONDS = MIN_DAYS * 86400; // 0001-01-01 00:00:00
-const END_SECONDS = (MAX_DAYS + 1) * 86400; // 10000-01-01 00:00:00, exclusive
+/** The engine's year range (lib/sinks/pg-limits.ts) in days and seconds since 1970-01-01. */
+const MIN_DAYS = daysFromCivil(MIN_YEAR, 1, 1);
+const MAX_DAYS = daysFromCivil(MAX_YEAR, 12, 31);
+const MIN_SECONDS = MIN_DAYS * SECONDS_PER_DAY;
+/** Exclusive: the first second after the last day. */
+const END_SECONDS = (MAX_DAYS + 1) * SECONDS_PER_DAY;
 
 /**
  * `YYYY-MM-DD` for days since 1970-01-01 in MIN_DAYS..MAX_DAYS: the proleptic Gregorian calendar
@@ -197,9 +206,9 @@ export function timestampFromEpoch(column: string, value: number | string, unit:
   if (status === SPLIT_OK) {
     const seconds = splitSeconds;
     if (seconds >= MIN_SECONDS && seconds < END_SECONDS) {
-      let secondOfDay = seconds % 86400;
-      if (secondOfDay < 0) secondOfDay += 86400;
-      const text = `${civilDate((seconds - secondOfDay) / 86400)} ${clockTime(secondOfDay, splitFraction, digits)}`;
+      let secondOfDay = seconds % SECONDS_PER_DAY;
+      if (secondOfDay < 0) secondOfDay += SECONDS_PER_DAY;
+      const text = `${civilDate((seconds - secondOfDay) / SECONDS_PER_DAY)} ${clockTime(secondOfDay, splitFraction, digits)}`;
       return zoned ? `${text}+00` : text;
     }
   } else if (status === SPLIT_UNSAFE) {
@@ -228,7 +237,7 @@ export function timeFromEpoch(column: string, value: number | string, unit: Epoc
   const status = splitEpoch(value, perSecond, digits);
   if (status === SPLIT_OK) {
     const seconds = splitSeconds;
-    if (seconds >= 0 && (seconds < 86400 || (seconds === 86400 && splitFraction === 0))) {
+    if (seconds >= 0 && (seconds < SECONDS_PER_DAY || (seconds === SECONDS_PER_DAY && splitFraction === 0))) {
       return clockTime(seconds, splitFraction, digits);
     }
   } else if (status !== SPLIT_UNSAFE && status !== SPLIT_HUGE) {
@@ -318,10 +327,6 @@ export function hexFromBase64(column: string, base64: string): string | Rejectio
 
 // ---------------------------------------------------------------------------------------------------
 // Decimals
-
-/** Postgres numeric's limits: digits before and after the decimal point. */
-const NUMERIC_MAX_INTEGER_DIGITS = 131072;
-const NUMERIC_MAX_FRACTION_DIGITS = 16383;
 
 /** 2^0, 2^2, 2^4: the unused bits that a partial base64 quantum leaves. */
 const DISCARD = [1, 0, 4, 0, 16];
@@ -418,7 +423,7 @@ function notDecimal(column: string, text: unknown): Rejection {
  * (1.5e3 -> 1500, 1.50e1 -> 15.0: the fraction digits the mantissa carries beyond the shift are kept,
  * as BigDecimal.toPlainString keeps them), leading zeros dropped, and no sign on zero.
  *
- * An exponent that would expand beyond Postgres numeric's 131072 integer or 16383 fraction digits is
+ * An exponent that would expand beyond Postgres numeric's integer or fraction digits (pg-limits.ts) is
  * OUT_OF_RANGE (and bounds the text we build from a short input). NaN and infinities are WRONG_TYPE:
  * Postgres refuses infinity in a numeric(p,s) column but would store NaN there, a value that equals
  * itself, sorts above every number and poisons every sum, which no target of ours means to hold.

@@ -18,11 +18,13 @@
  *   text, numeric as base64 bytes at the declared scale, also plain JSON numbers and decimal strings),
  *   unless the column declares another `encoding`.
  */
-import type { Layout, StagedColumn } from '../layout.js';
+import { keyOf, type Layout, type StagedColumn } from '../layout.js';
 import type { Encoding, SinkDeclaration } from '../mapping.js';
+import { BIGINT_MAX, BIGINT_MIN, INTEGER_MAX, INTEGER_MIN, SMALLINT_MAX, SMALLINT_MIN } from '../pg-limits.js';
 import type { DecodeResult, RowEvent, Value } from '../types.js';
 import {
   isRejection,
+  jsonText,
   jsonType,
   numberTextAtPath,
   parseJsonObject,
@@ -32,6 +34,7 @@ import {
   validateDate,
   validateFloat,
   validateString,
+  validateTime,
   validateTimestamp,
   validateUuid,
   wrongType,
@@ -46,7 +49,6 @@ import {
   timestampFromEpoch,
   variableScaleDecimal,
 } from './debezium-values.js';
-import { jsonText, keyOf, validateTime } from './seed.js';
 
 /** What the value's schema says of one field: its logical type name and Decimal's scale. */
 interface FieldSchema {
@@ -73,9 +75,7 @@ const UNIT_OF: Record<string, 'ms' | 'us' | 'ns'> = {
 };
 const ENCODING_UNIT: Partial<Record<Encoding, 'ms' | 'us' | 'ns'>> = { millis: 'ms', micros: 'us', nanos: 'ns' };
 
-const INTEGER_RANGE: Record<string, [number, number]> = { smallint: [-32768, 32767], integer: [-2147483648, 2147483647] };
-const BIGINT_MIN = -(2n ** 63n);
-const BIGINT_MAX = 2n ** 63n - 1n;
+const INTEGER_RANGE: Record<string, [number, number]> = { smallint: [SMALLINT_MIN, SMALLINT_MAX], integer: [INTEGER_MIN, INTEGER_MAX] };
 const FLOAT_WORDS = new Set(['NaN', 'Infinity', '-Infinity']);
 /** Decimal text. Digits, '+', 'e' and 'E' are base64 characters too: see numericString. */
 const DECIMAL_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;

@@ -6,39 +6,50 @@
  * on an UPDATE, say) is ignored, not validated, since it has no effect on the row.
  */
 import type { ColumnType } from '../column-types.js';
-import type { Layout } from '../layout.js';
+import { keyOf, type Layout } from '../layout.js';
 import type { SinkDeclaration } from '../mapping.js';
-import type { DecodeResult, Op, RowEvent, Value } from '../types.js';
+import { BIGINT_MAX, BIGINT_MIN, INTEGER_MAX, INTEGER_MIN, SMALLINT_MAX, SMALLINT_MIN } from '../pg-limits.js';
+import type { DecodeResult, RowEvent, Value } from '../types.js';
 import {
   isRejection,
+  jsonText,
   missing,
   numberTextOf,
   numericValidator,
   parseJsonObject,
+  preview,
   type Rejection,
   reject,
   validateDate,
   validateFloat,
   validateInteger,
-  validateOp,
   validateString,
+  validateTime,
   validateTimestamp,
   validateUuid,
   wrongType,
 } from '../validate.js';
 import { hexFromBase64 } from './debezium-values.js';
 
+/** The seed format's operations, as its `event_type` spells them. */
+export type SeedEventType = 'CREATE' | 'UPDATE' | 'DELETE';
+
+export function validateEventType(value: unknown): SeedEventType | Rejection {
+  if (value === 'CREATE' || value === 'UPDATE' || value === 'DELETE') return value;
+  if (value === undefined || value === null) return missing('event_type');
+  if (typeof value !== 'string') return wrongType('event_type', 'a string', value);
+  return reject('UNKNOWN_EVENT_TYPE', `event_type: ${preview(value)} is not CREATE, UPDATE or DELETE`);
+}
+
 /** Reads one field of a parsed event: the COPY-ready value, or why it is refused. */
 export type FieldReader = (value: unknown, json: string) => Value | Rejection;
 
+/** bigint as a JSON number: beyond 2^53 its digits are read from the text (bigintFromText). */
 const INTEGER_RANGE: Record<string, [number, number]> = {
-  smallint: [-32768, 32767],
-  integer: [-2147483648, 2147483647],
+  smallint: [SMALLINT_MIN, SMALLINT_MAX],
+  integer: [INTEGER_MIN, INTEGER_MAX],
   bigint: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
 };
-
-const BIGINT_MIN = -(2n ** 63n);
-const BIGINT_MAX = 2n ** 63n - 1n;
 
 /** `YYYY-MM-DD HH:MM:SS[.f]` or with `T`, no zone: a zone would be silently dropped by a timestamp column. */
 function validateLocalTimestamp(field: string, value: unknown): string | Rejection {
@@ -58,26 +69,6 @@ function validateLocalTimestamp(field: string, value: unknown): string | Rejecti
     );
   }
   return value;
-}
-
-const TIME = /^([01]\d|2[0-3]):([0-5]\d):([0-5]\d)(\.\d{1,9})?$|^24:00:00(\.0{1,9})?$/;
-
-export function validateTime(field: string, value: unknown): string | Rejection {
-  if (value === undefined || value === null) return missing(field);
-  if (typeof value !== 'string') return wrongType(field, 'a time string', value);
-  if (!TIME.test(value))
-    return reject('INVALID_TIMESTAMP', `${field}: ${JSON.stringify(value.slice(0, 40))} is not a time of day (HH:MM:SS[.fraction])`);
-  return value;
-}
-
-/** A JSON value as json/jsonb text; jsonb cannot store U+0000 in a string. */
-export function jsonText(field: string, value: unknown, kind: 'json' | 'jsonb'): string | Rejection {
-  if (value === undefined) return missing(field);
-  const text = JSON.stringify(value);
-  if (kind === 'jsonb' && text.includes('\\u0000')) {
-    return reject('NUL_CHARACTER', `${field}: contains a NUL character (U+0000), which jsonb cannot store`);
-  }
-  return text;
 }
 
 /** The reader of one seed field by its column type. `null` and absent are MISSING_FIELD: seed fields are required. */
@@ -154,14 +145,6 @@ interface Step {
   read: FieldReader;
 }
 
-/** Joins a composite key's values into one grouping key (U+0001 cannot appear in a validated value). */
-export function keyOf(values: readonly Value[], keyIndexes: readonly number[]): string {
-  if (keyIndexes.length === 1) return String(values[keyIndexes[0] as number]);
-  let key = '';
-  for (let i = 0; i < keyIndexes.length; i++) key += `${i === 0 ? '' : '\u0001'}${String(values[keyIndexes[i] as number])}`;
-  return key;
-}
-
 export function compileSeedDecoder(sink: SinkDeclaration, layout: Layout): (value: Uint8Array | null) => DecodeResult<RowEvent> {
   const n = layout.columns.length;
   const stepFor = (index: number): Step => {
@@ -196,7 +179,7 @@ export function compileSeedDecoder(sink: SinkDeclaration, layout: Layout): (valu
     const parsed = parseJsonObject(value);
     if (isRejection(parsed)) return parsed;
     const o = parsed.object;
-    const op: Op | Rejection = validateOp(o.event_type);
+    const op = validateEventType(o.event_type);
     if (typeof op !== 'string') return op;
     const values: Value[] = new Array(n).fill(null);
     for (const s of keySteps) {

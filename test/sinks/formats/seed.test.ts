@@ -5,6 +5,7 @@
 import { expect } from 'chai';
 import { resolveMapping } from '../../../lib/sinks/mapping.js';
 import { compileMapping, type Sink } from '../../../lib/sinks/sink.js';
+import { validateEventType } from '../../../lib/sinks/formats/seed.js';
 import type { DecodeResult, RowEvent } from '../../../lib/sinks/types.js';
 
 function sinkOf(columns: Record<string, unknown>, extra: Record<string, unknown> = {}): Sink {
@@ -32,6 +33,25 @@ function refused(result: DecodeResult<RowEvent>, code: string, message?: string 
 }
 
 describe('sinks/formats/seed', () => {
+  describe('event_type', () => {
+    const refusedBy = (result: unknown, code: string, message?: string | RegExp) =>
+      refused(result as DecodeResult<RowEvent>, code, message);
+
+    it('accepts the three operations', () => {
+      for (const op of ['CREATE', 'UPDATE', 'DELETE']) expect(validateEventType(op)).to.equal(op);
+    });
+
+    it('classifies missing, wrong type and unknown values', () => {
+      refusedBy(validateEventType(undefined), 'MISSING_FIELD', /^event_type: missing/);
+      refusedBy(validateEventType(null), 'MISSING_FIELD', /^event_type: missing/);
+      refusedBy(validateEventType(1), 'WRONG_TYPE', 'event_type: expected a string, got number');
+      refusedBy(validateEventType(['CREATE']), 'WRONG_TYPE', 'event_type: expected a string, got array');
+      refusedBy(validateEventType('create'), 'UNKNOWN_EVENT_TYPE', 'event_type: "create" is not CREATE, UPDATE or DELETE');
+      refusedBy(validateEventType('UPSERT'), 'UNKNOWN_EVENT_TYPE');
+      refusedBy(validateEventType(''), 'UNKNOWN_EVENT_TYPE');
+    });
+  });
+
   it('integers: smallint, integer and bigint ranges, min and max, bigint beyond 2^53 from the JSON digits', () => {
     const s = sinkOf({ a: 'smallint', b: { type: 'bigint', min: -5 } });
     expect(value(decode(s, { a: 32767, b: 7 }))).to.equal(32767);
