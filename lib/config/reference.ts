@@ -18,8 +18,9 @@ function code(text: string): string {
 
 /**
  * The markdown table of a command's options, in declaration order. A default derived from the value is
- * shown as code (the text the flag accepts), a `defaultText` as prose. Rows are written as Prettier writes
- * a table wider than its print width, so formatting the docs does not change them.
+ * shown as code (the text the flag accepts), a `defaultText` as prose. Cells are not padded into
+ * aligned columns: the rows are wider than any screen either way, and markdown is outside Prettier's
+ * reach here (.prettierignore), so nothing re-pads them.
  */
 export function renderOptionTable(specs: Specs): string {
   const lines = ['| option | flag | env | default | meaning |', '| --- | --- | --- | --- | --- |'];
