@@ -22,7 +22,7 @@ export const contenderNames = [
   'copy-ceiling',
 ] as const;
 /** Run unless --contenders says otherwise; engine-baseline needs --baseline. */
-/** engine-baseline needs --baseline; engine-2p and engine-3p are for the scaling check (README: Scaling). */
+/** engine-baseline needs --baseline; engine-2p and engine-3p are for the scaling check (docs/benchmarks.md: Scaling). */
 export const defaultContenders = contenderNames.filter((c) => c !== 'engine-baseline' && c !== 'engine-2p' && c !== 'engine-3p');
 export type ContenderName = (typeof contenderNames)[number];
 
@@ -48,7 +48,7 @@ export const benchModes = {
 } as const;
 
 export const benchDefaults = {
-  /** The latency phase's fixed production rate, events per second (the README's latency target is at this rate). */
+  /** The latency phase's fixed production rate, events per second (the latency target of docs/benchmarks.md is at this rate). */
   latencyRate: 5000,
   /** Fixed, so every run preloads the same entities and operations. */
   seed: 1,
@@ -94,7 +94,7 @@ export const benchOptions = {
     flag: 'per-row-duration',
     describe: 'How long per-row-insert runs (it is measured on the events it applies in that time)',
     default: undefined,
-    defaultText: `${benchModes.full.perRowMs / 1000}s (quick: ${benchModes.quick.perRowMs / 1000}s)`,
+    defaultText: `${parse.formatDuration(benchModes.full.perRowMs)} (quick: ${parse.formatDuration(benchModes.quick.perRowMs)})`,
     parse: parse.optional(parse.duration),
   }),
   latencyRate: option<number>({
@@ -107,7 +107,7 @@ export const benchOptions = {
     flag: 'latency-duration',
     describe: 'How long events are produced at --latency-rate; 0 skips the latency measurement',
     default: undefined,
-    defaultText: `${benchModes.full.latencyMs / 1000}s (quick: ${benchModes.quick.latencyMs / 1000}s)`,
+    defaultText: `${parse.formatDuration(benchModes.full.latencyMs)} (quick: ${parse.formatDuration(benchModes.quick.latencyMs)})`,
     parse: parse.optional(parse.duration),
   }),
   pgDelayMs: option<number>({
@@ -115,7 +115,7 @@ export const benchOptions = {
     describe:
       'Then run every throughput contender, and the latency measurement, again through a TCP proxy in front of Postgres that holds each chunk this long in each direction (a network between consumer and database), reported as a second table; 0 = not',
     default: 0,
-    defaultText: '0 (not)',
+    unit: 'ms',
     parse: parse.duration,
   }),
   contenders: option<ContenderName[]>({
@@ -158,7 +158,6 @@ export const benchOptions = {
     describe:
       'Extra cdc-consume arguments for the engine runs, space-separated, written --engine-args="--flag value" (experiments only: the report then says the engine did not run with its defaults)',
     default: [],
-    defaultText: 'none',
     parse: (v, name) => {
       if (Array.isArray(v)) return v.map(String);
       if (typeof v !== 'string') throw new InvalidOptionError(name, `invalid ${name}: expected arguments such as "--batch-max-rows 10000"`);
@@ -276,7 +275,7 @@ export const demoOptions = {
     flag: 'duration',
     describe: 'Produce for this long',
     default: undefined,
-    defaultText: `${demoDefaults.durationMs / 1000}s, or no limit when --count is given`,
+    defaultText: `${parse.formatDuration(demoDefaults.durationMs)}, or no limit when --count is given`,
     parse: parse.optional(parse.duration),
   }),
   seed: option<number | undefined>({

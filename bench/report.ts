@@ -1,5 +1,5 @@
 /**
- * The bench's results: the JSON report's shape, the targets (README: Benchmarks) checked against it,
+ * The bench's results: the JSON report's shape, the targets (docs/benchmarks.md) checked against it,
  * and the text table printed on stdout. Pure; the chart is in svg.ts.
  */
 import type { CpuSeconds } from './cpu.js';

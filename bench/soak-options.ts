@@ -38,7 +38,7 @@ export const soakOptions = {
     flag: 'duration',
     describe: 'How long to produce (and churn consumers), such as 2m or 20m',
     default: soakDefaults.durationMs,
-    defaultText: `${soakDefaults.durationMs / 60_000}m`,
+    unit: 'ms',
     parse: parse.duration,
   }),
   rate: option<number>({
@@ -52,7 +52,7 @@ export const soakOptions = {
     describe:
       'Every this long, alternately kill a random extra consumer (SIGKILL and SIGTERM in turn) and start a new one; the long-lived consumer is never touched',
     default: soakDefaults.changeEveryMs,
-    defaultText: `${soakDefaults.changeEveryMs / 60_000}m`,
+    unit: 'ms',
     parse: parse.duration,
   }),
   maxConsumers: option<number>({
@@ -65,14 +65,14 @@ export const soakOptions = {
     flag: 'sample-every',
     describe: "How often every consumer's RSS (VmRSS from /proc) is sampled",
     default: soakDefaults.sampleEveryMs,
-    defaultText: `${soakDefaults.sampleEveryMs / 1000}s`,
+    unit: 'ms',
     parse: parse.duration,
   }),
   warmUpMs: option<number | undefined>({
     flag: 'warm-up',
     describe: "Leading part of the run left out of the long-lived consumer's RSS trend",
     default: undefined,
-    defaultText: `${soakDefaults.warmUpMs / 60_000}m, or a quarter of --duration when that is shorter`,
+    defaultText: `${parse.formatDuration(soakDefaults.warmUpMs)}, or a quarter of --duration when that is shorter`,
     parse: parse.optional(parse.duration),
   }),
   maxSlopeMbPerMin: option<number>({
@@ -80,7 +80,6 @@ export const soakOptions = {
     describe:
       "Largest accepted RSS growth of the long-lived consumer, MB per minute: bounds both the least-squares slope after the warm-up and the rise from the second quarter's mean to the last quarter's",
     default: soakDefaults.maxSlopeMbPerMin,
-    defaultText: `${soakDefaults.maxSlopeMbPerMin} (1 MB per 5 minutes)`,
     parse: parse.number(0),
   }),
   seed: option<number | undefined>({

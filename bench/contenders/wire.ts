@@ -1,8 +1,8 @@
 /**
  * How the INSERT baselines read events: JSON.parse of the seed wire format (lib/generator/types.ts), as
  * a typical consumer does, and, for batches, folding each key's events in order into one row (a
- * multi-row INSERT ... ON CONFLICT cannot touch the same row twice). The semantics are the README's
- * (How it works, Semantics), the same the engine's sinks apply:
+ * multi-row INSERT ... ON CONFLICT cannot touch the same row twice). The semantics are those of
+ * docs/architecture.md (Semantics), the same the engine's sinks apply:
  * - user CREATE: the whole row, modified_at = created_at, not deleted (an upsert);
  *   UPDATE: name, modified_at; DELETE: is_deleted, modified_at, and the user's orders become deleted;
  * - order CREATE: the whole row, modified_at = placed_at, is_deleted = its user's is_deleted;

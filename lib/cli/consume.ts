@@ -10,7 +10,7 @@ import { PipelineMetrics } from '../metrics/metrics.js';
 import { type MetricsServer, startMetricsServer } from '../metrics/server.js';
 import { cliParser, exitCodes, runCli } from './run.js';
 
-const cliOptions = {
+export const consumeCliOptions = {
   ...consumerOptions,
   json: option<boolean>({
     flag: 'json',
@@ -95,11 +95,11 @@ export async function main(argv: string[]): Promise<void> {
         'cdc-consume',
         '$0 [options]\n\nConsume change events (the seed format or Debezium) from Kafka and load them into Postgres tables declared in a mapping file (--sinks; default: the users and orders of the Go pipeline), exactly once.\nStops on SIGINT/SIGTERM (a second signal forces exit) or after --idle.',
       ),
-      cliOptions,
+      consumeCliOptions,
     ).epilogue('Example: cdc-consume --brokers localhost:9092 --database-url postgres://cdc:cdc@localhost:5432/cdc --idle 10s');
     const args = await parser.parseAsync();
     if (args.help) return exitCodes.ok;
-    const opts = resolveOptions(cliOptions, args);
+    const opts = resolveOptions(consumeCliOptions, args);
     const log = createLogger('cdc-consume', { level: opts.logLevel });
     let metrics: PipelineMetrics | undefined;
     const engine: ConsumerEngine = new ConsumerEngine(opts, {

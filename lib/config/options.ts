@@ -19,8 +19,15 @@ export interface OptionSpec<T> {
   describe: string;
   /** A value, or a function of the environment (e.g. DATABASE_URL falls back to the PG* variables). */
   default: T | ((env: Env) => T);
-  /** How the default reads in --help, when the value itself would be unclear or secret. */
+  /**
+   * How the default reads in --help and docs/configuration.md, only where it cannot be derived from the
+   * value: a secret, a function of the environment, or no value (the option's absence means something).
+   */
   defaultText?: string;
+  /** What a number means, so its default reads as a user writes it: `ms` as a duration, `bytes` as a size. */
+  unit?: 'ms' | 'bytes';
+  /** A structured default written as the flag's text (the inverse of `parse`). Method syntax: bivariant in T. */
+  show?(value: T): string;
   parse: Parser<T>;
   /** yargs type; everything else arrives as a string and goes through `parse`. */
   kind?: 'string' | 'boolean';
@@ -97,13 +104,33 @@ function camel(flag: string): string {
 function helpText(spec: OptionSpec<unknown>): string {
   const parts = [spec.describe];
   if (spec.env) parts.push(`[env ${spec.env}]`);
-  const def = spec.defaultText ?? (typeof spec.default === 'function' ? undefined : formatDefault(spec.default));
-  if (def !== undefined) parts.push(`[default: ${def}]`);
+  const def = defaultDisplay(spec);
+  if (def !== undefined) parts.push(`[default: ${def.text}]`);
   return parts.join(' ');
 }
 
-function formatDefault(value: unknown): string {
+/**
+ * How an option's default reads (--help, docs/configuration.md): `derived` when written from the value,
+ * as the user would give it, else the spec's `defaultText`. Undefined when there is nothing to show.
+ */
+export function defaultDisplay(spec: OptionSpec<unknown>): { text: string; derived: boolean } | undefined {
+  if (spec.defaultText !== undefined) return { text: spec.defaultText, derived: false };
+  const value = spec.default;
+  if (typeof value === 'function' || value === undefined) return undefined;
+  const empty = value !== null && typeof value === 'object' && Object.keys(value).length === 0;
+  return empty ? { text: 'none', derived: false } : { text: formatDefault(spec, value), derived: true };
+}
+
+function formatDefault(spec: OptionSpec<unknown>, value: unknown): string {
+  if (spec.show) return spec.show(value);
+  if (typeof value === 'number' && spec.unit === 'ms') return parse.formatDuration(value);
+  if (typeof value === 'number' && spec.unit === 'bytes') return parse.formatBytes(value);
   if (Array.isArray(value)) return value.join(',');
+  if (value !== null && typeof value === 'object') {
+    return Object.entries(value)
+      .map(([k, v]) => `${k}=${String(v)}`)
+      .join(',');
+  }
   if (typeof value === 'string' && /^postgres(ql)?:/.test(value)) return redactUrl(value);
   return String(value);
 }

@@ -34,6 +34,19 @@ export const duration: Parser<number> = (value, name) => {
   return Math.round(Number(match[1]) * (DURATION_UNITS_MS[match[2] as string] as number));
 };
 
+/**
+ * The text `duration` reads back as the same number of milliseconds, in the largest whole unit: what a
+ * default looks like in --help and in docs/configuration.md, so it is derived from the value itself.
+ */
+export function formatDuration(ms: number): string {
+  if (ms === 0) return '0';
+  for (const unit of ['h', 'm', 's'] as const) {
+    const size = DURATION_UNITS_MS[unit] as number;
+    if (ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
 export function integer(min: number, max = Number.MAX_SAFE_INTEGER): Parser<number> {
   const accepts = max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`;
   return (value, name) => {
@@ -62,6 +75,15 @@ export function bytes(min: number, max = Number.MAX_SAFE_INTEGER): Parser<number
     if (!Number.isSafeInteger(n) || n < min || n > max) return fail(name, value, form);
     return n;
   };
+}
+
+/** The text `bytes` reads back as the same size, in the largest binary unit that divides it. */
+export function formatBytes(n: number): string {
+  for (const unit of ['GiB', 'MiB', 'KiB'] as const) {
+    const size = BYTE_UNITS[unit.toLowerCase()] as number;
+    if (n !== 0 && n % size === 0) return `${n / size}${unit}`;
+  }
+  return String(n);
 }
 
 export function number(min: number, max = Number.POSITIVE_INFINITY): Parser<number> {

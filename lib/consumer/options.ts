@@ -67,13 +67,13 @@ export const consumerOptions = {
     env: 'CDC_IDLE',
     describe: 'Exit 0 once no message has arrived for this long and everything received is committed; 0 runs until signalled',
     default: consumerDefaults.idleMs,
-    defaultText: '0',
+    unit: 'ms',
     parse: parse.duration,
   }),
   workers: option<number | undefined>({
     flag: 'workers',
     env: 'CDC_WORKERS',
-    describe: `Worker threads; default: one per assigned partition, at most the cores available less one for the main thread (${defaultWorkers()} here, at least 1) and ${consumerDefaults.maxWorkers}`,
+    describe: `Worker threads; default: one per assigned partition, at most the cores available less one for the main thread (at least 1) and ${consumerDefaults.maxWorkers}`,
     default: undefined,
     defaultText: 'auto',
     parse: parse.optional(parse.integer(1, 64)),
@@ -90,7 +90,7 @@ export const consumerOptions = {
     env: 'CDC_BATCH_MAX_MS',
     describe: 'Linger: how long a partition waits for more messages before sending a smaller batch (duration)',
     default: consumerDefaults.batchMaxMs,
-    defaultText: '20ms',
+    unit: 'ms',
     parse: parse.duration,
   }),
   maxBytesInFlight: option<number>({
@@ -98,7 +98,7 @@ export const consumerOptions = {
     env: 'CDC_MAX_BYTES_IN_FLIGHT',
     describe: 'Backpressure: message bytes held (pending + being applied) before fetching pauses',
     default: consumerDefaults.maxBytesInFlight,
-    defaultText: '16MiB',
+    unit: 'bytes',
     parse: parse.bytes(65_536),
   }),
   from: option<'beginning' | 'end'>({
@@ -121,7 +121,7 @@ export const consumerOptions = {
     env: 'CDC_ORPHAN_WAIT',
     describe: 'How long a row whose parent row has not arrived keeps its partition retrying before it becomes a dead letter (duration)',
     default: consumerDefaults.orphanWaitMs,
-    defaultText: '30s',
+    unit: 'ms',
     parse: parse.duration,
   }),
   maxValueBytes: option<number>({
@@ -129,7 +129,7 @@ export const consumerOptions = {
     env: 'CDC_MAX_VALUE_BYTES',
     describe: 'Larger message values become dead letters without being decoded',
     default: consumerDefaults.maxValueBytes,
-    defaultText: '1MiB',
+    unit: 'bytes',
     parse: parse.bytes(1),
   }),
   kafkaConfig: option<Record<string, string>>({
@@ -138,7 +138,6 @@ export const consumerOptions = {
     describe:
       "Extra librdkafka consumer settings, key=value,... (e.g. security.protocol=SASL_SSL, fetch.wait.max.ms=100). They override the engine's tuned defaults; its own commit, group and assignment settings cannot be overridden",
     default: {},
-    defaultText: 'none',
     parse: parse.keyValues,
   }),
   shutdownTimeoutMs: option<number>({
@@ -146,7 +145,7 @@ export const consumerOptions = {
     env: 'CDC_SHUTDOWN_TIMEOUT',
     describe: 'Bound on finishing in-flight batches on SIGINT/SIGTERM or partition revocation (duration)',
     default: consumerDefaults.shutdownTimeoutMs,
-    defaultText: '30s',
+    unit: 'ms',
     parse: parse.duration,
   }),
   pgIdleInTransactionTimeoutMs: option<number>({
@@ -155,7 +154,7 @@ export const consumerOptions = {
     describe:
       "Postgres ends a session of ours left idle inside a transaction this long (a frozen or cut-off consumer), releasing its locks; the batch is retried (idle_in_transaction_session_timeout; 0 leaves the server's setting)",
     default: consumerDefaults.pgIdleInTransactionTimeoutMs,
-    defaultText: '10s',
+    unit: 'ms',
     parse: limitDuration(1, PG_TIMEOUT_MAX_MS, '1ms to 24h'),
   }),
   pgLockTimeoutMs: option<number>({
@@ -163,7 +162,7 @@ export const consumerOptions = {
     env: 'CDC_PG_LOCK_TIMEOUT',
     describe: "Longest wait for a lock before the batch is retried (lock_timeout; 0 leaves the server's setting)",
     default: consumerDefaults.pgLockTimeoutMs,
-    defaultText: '30s',
+    unit: 'ms',
     parse: limitDuration(1, PG_TIMEOUT_MAX_MS, '1ms to 24h'),
   }),
   pgStatementTimeoutMs: option<number>({
@@ -172,7 +171,7 @@ export const consumerOptions = {
     describe:
       "Longest run of one statement before Postgres cancels it and the batch is retried (statement_timeout; 0 leaves the server's setting)",
     default: consumerDefaults.pgStatementTimeoutMs,
-    defaultText: '1m',
+    unit: 'ms',
     parse: limitDuration(1, PG_TIMEOUT_MAX_MS, '1ms to 24h'),
   }),
   pgQueryTimeoutMs: option<number>({
@@ -181,7 +180,7 @@ export const consumerOptions = {
     describe:
       'Client-side bound on one query: with no answer by then the connection is dropped and the batch retried on a new one; keep it above --pg-statement-timeout (0 = none)',
     default: consumerDefaults.pgQueryTimeoutMs,
-    defaultText: '90s',
+    unit: 'ms',
     parse: limitDuration(1, PG_TIMEOUT_MAX_MS, '1ms to 24h'),
   }),
   pgKeepaliveMs: option<number>({
@@ -190,7 +189,7 @@ export const consumerOptions = {
     describe:
       'TCP keepalive on Postgres connections, client and server end: idle time before probes, 1 s apart; 10 unanswered end the connection (whole seconds; 0 = off)',
     default: consumerDefaults.pgKeepaliveMs,
-    defaultText: '10s',
+    unit: 'ms',
     parse: limitDuration(1000, KEEPALIVE_MAX_MS, '1s to 1h'),
   }),
 };

@@ -2,7 +2,7 @@
  * The Go pipeline's event wire format as types, and what the generator hands out: one JSON object per
  * Kafka message, keyed by the entity's id, carrying `event_type` and only the fields of that operation
  * (`wireFields`). Field order in these interfaces is the order on the wire; value forms are Go's
- * encoding/json ones (README: Producer, How it works).
+ * encoding/json ones (docs/producer.md: How it works).
  */
 
 export const EventTypes = ['CREATE', 'UPDATE', 'DELETE'] as const;

@@ -22,7 +22,7 @@ export function availableCompression(): Compression[] {
   return compressionCodecs.filter((c) => c === 'none' || Kafka.features.includes(c));
 }
 
-/** Defaults tuned for throughput into a local cluster on a small machine (README: Producer, Throughput). */
+/** Defaults tuned for throughput into a local cluster on a small machine (docs/producer.md: Throughput). */
 export const producerDefaults = {
   clientId: 'cdc-produce',
   /** lz4 costs the least CPU of the codecs and shrinks these JSON bodies several times. */

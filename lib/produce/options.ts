@@ -5,7 +5,7 @@
 import { connectionOptions, type Env, option, parse, resolveOptions, type SpecValues } from '../config/index.js';
 import { InvalidOptionError } from '../errors.js';
 import { generatorDefaults, validateMix } from '../generator/generator.js';
-import { parseRfc3339 } from '../generator/timestamps.js';
+import { parseRfc3339, zoneSuffix } from '../generator/timestamps.js';
 import type { Mix, TopicNames } from '../generator/types.js';
 import type { DeliveryReports } from '../kafka/delivery.js';
 import { availableCompression, type Compression, compressionCodecs } from '../kafka/producer.js';
@@ -129,7 +129,7 @@ export const produceOptions = {
     env: 'CDC_PRODUCE_TOPICS',
     describe: 'Topic for user events, then topic for order events',
     default: generatorDefaults.topics,
-    defaultText: 'users,orders',
+    show: (t) => `${t.users},${t.orders}`,
     parse: topicsParser,
   }),
   format: option<ProduceFormat>({
@@ -153,7 +153,7 @@ export const produceOptions = {
     env: 'CDC_PRODUCE_MIX',
     describe: 'CREATE,UPDATE,DELETE percentages (sum 100); UPDATE/DELETE fall back to CREATE while no id is known',
     default: generatorDefaults.mix,
-    defaultText: '60,30,10',
+    show: (m) => `${m.create},${m.update},${m.delete}`,
     parse: mixParser,
   }),
   userShare: option<number>({
@@ -179,7 +179,7 @@ export const produceOptions = {
     env: 'CDC_PRODUCE_PARTITIONS',
     describe: 'Partitions for topics this command creates: users=N,orders=N',
     default: produceDefaults.partitions,
-    defaultText: 'users=3,orders=5',
+    show: (p) => `users=${p.users},orders=${p.orders}`,
     parse: partitionsParser,
   }),
   replicationFactor: option<number>({
@@ -192,7 +192,7 @@ export const produceOptions = {
   compression: option<Compression>({
     flag: 'compression',
     env: 'CDC_PRODUCE_COMPRESSION',
-    describe: `Batch compression: ${compressionCodecs.join(', ')} (this build has ${availableCompression().join(', ')})`,
+    describe: `Batch compression: ${compressionCodecs.join(', ')}; one this build of librdkafka lacks is refused, naming those it has`,
     default: produceDefaults.compression,
     parse: (v, name) => {
       const codec = parse.oneOf(compressionCodecs)(v, name);
@@ -227,7 +227,7 @@ export const produceOptions = {
     env: 'CDC_PRODUCE_ZONES',
     describe: 'UTC offsets timestamps are written in, one picked at random per event, such as Z,+05:30,-08:00',
     default: [...generatorDefaults.zoneOffsetsMinutes],
-    defaultText: 'Z',
+    show: (zones) => zones.map(zoneSuffix).join(','),
     parse: zonesParser,
   }),
   connectTimeoutMs: option<number>({
@@ -235,7 +235,7 @@ export const produceOptions = {
     env: 'CDC_PRODUCE_CONNECT_TIMEOUT',
     describe: 'Give up when no broker answers within this time',
     default: produceDefaults.connectTimeoutMs,
-    defaultText: '10s',
+    unit: 'ms',
     parse: parse.duration,
   }),
   createTimeoutMs: option<number>({
@@ -243,7 +243,7 @@ export const produceOptions = {
     env: 'CDC_PRODUCE_CREATE_TIMEOUT',
     describe: 'How long topic creation may take before it is reported as not done (and the run carries on)',
     default: produceDefaults.createTimeoutMs,
-    defaultText: '5s',
+    unit: 'ms',
     parse: parse.duration,
   }),
   deliveryTimeoutMs: option<number>({
@@ -251,7 +251,7 @@ export const produceOptions = {
     env: 'CDC_PRODUCE_DELIVERY_TIMEOUT',
     describe: 'A message not acknowledged within this time counts as failed (librdkafka message.timeout.ms)',
     default: produceDefaults.deliveryTimeoutMs,
-    defaultText: '30s',
+    unit: 'ms',
     parse: (v, name) => {
       const ms = parse.duration(v, name);
       return ms >= 1 ? ms : fail(name, v, 'a duration of at least 1ms');
@@ -270,7 +270,7 @@ export const produceOptions = {
     env: 'CDC_PRODUCE_WARMUP_TIMEOUT',
     describe: 'How long the first write to each topic is retried (exponential backoff) while the cluster warms up',
     default: produceDefaults.warmupTimeoutMs,
-    defaultText: '30s',
+    unit: 'ms',
     parse: parse.duration,
   }),
 };

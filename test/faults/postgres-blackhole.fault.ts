@@ -140,7 +140,7 @@ describe('fault 12: Postgres blackhole', function () {
     expect(tracked.size, 'transactions of ours open on the server when the link went').to.be.greaterThan(0);
     expect(longestIdleMs, 'longest a session of ours sat idle in a transaction, ms').to.be.below(IDLE_IN_TRANSACTION_MS + MARGIN_MS);
     expect(longestStatementMs, 'longest statement of ours running (COPY data aside), ms').to.be.below(STATEMENT_TIMEOUT_MS + MARGIN_MS);
-    // Only a COPY cut off half-sent outlives the blackhole (no server limit covers it: see README); none else.
+    // Only a COPY cut off half-sent outlives the blackhole (no server limit covers it: see docs/operations.md); none else.
     expect(
       openAtEnd.filter(([, t]) => !t.readingCopy).map(([pid]) => pid),
       'transactions of ours still open on the server when the link came back',

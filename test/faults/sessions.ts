@@ -20,7 +20,7 @@ export interface Session {
 }
 
 export const isIdleInTransaction = (s: Session) => s.state.startsWith('idle in transaction');
-/** Waiting for the rest of a COPY's data: the one state no server-side timeout ends (see README). */
+/** Waiting for the rest of a COPY's data: the one state no server-side timeout ends (see docs/operations.md). */
 export const isReadingCopy = (s: Session) => s.state === 'active' && s.waitEvent === 'ClientRead' && /^\s*COPY\b/i.test(s.query);
 
 export class SessionWatch {
