@@ -4,6 +4,7 @@
  * go at once; rows waiting for their parents or a transient failure go to the retry scheduler; any
  * other failure ends the run.
  */
+import { CdcError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { type ApplyStats, packBatch } from '../worker-protocol.js';
 import type { Clock } from './clock.js';
@@ -79,8 +80,9 @@ export class Dispatcher {
           if (result.status === 'applied') this.#applied(p, flight, result.nextOffset, result.stats);
           else retries.orphans(p, flight, result.orphans, rerun);
         },
-        (err: Error & { canRetry?: boolean }) => {
-          if (err.canRetry) retries.failed(p, flight, err.message, rerun);
+        (err: Error) => {
+          // A worker's failure arrives as the CdcError it was, its retry flag included (worker-pool.ts).
+          if (err instanceof CdcError && err.canRetry) retries.failed(p, flight, err.message, rerun);
           else this.#deps.fatal(err);
         },
       )

@@ -204,8 +204,8 @@ export class ConsumerEngine {
    */
   #asFatal(err: unknown): Error {
     if (err instanceof CdcError && err.code !== 'ERR_CDC_POSTGRES') return err;
-    const e = err as Error & { fatal?: string };
-    const detail = e.fatal ? `${e.fatal}: ${e.message}` : e.message;
+    const message = err instanceof Error ? err.message : String(err);
+    const detail = err instanceof CdcError && err.fatal ? `${err.fatal}: ${message}` : message;
     return new CdcError('ERR_CDC_POSTGRES', `Postgres: ${detail}`, { cause: err });
   }
 

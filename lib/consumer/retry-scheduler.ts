@@ -6,6 +6,7 @@
  * per retry.
  */
 import { backoffDelayMs, type BackoffPolicy, retryWithBackoff } from '../backoff.js';
+import { CdcError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Clock } from './clock.js';
 import { retryDefaults } from './defaults.js';
@@ -44,7 +45,7 @@ export class RetryScheduler {
     const result = await retryWithBackoff(fn, {
       ...retryDefaults.postgres,
       totalMs: giveUpAfterMs,
-      isRetriable: (err) => (err as { canRetry?: boolean }).canRetry === true && !this.#deps.stopping(),
+      isRetriable: (err) => err instanceof CdcError && err.canRetry && !this.#deps.stopping(),
       onRetry: ({ error }) => this.postgresDown(what, (error as Error).message),
       now: () => clock.now(),
       sleep: (ms) => new Promise((resolve) => clock.setTimeout(() => resolve(undefined), ms)),
