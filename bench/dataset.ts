@@ -7,8 +7,8 @@
  */
 import Kafka from 'node-rdkafka';
 import { CdcError } from '../lib/errors.js';
-import { TableModel, type TopicNames } from '../lib/generator/index.js';
-import { produce, resolveProduceOptions } from '../lib/produce/index.js';
+import { TableModel, type TopicNames } from '../lib/loadgen/generator/index.js';
+import { produce, resolveProduceOptions } from '../lib/loadgen/produce/index.js';
 import type { Tables } from './tables.js';
 
 export interface PartitionLog {

@@ -8,13 +8,13 @@
  */
 import { fileURLToPath } from 'node:url';
 import { exitCodes, runCli } from '../lib/cli/run.js';
-import { TableModel } from '../lib/generator/index.js';
+import { TableModel } from '../lib/loadgen/generator/index.js';
 import { qualified } from '../lib/postgres/index.js';
-import { produce, resolveProduceOptions } from '../lib/produce/index.js';
-import { type ChildRun, cleanEnv, consumeBin, spawnNode } from './child.js';
+import { produce, resolveProduceOptions } from '../lib/loadgen/produce/index.js';
+import { type ChildRun, cleanEnv, consumeBin, spawnNode } from '../lib/devstack/child.js';
 import { type DemoPlan, demoDefaults, parseDemoArgs } from './options.js';
 import { alignColumns, formatInt } from './report.js';
-import { Cleanup, freshSchema, openStack, runId, withClient } from './stack.js';
+import { Cleanup, freshSchema, openStack, runId, withClient } from '../lib/devstack/open-stack.js';
 import { compareTables, countDeadLetters, readTables } from './tables.js';
 
 const out = (line = '') => process.stdout.write(`${line}\n`);

@@ -9,13 +9,13 @@
  */
 import { fileURLToPath } from 'node:url';
 import { CdcError } from '../lib/errors.js';
-import { TableModel, type TopicNames } from '../lib/generator/index.js';
-import { produce, resolveProduceOptions } from '../lib/produce/index.js';
-import { cleanEnv, spawnNode } from './child.js';
+import { TableModel, type TopicNames } from '../lib/loadgen/generator/index.js';
+import { produce, resolveProduceOptions } from '../lib/loadgen/produce/index.js';
+import { cleanEnv, spawnNode } from '../lib/devstack/child.js';
 import { cpuSince, cpuSnapshot, processSeconds } from './cpu.js';
 import type { LatencyChildConfig } from './latency-child.js';
 import type { LatencyReport } from './report.js';
-import { freshSchema, withClient } from './stack.js';
+import { freshSchema, withClient } from '../lib/devstack/open-stack.js';
 import { type BatchSample, latencyFromBatches } from './stats.js';
 import { type Comparison, compareTables, readTables } from './tables.js';
 

@@ -10,7 +10,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, platform, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { exitCodes, runCli } from '../lib/cli/run.js';
-import type { TopicNames } from '../lib/generator/index.js';
+import type { TopicNames } from '../lib/loadgen/generator/index.js';
 import { deleteTopics } from '../lib/kafka/index.js';
 import { copyCeiling } from './contenders/copy-ceiling.js';
 import { engine, engine2p, engine3p, engineBaseline, engineDebezium, engineUnix } from './contenders/engine.js';
@@ -33,7 +33,7 @@ import {
   type LatencyReport,
   type MachineInfo,
 } from './report.js';
-import { Cleanup, dropSchema, freshSchema, openStack, runId, type Stack, withClient } from './stack.js';
+import { Cleanup, dropSchema, freshSchema, openStack, runId, type Stack, withClient } from '../lib/devstack/open-stack.js';
 import { renderChart } from './svg.js';
 import { compareTables, describeComparison, readTables } from './tables.js';
 

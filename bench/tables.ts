@@ -1,13 +1,13 @@
 /**
  * A contender's tables, read in the expected tables' forms (as test/support/tables.ts does), and the
- * comparison with the expected ones (lib/generator/compare-tables.ts): a contender's result counts only
+ * comparison with the expected ones (lib/loadgen/generator/compare-tables.ts): a contender's result counts only
  * if they are equal.
  */
 import type pg from 'pg';
-import { readModelTables, type Tables } from '../lib/generator/index.js';
+import { readModelTables, type Tables } from '../lib/loadgen/generator/index.js';
 import { qualified } from '../lib/postgres/index.js';
 
-export { type Comparison, compareTables, describeComparison, type Tables } from '../lib/generator/index.js';
+export { type Comparison, compareTables, describeComparison, type Tables } from '../lib/loadgen/generator/index.js';
 
 export function readTables(client: pg.ClientBase, schema: string): Promise<Tables> {
   return readModelTables(client, { users: qualified(schema, 'users'), orders: qualified(schema, 'orders') });

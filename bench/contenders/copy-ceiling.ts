@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { OrderRow, UserRow } from '../../lib/generator/index.js';
+import type { OrderRow, UserRow } from '../../lib/loadgen/generator/index.js';
 import { qualified } from '../../lib/postgres/index.js';
 import { copyField } from '../../lib/sinks/copy-text.js';
 import type { Contender, ContenderContext, ContenderRun } from './types.js';

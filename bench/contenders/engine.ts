@@ -12,7 +12,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CdcError } from '../../lib/errors.js';
-import { cleanEnv, consumeBin, RssSampler, spawnNode } from '../child.js';
+import { cleanEnv, consumeBin, RssSampler, spawnNode } from '../../lib/devstack/child.js';
 import type { Contender, ContenderContext, ContenderRun } from './types.js';
 
 /** Generous: the engine drains 200,000 events in seconds; this only bounds a hang. */

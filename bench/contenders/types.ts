@@ -3,7 +3,7 @@
  * project's tables) and its own consumer group; it times nothing itself: each contender measures from
  * the first message it received to its last commit, as the engine's --json summary does.
  */
-import type { TopicNames } from '../../lib/generator/index.js';
+import type { TopicNames } from '../../lib/loadgen/generator/index.js';
 import type { Applied, Dataset } from '../dataset.js';
 import type { BenchPlan, ContenderName } from '../options.js';
 

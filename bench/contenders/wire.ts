@@ -1,5 +1,5 @@
 /**
- * How the INSERT baselines read events: JSON.parse of the seed wire format (lib/generator/types.ts), as
+ * How the INSERT baselines read events: JSON.parse of the seed wire format (lib/loadgen/generator/types.ts), as
  * a typical consumer does, and, for batches, folding each key's events in order into one row (a
  * multi-row INSERT ... ON CONFLICT cannot touch the same row twice). The semantics are those of
  * docs/architecture.md (Semantics), the same the engine's sinks apply:

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { connectionOptions, type OptionSpec } from '../config/options.js';
 import { renderOptionTable, replaceGenerated, type Specs } from '../config/reference.js';
-import { produceOptions } from '../produce/options.js';
+import { produceOptions } from '../loadgen/produce/options.js';
 import { consumeCliOptions } from './consume.js';
 import { devstackOptions } from './devstack.js';
 

@@ -6,7 +6,7 @@
  * delivered, 1 when any failed (or on an error), 2 for a bad option.
  */
 import { addOptions, resolveOptions } from '../config/index.js';
-import { formatProgress, formatSummary, produce, produceOptions, summaryExitCode } from '../produce/index.js';
+import { formatProgress, formatSummary, produce, produceOptions, summaryExitCode } from '../loadgen/produce/index.js';
 import { cliParser, runCli } from './run.js';
 
 const usage = `$0 [options]

@@ -9,13 +9,4 @@ export {
   type TopicStatus,
   topicNotices,
 } from './admin.js';
-export { type DeliveryErrorCount, type DeliveryReports, type TopicDeliveryCounts } from './delivery.js';
 export { isRetriableDeliveryError } from './errors.js';
-export {
-  availableCompression,
-  type Compression,
-  compressionCodecs,
-  KafkaProducer,
-  type KafkaProducerOptions,
-  producerDefaults,
-} from './producer.js';

@@ -173,8 +173,8 @@ const TIMESTAMP_MAX_LENGTH = 35;
 /**
  * An RFC 3339 date-time: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|+hh:mm|-hh:mm)`, fraction of 1 to 9 digits
  * (Go writes nanoseconds; Postgres rounds to microseconds), `T`/`Z` in either case (RFC 3339 allows
- * lower case; we return upper case). The text is returned otherwise unchanged: Postgres parses it,
- * which keeps the microseconds a JavaScript Date would lose.
+ * lower case; we return upper case). The text is returned otherwise unchanged: the binary COPY encoder
+ * (copy-binary.ts) reads it to the microsecond, which a JavaScript Date would lose.
  *
  * Rejected: impossible dates, hour 24, minute 60, second 60 (RFC 3339's leap second: Go never writes
  * one, and Postgres would silently turn it into the next minute), offsets beyond ±15:59 (Postgres'

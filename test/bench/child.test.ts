@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { cleanEnv, parseProcStatus } from '../../bench/child.js';
+import { cleanEnv, parseProcStatus } from '../../lib/devstack/child.js';
 
 describe('bench/child', () => {
   it('reads the peak and current RSS from /proc/<pid>/status', () => {

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
-import { benchModes, defaultContenders, parseBenchArgs, parseDemoArgs } from '../../bench/options.js';
+import { benchModes, benchOptions, defaultContenders, demoOptions, parseBenchArgs, parseDemoArgs } from '../../bench/options.js';
+import { soakOptions } from '../../bench/soak/options.js';
 import { optionRejection } from '../support/errors.js';
+import { expectUnitsDeclared } from '../support/option-units.js';
 
 describe('bench/options', () => {
   describe('npm run bench', () => {
@@ -133,4 +135,8 @@ describe('bench/options', () => {
       expect((await optionRejection(parseDemoArgs(['--count', '0']))).option).to.equal('--count');
     });
   });
+
+  for (const [set, specs] of Object.entries({ bench: benchOptions, demo: demoOptions, soak: soakOptions })) {
+    it(`${set}: every duration and size option with a number default declares its unit`, () => expectUnitsDeclared(set, specs));
+  }
 });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { columns, commitOffsets } from '../../bench/contenders/multi-row-insert.js';
 import { decodeEvent, foldOrders, foldUsers, type OrderOp, type UserOp } from '../../bench/contenders/wire.js';
-import { createGenerator, TableModel } from '../../lib/generator/index.js';
+import { createGenerator, TableModel } from '../../lib/loadgen/generator/index.js';
 
 const U = '11111111-1111-4111-8111-111111111111';
 const O = '22222222-2222-4222-8222-222222222222';

@@ -1,10 +1,9 @@
 import { expect } from 'chai';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { benchOptions, demoOptions } from '../../bench/options.js';
-import { soakOptions } from '../../bench/soak-options.js';
 import { configurationDoc, configurationSections, renderConfigurationDoc, repoRoot } from '../../lib/cli/config-docs.js';
-import { defaultDisplay, option, parse } from '../../lib/config/index.js';
+import { option, parse } from '../../lib/config/index.js';
+import { expectUnitsDeclared } from '../support/option-units.js';
 import { endMarker, generatedSection, renderOptionTable, replaceGenerated, startMarker, type Specs } from '../../lib/config/reference.js';
 
 const root = repoRoot();
@@ -31,12 +30,7 @@ function documentedVariables(text: string): Set<string> {
   return names;
 }
 
-const everySpecSet: Record<string, Specs> = {
-  ...Object.fromEntries(configurationSections.map((s) => [s.name, s.specs])),
-  bench: benchOptions,
-  demo: demoOptions,
-  soak: soakOptions,
-};
+const everySpecSet: Record<string, Specs> = Object.fromEntries(configurationSections.map((s) => [s.name, s.specs]));
 
 describe('config/reference', () => {
   describe('docs/configuration.md', () => {
@@ -121,23 +115,8 @@ describe('config/reference', () => {
       expect([1000, 65_536, 1024 * 1024].map(parse.formatBytes)).to.deep.equal(['1000', '64KiB', '1MiB']);
     });
 
-    // A duration or size whose spec lacks its unit would show a bare count of milliseconds or bytes.
     for (const [set, specs] of Object.entries(everySpecSet)) {
-      it(`${set}: every duration and size option with a number default declares its unit`, () => {
-        for (const [key, spec] of Object.entries(specs)) {
-          if (typeof spec.default !== 'number') continue;
-          const reads = (text: string) => {
-            try {
-              return spec.parse(text, key);
-            } catch {
-              return undefined;
-            }
-          };
-          if (reads('2s') === 2000) expect(spec.unit, `${set}.${key}`).to.equal('ms');
-          if (reads('2MiB') === 2 * 1024 * 1024) expect(spec.unit, `${set}.${key}`).to.equal('bytes');
-          expect(defaultDisplay(spec)?.derived, `${set}.${key}: defaultText beside a value it can be derived from`).to.equal(true);
-        }
-      });
+      it(`${set}: every duration and size option with a number default declares its unit`, () => expectUnitsDeclared(set, specs));
     }
   });
 });

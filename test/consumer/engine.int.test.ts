@@ -1,14 +1,14 @@
 /**
  * The consumer engine end to end on the dev stack: every test produces its own events to its own
  * topics, runs bin/cdc-consume into its own Postgres schema, and compares the final tables with the model
- * computed from the events (lib/generator/expected-tables.ts).
+ * computed from the events (lib/loadgen/generator/expected-tables.ts).
  */
 import { expect } from 'chai';
 import pg from 'pg';
 import { resolveOptions } from '../../lib/config/index.js';
 import { type BatchTiming, ConsumerEngine } from '../../lib/consumer/engine.js';
 import { consumerOptions } from '../../lib/consumer/options.js';
-import { createGenerator, expectedTables } from '../../lib/generator/index.js';
+import { createGenerator, expectedTables } from '../../lib/loadgen/generator/index.js';
 import { qualified } from '../../lib/postgres/index.js';
 import type { ApplyStats } from '../../lib/worker-protocol.js';
 import { type ConsumerRun, ensureStopped, startConsumer } from '../support/consumer.js';

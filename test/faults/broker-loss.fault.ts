@@ -1,5 +1,5 @@
 /**
- * Fault 14, broker loss: one of the mock cluster's three brokers becomes unreachable for the consumer
+ * Broker loss: one of the mock cluster's three brokers becomes unreachable for the consumer
  * for 20 s mid-run (its packets to and from that broker dropped: netfilter.ts), while events keep
  * arriving; everyone else, the test's producer included, still reaches it.
  *
@@ -9,7 +9,7 @@
  * consumer until the link is back, and the others must keep flowing meanwhile: users partitions
  * always, orders partitions unless their orders wait for users of a stalled users partition (which the
  * consumer logs). The lost broker is never the group's coordinator: losing that one expels the consumer
- * from its group, a different fault (fault 13). Then everything completes, equal to the model.
+ * from its group, a different fault (zombie.fault.ts). Then everything completes, equal to the model.
  */
 import { expect } from 'chai';
 import { testStack, uniqueName } from '../support/stack.js';
@@ -33,14 +33,14 @@ const DRAIN_MS = 4000;
  */
 const ORPHAN_WAIT = '2m';
 
-describe('fault 14: broker loss', function () {
+describe('broker-loss', function () {
   this.timeout(300_000);
   let s: FaultScenario;
   let fw: ProcessFirewall | undefined;
   let health: HealthPoll | undefined;
 
   beforeEach(async () => {
-    s = await FaultScenario.create(14, '14 broker loss');
+    s = await FaultScenario.create(14, 'broker-loss');
   });
   afterEach(async () => {
     await health?.stop();

@@ -1,5 +1,5 @@
 /**
- * Fault 1, crash loop: the consumer is SIGKILLed at random points (during start-up and group join as
+ * Crash loop: the consumer is SIGKILLed at random points (during start-up and group join as
  * well as mid-stream) six times while events keep arriving, and restarted each time.
  */
 import { expect } from 'chai';
@@ -10,12 +10,12 @@ import { withPoison } from './poison.js';
 const FAST_REJOIN = { CDC_KAFKA_CONFIG: 'session.timeout.ms=3000,heartbeat.interval.ms=500' };
 const KILLS = 6;
 
-describe('fault 1: crash loop', function () {
+describe('crash-loop', function () {
   this.timeout(300_000);
   let s: FaultScenario;
 
   beforeEach(async () => {
-    s = await FaultScenario.create(1, '1 crash loop');
+    s = await FaultScenario.create(1, 'crash-loop');
   });
   afterEach(async () => s.cleanup());
 

@@ -1,5 +1,5 @@
 /**
- * Fault 6, cross-topic order: the consumer is already running (its topics do not even exist yet) when
+ * Cross-topic order: the consumer is already running (its topics do not even exist yet) when
  * every order is produced, and only then every user. Orders must wait for their users, neither lost nor
  * dead-lettered, and other partitions must not stall.
  */
@@ -7,12 +7,12 @@ import { expect } from 'chai';
 import { FaultScenario } from './harness.js';
 import { withPoison } from './poison.js';
 
-describe('fault 6: cross-topic order', function () {
+describe('cross-topic-order', function () {
   this.timeout(300_000);
   let s: FaultScenario;
 
   beforeEach(async () => {
-    s = await FaultScenario.create(6, '6 cross-topic order');
+    s = await FaultScenario.create(6, 'cross-topic-order');
   });
   afterEach(async () => s.cleanup());
 

@@ -1,5 +1,5 @@
 /**
- * Fault 15, flapping links: for a minute, under steady production, the consumer's connections are
+ * Flapping links: for a minute, under steady production, the consumer's connections are
  * reset at random moments a few seconds apart: its Kafka links (every packet it sends to a broker
  * answered with a TCP reset for a moment: netfilter.ts), its Postgres links (the fault proxy resets
  * every connection at both ends), or both at once. Each reset breaks whatever was in flight on those
@@ -29,14 +29,14 @@ const LAG_BOUND_MS = 20_000;
 
 type Kind = 'kafka' | 'postgres' | 'both';
 
-describe('fault 15: flapping links', function () {
+describe('flapping-links', function () {
   this.timeout(300_000);
   let s: FaultScenario;
   let fw: ProcessFirewall | undefined;
   let proxy: TcpProxy | undefined;
 
   beforeEach(async () => {
-    s = await FaultScenario.create(15, '15 flapping links');
+    s = await FaultScenario.create(15, 'flapping-links');
   });
   afterEach(async () => {
     await fw?.close();

@@ -1,5 +1,5 @@
 /**
- * Fault 11, one frozen consumer: consumers A and B share a group over users and orders. A session of
+ * One frozen consumer: consumers A and B share a group over users and orders. A session of
  * the test's own holds the users table (LOCK TABLE ... IN EXCLUSIVE MODE) for 5 s, so both consumers'
  * batches wait inside their transactions (orders at the FOR KEY SHARE of their users, users at their
  * upsert), each holding its partition's offset row. Meanwhile A is frozen with SIGSTOP and never
@@ -75,14 +75,14 @@ const describeSessions = (list: Session[]) =>
     .map((x) => `${x.applicationName} ${x.pid} ${x.state} ${x.waitEventType ?? ''}/${x.waitEvent ?? ''} ${x.query.slice(0, 60)}`)
     .join('\n');
 
-describe('fault 11: one frozen consumer', function () {
+describe('frozen-consumer: one frozen consumer', function () {
   this.timeout(300_000);
   let s: FaultScenario;
   let watch: SessionWatch | undefined;
   let locker: pg.Client | undefined;
 
   beforeEach(async () => {
-    s = await FaultScenario.create(11, '11 frozen consumer');
+    s = await FaultScenario.create(11, 'frozen-consumer');
   });
   afterEach(async () => {
     await locker?.end().catch(() => {});

@@ -17,14 +17,14 @@ const SHUTDOWN_TIMEOUT_MS = 5000;
  */
 const EXIT_BOUND_MS = SHUTDOWN_TIMEOUT_MS + 10_000;
 
-describe('graceful shutdown', function () {
+describe('graceful-shutdown', function () {
   this.timeout(300_000);
   let s: FaultScenario;
 
   afterEach(async () => s.cleanup());
 
   it('SIGTERM during a large backlog: exits 0 within the bound; the next owner finishes; nothing applied twice', async () => {
-    s = await FaultScenario.create(8, '8 SIGTERM under backlog');
+    s = await FaultScenario.create(8, 'graceful-shutdown: SIGTERM under backlog');
     const events = withPoison(s.goodEvents(60_000), 0.002, s.prng);
     await s.produce(events);
     const flags = ['--json', '--shutdown-timeout', `${SHUTDOWN_TIMEOUT_MS}ms`];
@@ -57,7 +57,7 @@ describe('graceful shutdown', function () {
   });
 
   it('a second SIGTERM forces exit 130 at once; a restart then loses nothing and applies nothing twice', async () => {
-    s = await FaultScenario.create(8.5, '8b double SIGTERM');
+    s = await FaultScenario.create(8.5, 'graceful-shutdown: double SIGTERM');
     const events = withPoison(s.goodEvents(40_000), 0.002, s.prng);
     await s.produce(events);
     const first = s.consume(['--json']);

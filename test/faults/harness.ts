@@ -16,7 +16,7 @@ import {
   type Prng,
   randomSeed,
   type RowDifference,
-} from '../../lib/generator/index.js';
+} from '../../lib/loadgen/generator/index.js';
 import { type ConsumerRun, ensureStopped, startConsumer } from '../support/consumer.js';
 import { testStack, uniqueName, withTestSchema } from '../support/stack.js';
 import { highWatermarks } from '../support/kafka-offsets.js';
@@ -109,6 +109,7 @@ export class FaultScenario {
     this.#drop = schema.drop;
   }
 
+  /** `order`: the scenario's fixed place in the report and its seed's offset, so a failure replays with the same events. */
   static async create(order: number, name: string): Promise<FaultScenario> {
     return new FaultScenario(order, name, await withTestSchema(`fault${order}`));
   }
@@ -416,7 +417,7 @@ export function logEntries(stderr: string): LogEntry[] {
   return out;
 }
 
-/** A table's differences (lib/generator/compare-tables.ts) as counts and a few examples. */
+/** A table's differences (lib/loadgen/generator/compare-tables.ts) as counts and a few examples. */
 function summarize<T>(table: string, differences: readonly RowDifference<T>[]): string[] {
   const of = <K extends RowDifference<T>['kind']>(kind: K) =>
     differences.filter((d): d is Extract<RowDifference<T>, { kind: K }> => d.kind === kind);

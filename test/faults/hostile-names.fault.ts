@@ -21,7 +21,7 @@ async function withClient<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
 
 const CANARY = 'fault_canary';
 
-describe('security: hostile names end to end', function () {
+describe('hostile-names: end to end', function () {
   this.timeout(300_000);
   let s: FaultScenario;
 
@@ -35,7 +35,7 @@ describe('security: hostile names end to end', function () {
     ['quotes, backslashes, case and non-BMP characters, 63 bytes', `Ab "'\\ ${'ж'.repeat(20)}😀${'x'.repeat(12)}`],
   ] as const) {
     it(`--db-schema ${JSON.stringify(schema)} (${label}) and a hostile --group: loads into exactly that schema, drops nothing`, async () => {
-      s = await FaultScenario.create(9, `9 hostile names: ${label}`);
+      s = await FaultScenario.create(9, `hostile-names: ${label}`);
       // A quote and a backslash: the offset row's statements quote the group as a literal (E'' form).
       s.group = `g\\'; DROP TABLE ${CANARY}.users; -- ${s.group}`;
       s.useSchema(schema, () =>

@@ -1,5 +1,5 @@
 /**
- * Fault 7, large values: message values around the 1 MiB size limit (the consumer's --max-value-bytes
+ * Large values: message values around the 1 MiB size limit (the consumer's --max-value-bytes
  * default, and Kafka's default broker limit), and names exactly at the 50-character column limit in
  * multi-byte scripts, including characters outside the BMP (one character for Postgres, two UTF-16
  * units for JavaScript), written raw and as JSON \u escapes.
@@ -7,7 +7,7 @@
 import { expect } from 'chai';
 import pg from 'pg';
 import { qualified } from '../../lib/postgres/index.js';
-import type { Prng } from '../../lib/generator/index.js';
+import type { Prng } from '../../lib/loadgen/generator/index.js';
 import { testStack } from '../support/stack.js';
 import { FaultScenario } from './harness.js';
 import { multiScriptName } from './poison.js';
@@ -56,12 +56,12 @@ function fiftyCharNames(prng: Prng): string[] {
   ];
 }
 
-describe('fault 7: large values', function () {
+describe('large-values', function () {
   this.timeout(300_000);
   let s: FaultScenario;
 
   beforeEach(async () => {
-    s = await FaultScenario.create(7, '7 large values');
+    s = await FaultScenario.create(7, 'large-values');
   });
   afterEach(async () => s.cleanup());
 

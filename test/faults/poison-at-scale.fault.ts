@@ -1,5 +1,5 @@
 /**
- * Fault 5, poison at scale: about 4 % of the events are malformed in every way issue 4 lists, plus
+ * Poison at scale: about 4 % of the events are malformed in every way issue 4 lists, plus
  * random bytes and randomly mutated JSON. Each bad event is a copy of a real event with one thing wrong
  * and the same key, so it sits in its entity's partition among that entity's good events.
  */
@@ -7,12 +7,12 @@ import { expect } from 'chai';
 import { FaultScenario } from './harness.js';
 import { poisonKinds, withPoison } from './poison.js';
 
-describe('fault 5: poison at scale', function () {
+describe('poison-at-scale', function () {
   this.timeout(300_000);
   let s: FaultScenario;
 
   beforeEach(async () => {
-    s = await FaultScenario.create(5, '5 poison at scale');
+    s = await FaultScenario.create(5, 'poison-at-scale');
   });
   afterEach(async () => s.cleanup());
 

@@ -6,7 +6,7 @@
  * The expected codes come from the wire format and the tables' column types, not from the consumer's
  * decoder: a byte-level mutation is kept only if the standard UTF-8 decoder or JSON.parse refuses it.
  */
-import type { Prng } from '../../lib/generator/index.js';
+import type { Prng } from '../../lib/loadgen/generator/index.js';
 import type { Outgoing } from './produce.js';
 
 type Json = Record<string, unknown>;

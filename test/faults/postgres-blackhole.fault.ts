@@ -1,5 +1,5 @@
 /**
- * Fault 12, Postgres blackhole mid-transaction: the consumer reaches Postgres only through the fault
+ * Postgres blackhole mid-transaction: the consumer reaches Postgres only through the fault
  * proxy (lib/devstack/tcp-proxy.ts), which, while batches are running, drops every packet both ways for 20 s and then
  * lets traffic through again. Nothing is closed or reset during the blackhole and the proxy answers TCP
  * keepalive probes itself, so neither end can tell the link is gone: only timeouts above TCP can.
@@ -49,7 +49,7 @@ interface Tracked {
   endedItself: boolean;
 }
 
-describe('fault 12: Postgres blackhole', function () {
+describe('postgres-blackhole', function () {
   this.timeout(300_000);
   let s: FaultScenario;
   let proxy: TcpProxy | undefined;
@@ -57,7 +57,7 @@ describe('fault 12: Postgres blackhole', function () {
   let health: HealthPoll | undefined;
 
   beforeEach(async () => {
-    s = await FaultScenario.create(12, '12 Postgres blackhole');
+    s = await FaultScenario.create(12, 'postgres-blackhole');
   });
   afterEach(async () => {
     await health?.stop();

@@ -1,5 +1,5 @@
 /**
- * Fault 3, Postgres restart: the database is shut down mid-run for several seconds and started again
+ * Postgres restart: the database is shut down mid-run for several seconds and started again
  * on the same data directory and port. The consumer keeps running, retries, and loses nothing. It runs
  * as a role with a long password and with SASL settings in --kafka-config: neither secret may appear
  * in anything it prints while connections fail.
@@ -13,7 +13,7 @@ import { withPoison } from './poison.js';
 
 const OUTAGE_MS = 5000;
 
-describe('fault 3: Postgres restart', function () {
+describe('postgres-restart', function () {
   this.timeout(300_000);
   let s: FaultScenario;
   let roleUrl: string;
@@ -23,7 +23,7 @@ describe('fault 3: Postgres restart', function () {
   const kafkaSecret = `kafka-Secret-${randomBytes(8).toString('hex')}`;
 
   beforeEach(async () => {
-    s = await FaultScenario.create(3, '3 Postgres restart');
+    s = await FaultScenario.create(3, 'postgres-restart');
     ({ url: roleUrl, drop: dropRole } = await createLoginRole(role, password, s.schema));
   });
   afterEach(async () => {

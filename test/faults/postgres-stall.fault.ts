@@ -1,5 +1,5 @@
 /**
- * Fault 4, stuck Postgres: every server process is SIGSTOPped for 10 s while the consumer has a full
+ * Stuck Postgres: every server process is SIGSTOPped for 10 s while the consumer has a full
  * backlog to read. Connections stay open but nothing answers. The consumer must stop fetching (its
  * memory stays bounded) and carry on when the server does.
  *
@@ -51,12 +51,12 @@ function fetched(stderr: string): Array<{ at: number; bytes: number }> {
 const sumBetween = (list: Array<{ at: number; bytes: number }>, from: number, to: number) =>
   list.filter((f) => f.at >= from && f.at < to).reduce((n, f) => n + f.bytes, 0);
 
-describe('fault 4: stuck Postgres', function () {
+describe('postgres-stall: stuck Postgres', function () {
   this.timeout(300_000);
   let s: FaultScenario;
 
   beforeEach(async () => {
-    s = await FaultScenario.create(4, '4 stuck Postgres');
+    s = await FaultScenario.create(4, 'postgres-stall: stuck Postgres');
   });
   afterEach(async () => {
     resumePostgres();

@@ -1,17 +1,17 @@
 /**
- * Fault 2, rebalance churn: three consumer processes in one group while events keep arriving; one joins
+ * Rebalance churn: three consumer processes in one group while events keep arriving; one joins
  * late, one leaves by SIGTERM, one by SIGKILL.
  */
 import { expect } from 'chai';
 import { chunks, FaultScenario } from './harness.js';
 import { withPoison } from './poison.js';
 
-describe('fault 2: rebalance churn', function () {
+describe('rebalance-churn', function () {
   this.timeout(300_000);
   let s: FaultScenario;
 
   beforeEach(async () => {
-    s = await FaultScenario.create(2, '2 rebalance churn');
+    s = await FaultScenario.create(2, 'rebalance-churn');
   });
   afterEach(async () => s.cleanup());
 

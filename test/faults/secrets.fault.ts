@@ -9,7 +9,7 @@ import { createLoginRole } from '../support/stack.js';
 import { FaultScenario } from './harness.js';
 import { withPoison } from './poison.js';
 
-describe('security: secrets are never printed', function () {
+describe('secrets: never printed', function () {
   this.timeout(300_000);
   let s: FaultScenario;
   let roleUrl: string;
@@ -20,7 +20,7 @@ describe('security: secrets are never printed', function () {
   const kafkaSecret = `kafka-Secret-${randomBytes(8).toString('hex')}`;
 
   beforeEach(async () => {
-    s = await FaultScenario.create(10, '10 secrets at debug level');
+    s = await FaultScenario.create(10, 'secrets: at debug level');
     ({ url: roleUrl, drop: dropRole } = await createLoginRole(role, password, s.schema));
   });
   afterEach(async () => {

@@ -1,5 +1,5 @@
 /**
- * Fault 16, slow network: two consumers in one group, every link 5 ms away one way. Kafka: a mock
+ * Slow network: two consumers in one group, every link 5 ms away one way. Kafka: a mock
  * cluster of its own for this scenario whose brokers add 10 ms to every request's round trip
  * (librdkafka's `test.mock.broker.rtt`: fixed, the mock has no jitter). Postgres: both consumers reach it
  * through the fault proxy, 5 ms each way plus up to 2 ms of jitter per chunk. First a backlog is drained
@@ -24,7 +24,7 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
-describe('fault 16: slow network', function () {
+describe('slow-network', function () {
   this.timeout(300_000);
   let s: FaultScenario | undefined;
   let proxy: TcpProxy | undefined;
@@ -46,7 +46,7 @@ describe('fault 16: slow network', function () {
     slowKafka = await startMockKafka({ rttMs: 2 * ONE_WAY_MS });
     saved = testStack();
     setStack({ ...saved, brokers: slowKafka.brokers });
-    s = await FaultScenario.create(16, '16 slow network');
+    s = await FaultScenario.create(16, 'slow-network');
     const scenario = s;
     const direct = new URL(testStack().databaseUrl);
     proxy = await TcpProxy.start({ host: direct.hostname, port: Number(direct.port) });

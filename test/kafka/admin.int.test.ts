@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { ensureTopics, KafkaProducer, topicNotices } from '../../lib/kafka/index.js';
+import { ensureTopics, topicNotices } from '../../lib/kafka/index.js';
+import { KafkaProducer } from '../../lib/loadgen/kafka/index.js';
 import { deleteTestTopics } from '../support/kafka.js';
 import { testStack, uniqueName } from '../support/stack.js';
 

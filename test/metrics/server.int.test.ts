@@ -11,7 +11,7 @@ import { expect } from 'chai';
 import pg from 'pg';
 import { findFreePort } from '../../lib/devstack/ports.js';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '../../lib/devstack/postgres.js';
-import { createGenerator } from '../../lib/generator/index.js';
+import { createGenerator } from '../../lib/loadgen/generator/index.js';
 import { type ConsumerRun, ensureStopped, startConsumer } from '../support/consumer.js';
 import { produceAll, type TestMessage, TestTopics } from '../support/kafka.js';
 import { testStack, uniqueName } from '../support/stack.js';

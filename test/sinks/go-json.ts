@@ -1,5 +1,5 @@
-/** Test helpers: event bodies as the Go producer's encoding/json writes them (see lib/generator/go-json.ts). */
-import { goJson } from '../../lib/generator/go-json.js';
+/** Test helpers: event bodies as the Go producer's encoding/json writes them (see lib/loadgen/generator/go-json.ts). */
+import { goJson } from '../../lib/loadgen/generator/go-json.js';
 
 export { goJson };
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import pg from 'pg';
-import { createGenerator, DebeziumEncoder, expectedTables } from '../../lib/generator/index.js';
+import { createGenerator, DebeziumEncoder, expectedTables } from '../../lib/loadgen/generator/index.js';
 import { qualified } from '../../lib/postgres/index.js';
 import { type ConsumerRun, ensureStopped, startConsumer } from '../support/consumer.js';
 import { produceAll, type TestMessage, TestTopics } from '../support/kafka.js';

@@ -1,6 +1,6 @@
 /** Runs bin/cdc-consume as a child process (so tests can SIGKILL it) against the test stack. */
 import type { ChildProcess } from 'node:child_process';
-import { consumeBin, spawnNode } from '../../bench/child.js';
+import { consumeBin, spawnNode } from '../../lib/devstack/child.js';
 import { testStack } from './stack.js';
 
 export interface ConsumerRun {
@@ -12,7 +12,7 @@ export interface ConsumerRun {
   waitFor: (pattern: RegExp, timeoutMs?: number) => Promise<void>;
 }
 
-/** `wrap`: a command prefix that execs the consumer (see bench/child.ts SpawnOptions). */
+/** `wrap`: a command prefix that execs the consumer (see lib/devstack/child.ts SpawnOptions). */
 export function startConsumer(args: string[], env: Record<string, string> = {}, wrap: readonly string[] = []): ConsumerRun {
   const stack = testStack();
   const run = spawnNode(consumeBin, args, {

@@ -1,6 +1,6 @@
-/** Reads the loaded tables in the forms lib/generator/expected-tables.ts uses, so tests compare with deep equality. */
+/** Reads the loaded tables in the forms lib/loadgen/generator/expected-tables.ts uses, so tests compare with deep equality. */
 import pg from 'pg';
-import { type OrderRow, readModelTables, type UserRow } from '../../lib/generator/index.js';
+import { type OrderRow, readModelTables, type UserRow } from '../../lib/loadgen/generator/index.js';
 import { qualified } from '../../lib/postgres/index.js';
 import { testStack } from './stack.js';
 
