@@ -87,9 +87,22 @@ export interface StoredOffsetsResult {
   offsets: Array<TopicPartition & { nextOffset: number }>;
 }
 
+/** Something a worker thread saw once that the main thread's log should say once (a table created, a field ignored). */
+export interface Notice {
+  level: 'info' | 'warn';
+  /** The same key is logged once per process. */
+  key: string;
+  message: string;
+  fields: Record<string, string | number>;
+}
+
 export interface ApplyStats {
   /** Messages in the batch. */
   events: number;
+  /** What the batch's sink noticed for the first time (tables created, columns added, fields ignored). */
+  notices?: Notice[];
+  /** Events carrying fields no column takes (evolve: none), per field. */
+  ignoredFields?: Record<string, number>;
   /** Messages already applied by an earlier owner (offset below the stored next offset), skipped. */
   skipped: number;
   upserted: number;

@@ -13,9 +13,10 @@ import { qualified } from '../postgres/identifiers.js';
 import { foldKey, groupByKey, type StagedKind, type StagedRow } from '../sinks/fold.js';
 import { compileMapping, type ParentRelation, type Sink } from '../sinks/sink.js';
 import type { DeadLetterCode, DecodeResult, RowEvent, Value } from '../sinks/types.js';
-import type { ApplyResult, ApplyTask, PackedMessage, WorkerConfig } from '../worker-protocol.js';
+import type { ApplyResult, ApplyStats, ApplyTask, PackedMessage, WorkerConfig } from '../worker-protocol.js';
 import { unpackBatch } from '../worker-protocol.js';
 import { statisticsGeneration, YoungTableStats } from './table-stats.js';
+import { TopicSinks } from './topic-sinks.js';
 
 const { escapeLiteral } = pg;
 
@@ -80,13 +81,20 @@ const STAGE_RESET_BATCHES = 16;
 /** Staging tables are temporary (per connection), created once per connection. */
 const connectionStages = new WeakMap<pg.ClientBase, Map<string, StageUse>>();
 
-async function prepareConnection(client: pg.ClientBase, sinks: readonly Sink[]): Promise<Map<string, StageUse>> {
+/** The sink's staging table on this connection, created on the connection's first batch of the sink. */
+async function stageOf(client: pg.ClientBase, sink: Sink): Promise<StageUse> {
   let stages = connectionStages.get(client);
-  if (stages) return stages;
-  for (const sink of sinks) await client.query(sink.sql.createStage);
-  stages = new Map(sinks.map((sink) => [sink.name, { dirty: false, batches: 0, rows: 0, statsGeneration: statisticsGeneration() }]));
-  connectionStages.set(client, stages);
-  return stages;
+  if (!stages) {
+    stages = new Map();
+    connectionStages.set(client, stages);
+  }
+  let use = stages.get(sink.name);
+  if (!use) {
+    await client.query(sink.sql.createStage);
+    use = { dirty: false, batches: 0, rows: 0, statsGeneration: statisticsGeneration() };
+    stages.set(sink.name, use);
+  }
+  return use;
 }
 
 /** The statements (ending in `;`) that empty the staging table as a transaction begins (see StageUse). */
@@ -154,6 +162,7 @@ export class BatchApplier {
   readonly #deadLettersTable: string;
   readonly #groupLiteral: string;
   readonly #tableStats: YoungTableStats;
+  readonly #topicSinks: TopicSinks;
 
   constructor(config: WorkerConfig, pool: pg.Pool) {
     this.#config = config;
@@ -165,20 +174,30 @@ export class BatchApplier {
     this.#deadLettersTable = qualified(schema, 'cdc_dead_letters');
     this.#groupLiteral = escapeLiteral(config.groupId);
     this.#tableStats = new YoungTableStats(pool);
+    this.#topicSinks = new TopicSinks(config, pool);
   }
 
   async apply(task: ApplyTask): Promise<ApplyResult> {
     const started = performance.now();
-    const sink = this.#byName.get(task.sink);
-    if (!sink) throw new CdcError('ERR_CDC_INTERNAL', `no sink named ${JSON.stringify(task.sink)}`);
     const messages = unpackBatch(task.batch);
+    let sink = this.#byName.get(task.sink);
+    let decoder: Pick<Sink, 'decode'> | undefined = sink;
+    let extra: Pick<ApplyStats, 'notices' | 'ignoredFields'> = {};
+    if (!sink) {
+      if (!this.#topicSinks.has(task.sink)) throw new CdcError('ERR_CDC_INTERNAL', `no sink named ${JSON.stringify(task.sink)}`);
+      // A topic's table is made or extended for this batch's schemas first, in a transaction of its own.
+      const prepared = await this.#topicSinks.prepare(task.sink, task.topic, messages);
+      sink = prepared.sink;
+      decoder = prepared.decoder;
+      extra = { notices: prepared.notices, ignoredFields: prepared.ignoredFields };
+    }
     // Decoding is CPU work: do it before the transaction so row locks are held as briefly as possible.
     let good: Decoded[] = [];
     const dead: DeadLetter[] = [];
     let ignored = 0;
     let truncateAt = -1;
     for (const message of messages) {
-      const result = decodeMessage(sink, message, this.#config.maxValueBytes);
+      const result = decodeMessage(decoder as Pick<Sink, 'decode'>, message, this.#config.maxValueBytes);
       if (!result.ok) dead.push({ message, code: result.code, text: result.message });
       else if (result.event.op === 'skip') ignored++;
       else {
@@ -194,13 +213,19 @@ export class BatchApplier {
       good = good.slice(truncateAt + 1);
     }
     const input: BatchInput = { messages, good, dead: dead, ignored, truncate };
+    let result: ApplyResult;
     try {
-      return await this.#transaction(task, sink, input, false, started);
+      result = await this.#transaction(task, sink, input, false, started);
     } catch (err) {
       if (!isDataError(err)) throw err;
       // Postgres refused something validation let through: redo the batch, isolating the bad rows.
-      return await this.#transaction(task, sink, input, true, started);
+      result = await this.#transaction(task, sink, input, true, started);
     }
+    if (result.status === 'applied') {
+      if (extra.notices?.length) result.stats.notices = extra.notices;
+      if (extra.ignoredFields && Object.keys(extra.ignoredFields).length > 0) result.stats.ignoredFields = extra.ignoredFields;
+    }
+    return result;
   }
 
   /**
@@ -226,12 +251,11 @@ export class BatchApplier {
     };
     client.on('error', onError);
     try {
-      const stages = await prepareConnection(client, this.#sinks);
       // Locks this partition's offset row: a second owner (a zombie after a rebalance) waits here and
       // then sees how far we got, so no message is ever applied twice. BEGIN and the lock travel as one
       // simple-protocol query, one round trip instead of two (see #offsetRow for the literals).
       // The staging table is emptied in the same round trip (see StageUse).
-      const stage = stages.get(sink.name) as StageUse;
+      const stage = await stageOf(client, sink);
       const opened = (await client.query(
         `BEGIN; ${clearStatements(stage, sink)}INSERT INTO ${this.#offsetsTable} AS o (group_id, topic, partition, next_offset) VALUES (${this.#offsetRow(task)}, 0)
          ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = o.next_offset

@@ -6,7 +6,7 @@
  */
 import { CdcError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { type ApplyStats, packBatch } from '../worker-protocol.js';
+import { type ApplyStats, type Notice, packBatch } from '../worker-protocol.js';
 import type { Clock } from './clock.js';
 import type { EngineHooks } from './engine.js';
 import type { OffsetCommitter } from './offsets.js';
@@ -25,8 +25,9 @@ export interface DispatcherDeps {
   clock: Clock;
   offsets: OffsetCommitter;
   retries: RetryScheduler;
-  tableOf: (sink: string) => string;
   stopping: () => boolean;
+  /** Something a worker saw for the first time: logged once per process. */
+  notice: (notice: Notice) => void;
   /** A failure no retry can help: the engine stops with it. */
   fatal: (err: Error) => void;
   /** A batch settled (applied, failed or waiting): the consume loop may be waiting for one. */
@@ -102,13 +103,9 @@ export class Dispatcher {
     if (stats.skipped > 0)
       log('info', 'skipped messages another owner had applied', { partition: p.key, skipped: stats.skipped, events: stats.events });
     addBatch(this.#deps.stats, p.topic, p.partition, stats);
-    hooks.metrics?.batchApplied(
-      p.topic,
-      this.#deps.tableOf(p.sink),
-      stats.upserted + stats.patched,
-      stats.deadLetters,
-      stats.durationMs / 1000,
-    );
+    for (const n of stats.notices ?? []) this.#deps.notice(n);
+    for (const [field, events] of Object.entries(stats.ignoredFields ?? {})) hooks.metrics?.fieldsIgnored(p.sink, field, events);
+    hooks.metrics?.batchApplied(p.topic, p.table, stats.upserted + stats.patched, stats.deadLetters, stats.durationMs / 1000);
     if (flight.timestamps) {
       hooks.onBatch?.({ topic: p.topic, partition: p.partition }, stats, {
         timestamps: flight.timestamps,

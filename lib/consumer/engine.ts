@@ -14,10 +14,11 @@
 import Kafka from 'node-rdkafka';
 import { redactUrl } from '../config/redact.js';
 import { CdcError } from '../errors.js';
-import { checkKafkaConfig, consumerConfig } from '../kafka/consumer-config.js';
+import { checkKafkaConfig, consumerConfig, topicNames } from '../kafka/consumer-config.js';
 import type { Logger } from '../log.js';
 import type { EngineMetrics } from '../metrics/metrics.js';
 import { loadMapping, type Mapping, selectSinks } from '../sinks/mapping.js';
+import { SinkRouter } from '../sinks/topic-sinks.js';
 import { type ApplyStats, type TopicPartition, workerConfig } from '../worker-protocol.js';
 import { type Clock, systemClock } from './clock.js';
 import { engineDefaults } from './defaults.js';
@@ -57,10 +58,8 @@ export class ConsumerEngine {
   readonly #maxSlots: number;
   readonly #partitions = new Map<string, PartitionState>();
   readonly #mapping: Mapping;
-  /** topic -> sink name */
-  readonly #sinkOf: Map<string, string>;
-  /** sink name -> its table as the mapping names it (metrics labels, log lines). */
-  readonly #tableOf: Map<string, string>;
+  /** Which sink and table take each topic. */
+  readonly #router: SinkRouter;
   #consumer: Kafka.KafkaConsumer | undefined;
   #stopping = false;
   #stopReason = '';
@@ -77,6 +76,8 @@ export class ConsumerEngine {
   readonly #offsets: OffsetCommitter;
   readonly #retries: RetryScheduler;
   readonly #dispatcher: Dispatcher;
+  /** Worker notices already logged (each once per process, whichever worker saw it). */
+  readonly #noticed = new Set<string>();
   readonly #health = new HealthCheck(
     () => (this.#stopping ? 'stopping' : this.#assignedOnce && !this.#unassigned ? 'joined' : 'joining'),
     () => this.#slot(0).run({ kind: 'ping' }),
@@ -90,8 +91,7 @@ export class ConsumerEngine {
     this.#links = new KafkaLinks(this.#log);
     // The mapping file is read and validated here, once, before anything connects.
     this.#mapping = loadMapping(options.sinks);
-    this.#sinkOf = selectSinks(this.#mapping, options.topics);
-    this.#tableOf = new Map(this.#mapping.sinks.map((s) => [s.name, s.schema === undefined ? s.table : `${s.schema}.${s.table}`]));
+    this.#router = new SinkRouter(this.#mapping, selectSinks(this.#mapping, options.topics));
     /** sink name -> its parents' tables, for the orphan log line. */
     const parentsOf = new Map(
       this.#mapping.sinks.map((s) => [
@@ -101,7 +101,7 @@ export class ConsumerEngine {
     );
     checkKafkaConfig(options.kafkaConfig);
     this.#maxSlots = options.workers ?? defaultWorkers();
-    this.stats = createEngineStats(this.#sinkOf.keys());
+    this.stats = createEngineStats(this.#router.literalTopics());
     this.#offsets = new OffsetCommitter({
       consumer: () => this.#consumer,
       readStored: async (partitions) => (await this.#slot(0).run({ kind: 'stored-offsets', partitions })).offsets,
@@ -115,7 +115,6 @@ export class ConsumerEngine {
       postgres: redactUrl(options.databaseUrl),
       orphanWaitMs: options.orphanWaitMs,
       orphanLogIntervalMs: engineDefaults.orphanLogIntervalMs,
-      tableOf: (sink) => this.#tableName(sink),
       parentsOf: (sink) => parentsOf.get(sink) || 'parents',
       stopping: () => this.#stopping,
     });
@@ -128,19 +127,23 @@ export class ConsumerEngine {
       clock: this.#clock,
       offsets: this.#offsets,
       retries: this.#retries,
-      tableOf: (sink) => this.#tableName(sink),
       stopping: () => this.#stopping,
       fatal: (err) => {
         this.#fatal ??= this.#asFatal(err);
         this.stop('fatal error');
       },
       settled: () => this.#wake?.(),
+      notice: (n) => {
+        if (this.#noticed.has(n.key)) return;
+        this.#noticed.add(n.key);
+        this.#log(n.level, n.message, n.fields);
+      },
     });
   }
 
-  /** topic -> target table, for metrics labels. */
+  /** topic -> target table of the topics known at start-up, for metrics labels. */
   tables(): Array<{ topic: string; table: string }> {
-    return [...this.#sinkOf].map(([topic, sink]) => ({ topic, table: this.#tableName(sink) }));
+    return this.#router.literalTopics().map((topic) => ({ topic, table: this.#router.route(topic).tableName }));
   }
 
   /** Requests a graceful stop: fetching stops, in-flight batches finish (bounded), offsets are committed. */
@@ -163,7 +166,7 @@ export class ConsumerEngine {
       brokers: o.brokers,
       group: o.group,
       sinks: this.#mapping.source,
-      topics: [...this.#sinkOf].map(([topic, sink]) => (topic === sink ? topic : `${sink}=${topic}`)).join(','),
+      topics: this.#router.describe(),
       workers: o.workers ?? `auto (max ${this.#maxSlots})`,
       database: redactUrl(o.databaseUrl),
       schema: o.dbSchema,
@@ -209,10 +212,6 @@ export class ConsumerEngine {
     return new CdcError('ERR_CDC_POSTGRES', `Postgres: ${detail}`, { cause: err });
   }
 
-  #tableName(sink: string): string {
-    return this.#tableOf.get(sink) ?? sink;
-  }
-
   #slot(index: number): WorkerSlot {
     while (this.#slots.length <= index) {
       this.#slots.push(new WorkerSlot(this.#slots.length, workerConfig(this.#options, this.#mapping)));
@@ -249,7 +248,9 @@ export class ConsumerEngine {
       );
     });
     consumer.setDefaultConsumeTimeout(engineDefaults.consumeTimeoutMs);
-    consumer.subscribe([...this.#sinkOf.keys()]);
+    // Topics a pattern matches now: two sinks taking one, or two topics one table, fail the start-up.
+    if (this.#router.hasPatterns()) for (const t of await topicNames(consumer)) if (this.#router.takes(t)) this.#router.route(t);
+    consumer.subscribe(this.#router.subscription());
     this.#consumer = consumer;
   }
 
@@ -286,7 +287,8 @@ export class ConsumerEngine {
     const starts = startOffsets(assignment, byKey);
     const slotCount = Math.min(this.#maxSlots, Math.max(1, starts.length));
     starts.forEach((a, i) => {
-      const state = new PartitionState(a.topic, a.partition, this.#sinkOf.get(a.topic) ?? a.topic, this.#slot(i % slotCount));
+      const route = this.#router.route(a.topic);
+      const state = new PartitionState(a.topic, a.partition, route.sink, this.#slot(i % slotCount), route.tableName);
       state.nextOffset = a.offset;
       state.acceptFrom = a.offset ?? 0;
       this.#partitions.set(state.key, state);

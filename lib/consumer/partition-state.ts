@@ -59,6 +59,8 @@ export class PartitionState {
     readonly partition: number,
     readonly sink: string,
     readonly slot: WorkerSlot,
+    /** The table it loads as messages and metrics name it. */
+    readonly table: string = sink,
   ) {
     this.key = partitionKey(topic, partition);
   }

@@ -21,8 +21,7 @@ export interface RetrySchedulerDeps {
   orphanWaitMs: number;
   /** At most one "wait for their parents" line per partition in this time. */
   orphanLogIntervalMs: number;
-  /** A sink's table and its parents' tables, as the log names them. */
-  tableOf: (sink: string) => string;
+  /** A sink's parents' tables, as the log names them. */
   parentsOf: (sink: string) => string;
   /** No retry is scheduled once the engine stops. */
   stopping: () => boolean;
@@ -87,7 +86,7 @@ export class RetryScheduler {
     // per interval, counting the batches that began waiting since the last one. A batch still waiting
     // logs again each interval, so a partition that waits is never silent for longer.
     if (now - p.orphansLoggedAt >= this.#deps.orphanLogIntervalMs) {
-      this.#deps.log('warn', `${this.#deps.tableOf(p.sink)} wait for their ${this.#deps.parentsOf(p.sink)}; retrying the partition`, {
+      this.#deps.log('warn', `${p.table} wait for their ${this.#deps.parentsOf(p.sink)}; retrying the partition`, {
         partition: p.key,
         orphans,
         waitingMs: now - flight.orphansSince,
@@ -109,7 +108,7 @@ export class RetryScheduler {
   /** A batch applied: the orphan wait it was in, if any, is over. */
   applied(p: PartitionState, flight: InFlight): void {
     this.postgresUp();
-    if (flight.orphansSince !== undefined) this.#deps.log('info', `orphan ${this.#deps.tableOf(p.sink)} resolved`, { partition: p.key });
+    if (flight.orphansSince !== undefined) this.#deps.log('info', `orphan ${p.table} resolved`, { partition: p.key });
   }
 
   #schedule(p: PartitionState, flight: InFlight, policy: BackoffPolicy, rerun: () => void): void {

@@ -44,8 +44,9 @@ export function createEngineStats(topics: Iterable<string>): EngineStats {
 
 /** Adds a committed batch's counts. */
 export function addBatch(stats: EngineStats, topic: string, partition: number, batch: ApplyStats): void {
-  const t = stats.totals[topic];
-  if (t) {
+  // A topic a pattern matched after start-up gets its totals at its first batch.
+  const t = (stats.totals[topic] ??= { events: 0, upserted: 0, patched: 0, noops: 0, deadLetters: 0, skipped: 0, ignored: 0 });
+  {
     t.events += batch.events;
     t.upserted += batch.upserted;
     t.patched += batch.patched;

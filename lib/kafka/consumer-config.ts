@@ -5,7 +5,7 @@
  */
 import type Kafka from 'node-rdkafka';
 import { kafkaConsumerDefaults } from '../consumer/defaults.js';
-import { InvalidOptionError } from '../errors.js';
+import { CdcError, InvalidOptionError } from '../errors.js';
 
 /** Settings the exactly-once design depends on: --kafka-config may not change them. */
 export const ENGINE_OWNED_SETTINGS: ReadonlySet<string> = new Set([
@@ -57,4 +57,15 @@ export function consumerConfig(input: ConsumerConfigInput): Kafka.ConsumerGlobal
     'partition.assignment.strategy': 'roundrobin',
     rebalance_cb: input.rebalance,
   };
+}
+
+/** The names of the cluster's topics, as the consumer's metadata lists them. */
+export function topicNames(consumer: Kafka.KafkaConsumer, timeoutMs = 30_000): Promise<string[]> {
+  return new Promise((resolve, reject) =>
+    consumer.getMetadata({ timeout: timeoutMs }, (err, m) =>
+      err
+        ? reject(new CdcError('ERR_CDC_KAFKA', `cannot list Kafka's topics: ${err.message}`, { canRetry: true }))
+        : resolve(m.topics.map((t) => t.name)),
+    ),
+  );
 }

@@ -9,6 +9,8 @@ import type { EngineStats } from '../consumer/stats.js';
 export interface EngineMetrics {
   messagesConsumed(topic: string, count: number): void;
   batchApplied(topic: string, table: string, rows: number, deadLetters: number, durationSeconds: number): void;
+  /** Events whose field no column takes (a sink with evolve: none), per sink and field. */
+  fieldsIgnored(sink: string, field: string, events: number): void;
 }
 
 export class PipelineMetrics implements EngineMetrics {
@@ -17,6 +19,7 @@ export class PipelineMetrics implements EngineMetrics {
   readonly #rows: Counter<'table'>;
   readonly #dead: Counter<'topic'>;
   readonly #batchSeconds: Histogram;
+  readonly #ignored: Counter<'sink' | 'field'>;
 
   constructor(stats: () => Pick<EngineStats, 'lag' | 'inflightBatches'>) {
     collectDefaultMetrics({ register: this.registry });
@@ -36,6 +39,12 @@ export class PipelineMetrics implements EngineMetrics {
       name: 'cdc_dead_letters_total',
       help: 'Events recorded in cdc_dead_letters',
       labelNames: ['topic'],
+      registers: [this.registry],
+    });
+    this.#ignored = new Counter({
+      name: 'cdc_fields_ignored_total',
+      help: 'Events carrying a field no column takes (evolve: none), per sink and field',
+      labelNames: ['sink', 'field'],
       registers: [this.registry],
     });
     this.#batchSeconds = new Histogram({
@@ -75,6 +84,10 @@ export class PipelineMetrics implements EngineMetrics {
     if (rows > 0) this.#rows.inc({ table }, rows);
     if (deadLetters > 0) this.#dead.inc({ topic }, deadLetters);
     this.#batchSeconds.observe(durationSeconds);
+  }
+
+  fieldsIgnored(sink: string, field: string, events: number): void {
+    this.#ignored.inc({ sink, field }, events);
   }
 
   /** Makes every labelled series visible from the start (at 0), so dashboards need no special cases. */

@@ -11,6 +11,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { CdcError, InvalidOptionError } from '../errors.js';
 import { type ColumnType, parseColumnType } from './column-types.js';
+import { identifierProblem } from './topic-sinks.js';
 import { DeadLetterCodes } from './types.js';
 
 export const Formats = ['seed', 'debezium'] as const;
@@ -82,12 +83,56 @@ export interface SinkDeclaration {
   truncate: boolean;
   /** Debezium: the value a column carries when the source did not send it (TOAST); the row keeps its value. */
   unavailableValue: string;
+  /** Debezium: change events, flattened records, or either (told per message). */
+  envelope: Envelope;
+}
+
+/** What a Debezium sink's values are: change events, flattened rows (ExtractNewRecordState), or either, told per message. */
+export const Envelopes = ['auto', 'change-event', 'flattened'] as const;
+export type Envelope = (typeof Envelopes)[number];
+
+/** What a later event's schema may change in a table: nothing, or add its new fields as nullable columns. */
+export const Evolutions = ['none', 'add-columns'] as const;
+export type Evolution = (typeof Evolutions)[number];
+
+/**
+ * A sink whose topics, table or columns are known only at run time (lib/sinks/topic-sinks.ts): a
+ * `topic-pattern` matching any number of topics, each its own table from the `table` template; or a
+ * topic whose key and columns come from its events' schemas.
+ */
+export interface TopicSinkDeclaration {
+  name: string;
+  /** Where the file declares it (`sinks[2]`), for messages. */
+  at: string;
+  /** A literal topic, or undefined with a pattern. */
+  topic: string | undefined;
+  /** The regular expression a whole topic name matches (JavaScript syntax, anchored at both ends). */
+  topicPattern: string | undefined;
+  /** Templates: `${1}`..`${9}` the pattern's groups, `${topic}` the topic. */
+  schemaTemplate: string | undefined;
+  tableTemplate: string;
+  format: Format;
+  /** Declared key, or undefined: the message key's fields, in the key schema's order. */
+  key: readonly string[] | undefined;
+  createTable: boolean;
+  /** The exact columns when declared without `columns-from: schema`; undefined: from the events' schemas. */
+  columns: readonly ColumnDeclaration[] | undefined;
+  /** With `columns-from: schema`: declared attributes that override the derived column of that name. */
+  overrides: readonly ColumnDeclaration[];
+  evolve: Evolution;
+  delete: SinkDeclaration['delete'];
+  truncate: boolean;
+  unavailableValue: string;
+  envelope: Envelope;
 }
 
 export interface Mapping {
   /** Where it came from, for messages: a path, or `the shipped seed mapping`. */
   source: string;
+  /** Sinks declared whole: one topic, its table, key and columns. */
   sinks: readonly SinkDeclaration[];
+  /** Sinks resolved per topic at run time. */
+  topicSinks: readonly TopicSinkDeclaration[];
 }
 
 /** The dead-letter code of an orphan when its reference declares no `orphan-code`. */
@@ -156,12 +201,13 @@ export const mappingSchema = {
       items: {
         type: 'object',
         additionalProperties: false,
-        required: ['topic', 'table', 'key', 'columns'],
+        required: ['table'],
         properties: {
           name: { type: 'string', minLength: 1 },
           topic: { type: 'string', minLength: 1, maxLength: 249, pattern: '^[A-Za-z0-9._-]+$' },
+          'topic-pattern': { type: 'string', minLength: 1 },
           table: { type: 'string', minLength: 1 },
-          schema: identifier,
+          schema: { type: 'string', minLength: 1 },
           format: { enum: Formats },
           key: { type: 'array', minItems: 1, uniqueItems: true, items: identifier },
           'create-table': { type: 'boolean' },
@@ -171,6 +217,8 @@ export const mappingSchema = {
             propertyNames: identifier,
             additionalProperties: { anyOf: [{ type: 'string' }, columnObject] },
           },
+          'columns-from': { enum: ['schema'] },
+          evolve: { enum: Evolutions },
           delete: {
             anyOf: [
               { const: 'hard' },
@@ -179,6 +227,7 @@ export const mappingSchema = {
           },
           truncate: { type: 'boolean' },
           'unavailable-value': { type: 'string', minLength: 1 },
+          envelope: { enum: Envelopes },
         },
       },
     },
@@ -285,16 +334,20 @@ export function shippedMapping(name: 'seed' | 'seed-debezium'): Mapping {
 type RawColumn = string | Record<string, unknown>;
 interface RawSink {
   name?: string;
-  topic: string;
+  topic?: string;
+  'topic-pattern'?: string;
   table: string;
   schema?: string;
   format?: Format;
-  key: string[];
+  key?: string[];
   'create-table'?: boolean;
-  columns: Record<string, RawColumn>;
+  columns?: Record<string, RawColumn>;
+  'columns-from'?: 'schema';
+  evolve?: Evolution;
   delete?: 'hard' | { soft: string };
   truncate?: boolean;
   'unavailable-value'?: string;
+  envelope?: Envelope;
 }
 
 const TIME_DEFAULTS: Record<string, readonly string[]> = {
@@ -335,13 +388,175 @@ function defaultSql(type: ColumnType, value: unknown): string | string[] {
 
 /** Validates a parsed document and resolves it into declarations; throws naming every problem found. */
 export function resolveMapping(doc: unknown, source: string): Mapping {
-  if (!validateShape(doc)) throw mappingError(source, pickErrors(validateShape.errors ?? []));
+  if (!validateShape(doc)) throw mappingError(source, [...topicless(doc), ...pickErrors(validateShape.errors ?? [])]);
   const raw = (doc as { sinks: RawSink[] }).sinks;
   const problems: string[] = [];
-  const sinks: SinkDeclaration[] = raw.map((s, i) => resolveSink(s, `sinks[${i}]`, problems));
-  checkAcrossSinks(sinks, problems);
+  const sinks: SinkDeclaration[] = [];
+  const topicSinks: TopicSinkDeclaration[] = [];
+  const atOf = new Map<SinkDeclaration, string>();
+  raw.forEach((s, i) => {
+    const at = `sinks[${i}]`;
+    if (isWhole(s)) {
+      const sink = resolveSink(s as WholeSink, at, problems);
+      sinks.push(sink);
+      atOf.set(sink, at);
+    } else {
+      const t = resolveTopicSink(s, at, problems);
+      if (t) topicSinks.push(t);
+    }
+  });
+  checkAcrossSinks(sinks, problems, (s) => atOf.get(s) as string);
+  checkTopicSinks(sinks, topicSinks, problems, (s) => atOf.get(s) as string);
   if (problems.length > 0) throw mappingError(source, problems);
-  return { source, sinks };
+  return { source, sinks, topicSinks };
+}
+
+const NO_TOPIC = 'missing required key "topic" (or "topic-pattern")';
+
+/** Sinks with neither topic nor topic-pattern: said even when ajv found other problems inside them. */
+function topicless(doc: unknown): string[] {
+  const sinks = (doc as { sinks?: unknown } | null)?.sinks;
+  if (!Array.isArray(sinks)) return [];
+  return sinks.flatMap((s, i) =>
+    s !== null && typeof s === 'object' && !('topic' in s) && !('topic-pattern' in s) ? [`sinks[${i}]: ${NO_TOPIC}`] : [],
+  );
+}
+
+type WholeSink = RawSink & { topic: string; key: string[]; columns: Record<string, RawColumn> };
+
+/** Declared whole (one topic, a literal table, its key and every column): compiled once at start-up. */
+function isWhole(s: RawSink): boolean {
+  return (
+    s.topic !== undefined &&
+    s['topic-pattern'] === undefined &&
+    s.key !== undefined &&
+    s.columns !== undefined &&
+    s['columns-from'] === undefined &&
+    s.evolve === undefined &&
+    !s.table.includes('${') &&
+    !(s.schema ?? '').includes('${')
+  );
+}
+
+/** `${1}`..`${9}` and `${topic}`: what a table template may hold. */
+const PLACEHOLDER = /\$\{([^}]*)\}/g;
+
+/** Capture groups of a pattern that compiles; a message otherwise. */
+function patternGroups(pattern: string): number | string {
+  try {
+    return (new RegExp(`${pattern}|`).exec('') as RegExpExecArray).length - 1;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+function checkTemplate(template: string, groups: number, path: string, problems: string[]): boolean {
+  let placeholders = 0;
+  for (const m of template.matchAll(PLACEHOLDER)) {
+    placeholders++;
+    const name = m[1] as string;
+    if (name === 'topic') continue;
+    if (!/^[1-9]$/.test(name)) problems.push(`${path}: \${${name}} is not a placeholder (accepted: \${1}..\${9}, \${topic})`);
+    else if (Number(name) > groups) problems.push(`${path}: \${${name}}: topic-pattern has ${groups} group${groups === 1 ? '' : 's'}`);
+  }
+  return placeholders > 0;
+}
+
+function resolveTopicSink(s: RawSink, at: string, problems: string[]): TopicSinkDeclaration | undefined {
+  const format = s.format ?? 'seed';
+  const pattern = s['topic-pattern'];
+  if (s.topic === undefined && pattern === undefined) {
+    problems.push(`${at}: ${NO_TOPIC}`);
+    return undefined;
+  }
+  if (s.topic !== undefined && pattern !== undefined) {
+    problems.push(`${at}: give topic or topic-pattern, not both`);
+    return undefined;
+  }
+  let groups = 0;
+  if (pattern !== undefined) {
+    const g = patternGroups(pattern);
+    if (typeof g === 'string') problems.push(`${at}.topic-pattern: not a regular expression: ${g}`);
+    else groups = g;
+  }
+  const { schema, table } = splitTable(s);
+  const tableVaries = checkTemplate(table, groups, `${at}.table`, problems);
+  const schemaVaries = schema !== undefined && checkTemplate(schema, groups, `${at}.schema`, problems);
+  if (pattern !== undefined && !tableVaries && !schemaVaries)
+    problems.push(`${at}.table: every topic the pattern matches would load "${s.table}"; name it from the topic (\${1}, \${topic})`);
+  const fromSchema = s.columns === undefined || s['columns-from'] === 'schema';
+  if (format !== 'debezium') {
+    if (s.key === undefined) problems.push(`${at}: missing required key "key" (only a debezium sink takes its key from the message key)`);
+    if (fromSchema)
+      problems.push(`${at}: missing required key "columns" (only a debezium sink takes its columns from the events' schemas)`);
+  }
+  if (s.evolve === 'add-columns' && !fromSchema)
+    problems.push(`${at}.evolve: only with columns from the events' schemas (columns-from: schema)`);
+  const soft = s.delete === undefined || s.delete === 'hard' ? undefined : s.delete.soft;
+  const columns: ColumnDeclaration[] = [];
+  for (const [name, value] of Object.entries(s.columns ?? {})) {
+    const path = `${at}.columns${member(name)}`;
+    const c = resolveColumn(name, value, path, format, problems);
+    if (!c) continue;
+    if (c.references) problems.push(`${path}.references: only for sinks declared whole (topic, key and every column)`);
+    columns.push(c);
+  }
+  if (!fromSchema && s.key !== undefined) {
+    for (const k of s.key) if (!columns.some((c) => c.name === k)) problems.push(`${at}.key: column "${k}" is not among ${at}.columns`);
+  }
+  if (s.truncate !== undefined && format !== 'debezium') problems.push(`${at}.truncate: only for format debezium`);
+  if (s.envelope !== undefined && format !== 'debezium') problems.push(`${at}.envelope: only for format debezium`);
+  return {
+    name: s.name ?? s.topic ?? pattern ?? '',
+    at,
+    topic: s.topic,
+    topicPattern: pattern,
+    schemaTemplate: schema,
+    tableTemplate: table,
+    format,
+    key: s.key,
+    createTable: s['create-table'] ?? false,
+    columns: fromSchema ? undefined : columns,
+    overrides: fromSchema ? columns : [],
+    evolve: s.evolve ?? 'none',
+    delete: soft === undefined ? 'hard' : { soft, declared: columns.some((c) => c.name === soft) },
+    truncate: s.truncate ?? false,
+    unavailableValue: s['unavailable-value'] ?? DEBEZIUM_UNAVAILABLE_VALUE,
+    envelope: s.envelope ?? 'auto',
+  };
+}
+
+/** Names, topics and patterns across both kinds of sink: what is known at start-up. */
+function checkTopicSinks(
+  sinks: readonly SinkDeclaration[],
+  topicSinks: readonly TopicSinkDeclaration[],
+  problems: string[],
+  atOf: (s: SinkDeclaration) => string,
+): void {
+  const names = new Map<string, string>(sinks.map((s) => [s.name, atOf(s)]));
+  const topics = new Map<string, string>(sinks.map((s) => [s.topic, atOf(s)]));
+  for (const t of topicSinks) {
+    const first = names.get(t.name);
+    if (first !== undefined) problems.push(`${t.at}.name: ${JSON.stringify(t.name)} is also ${first}'s`);
+    names.set(t.name, t.at);
+    if (t.topic !== undefined) {
+      const other = topics.get(t.topic);
+      if (other !== undefined) problems.push(`${t.at}.topic: ${JSON.stringify(t.topic)} is also ${other}'s`);
+      topics.set(t.topic, t.at);
+    }
+  }
+  for (const t of topicSinks) {
+    if (t.topicPattern === undefined) continue;
+    let re: RegExp;
+    try {
+      re = new RegExp(`^(?:${t.topicPattern})$`);
+    } catch {
+      continue;
+    }
+    for (const [topic, at] of topics) {
+      if (re.test(topic)) problems.push(`${t.at}.topic-pattern: matches topic ${JSON.stringify(topic)}, which ${at} loads too`);
+    }
+  }
 }
 
 function splitTable(s: RawSink): { schema: string | undefined; table: string } {
@@ -352,7 +567,7 @@ function splitTable(s: RawSink): { schema: string | undefined; table: string } {
     : { schema: undefined, table: s.table };
 }
 
-function resolveSink(s: RawSink, at: string, problems: string[]): SinkDeclaration {
+function resolveSink(s: WholeSink, at: string, problems: string[]): SinkDeclaration {
   const format = s.format ?? 'seed';
   const { schema, table } = splitTable(s);
   const soft = s.delete === undefined || s.delete === 'hard' ? undefined : s.delete.soft;
@@ -399,6 +614,9 @@ function resolveSink(s: RawSink, at: string, problems: string[]): SinkDeclaratio
   }
   if (s.truncate !== undefined && format !== 'debezium') problems.push(`${at}.truncate: only for format debezium`);
   if (s['unavailable-value'] !== undefined && format !== 'debezium') problems.push(`${at}.unavailable-value: only for format debezium`);
+  if (s.envelope !== undefined && format !== 'debezium') problems.push(`${at}.envelope: only for format debezium`);
+  const schemaProblem = schema === undefined ? undefined : identifierProblem(schema);
+  if (schemaProblem) problems.push(`${at}.schema: ${JSON.stringify(schema)} ${schemaProblem}`);
   return {
     name: s.name ?? s.topic,
     topic: s.topic,
@@ -411,6 +629,7 @@ function resolveSink(s: RawSink, at: string, problems: string[]): SinkDeclaratio
     delete: soft === undefined ? 'hard' : { soft, declared: byName.has(soft) },
     truncate: s.truncate ?? false,
     unavailableValue: s['unavailable-value'] ?? DEBEZIUM_UNAVAILABLE_VALUE,
+    envelope: s.envelope ?? 'auto',
   };
 }
 
@@ -470,7 +689,7 @@ function resolveColumn(name: string, value: RawColumn, at: string, format: Forma
   };
 }
 
-function checkAcrossSinks(sinks: SinkDeclaration[], problems: string[]): void {
+function checkAcrossSinks(sinks: SinkDeclaration[], problems: string[], atOf: (s: SinkDeclaration) => string): void {
   const seen = new Map<string, number>();
   sinks.forEach((s, i) => {
     for (const [what, value] of [
@@ -484,14 +703,16 @@ function checkAcrossSinks(sinks: SinkDeclaration[], problems: string[]): void {
       const defaultNames = what === 'name' && first !== undefined && s.name === s.topic && sinks[first]?.name === sinks[first]?.topic;
       if (first === undefined) seen.set(k, i);
       else if (!defaultNames)
-        problems.push(`sinks[${i}].${what}: ${JSON.stringify(what === 'table' ? s.table : value)} is also sinks[${first}]'s`);
+        problems.push(
+          `${atOf(s)}.${what}: ${JSON.stringify(what === 'table' ? s.table : value)} is also ${atOf(sinks[first] as SinkDeclaration)}'s`,
+        );
     }
   });
-  sinks.forEach((s, i) => {
+  sinks.forEach((s) => {
     for (const c of s.columns) {
       const r = c.references;
       if (!r) continue;
-      const at = `sinks[${i}].columns${member(c.name)}.references`;
+      const at = `${atOf(s)}.columns${member(c.name)}.references`;
       const parent = sinks.find((p) => p.table === r.parentTable && (r.parentSchema === undefined || p.schema === r.parentSchema));
       if (!parent) {
         problems.push(
@@ -528,20 +749,37 @@ export function loadMapping(path: string | undefined): Mapping {
   return path === undefined ? shippedMapping('seed') : loadMappingFile(path);
 }
 
+/** What `--topics` selects: topic -> name of the sinks declared whole, and the topic sinks by name (undefined: all). */
+export interface SinkSelection {
+  whole: Map<string, string>;
+  topicSinks: Set<string> | undefined;
+}
+
 /**
- * `--topics`: which sinks run, by name, optionally reading another topic (`name=topic`). Undefined runs
- * every sink on its own topic. Returns topic -> sink name.
+ * `--topics`: which sinks run, by name, optionally reading another topic (`name=topic`, for a sink
+ * declared whole). Undefined runs every sink.
  */
-export function selectSinks(mapping: Mapping, topics: readonly string[] | undefined): Map<string, string> {
-  const names = mapping.sinks.map((s) => s.name);
-  const selected = new Map<string, string>();
+export function selectSinks(mapping: Mapping, topics: readonly string[] | undefined): SinkSelection {
+  const names = [...mapping.sinks, ...mapping.topicSinks].map((s) => s.name);
+  const selected: SinkSelection = { whole: new Map(), topicSinks: undefined };
   if (topics === undefined) {
-    for (const s of mapping.sinks) selected.set(s.topic, s.name);
+    for (const s of mapping.sinks) selected.whole.set(s.topic, s.name);
     return selected;
   }
+  selected.topicSinks = new Set();
   for (const entry of topics) {
     const at = entry.indexOf('=');
     const name = at > 0 ? entry.slice(0, at) : entry;
+    const topicSink = mapping.topicSinks.find((s) => s.name === name);
+    if (topicSink) {
+      if (at > 0)
+        throw new InvalidOptionError(
+          '--topics',
+          `invalid --topics entry "${entry}": sink "${name}" names its topics itself (${topicSink.topic ?? `/${topicSink.topicPattern}/`}); give its name alone`,
+        );
+      selected.topicSinks.add(name);
+      continue;
+    }
     const sink = mapping.sinks.find((s) => s.name === name);
     const topic = at > 0 ? entry.slice(at + 1) : (sink?.topic ?? '');
     if (!sink || topic === '' || !/^[A-Za-z0-9._-]{1,249}$/.test(topic)) {
@@ -550,8 +788,8 @@ export function selectSinks(mapping: Mapping, topics: readonly string[] | undefi
         `invalid --topics entry "${entry}": expected a sink of ${mapping.source} (${names.join(', ')}) or sink=topic`,
       );
     }
-    if (selected.has(topic)) throw new InvalidOptionError('--topics', `invalid --topics: topic "${topic}" is given twice`);
-    selected.set(topic, sink.name);
+    if (selected.whole.has(topic)) throw new InvalidOptionError('--topics', `invalid --topics: topic "${topic}" is given twice`);
+    selected.whole.set(topic, sink.name);
   }
   return selected;
 }

@@ -156,3 +156,29 @@ export function compileMapping(mapping: Mapping, dbSchema: string): Sink[] {
     };
   });
 }
+
+/**
+ * Compiles one sink resolved at run time (lib/apply/topic-sinks.ts): no relations, its staging table and
+ * statement names from `id`, which changes whenever its columns do (a connection's prepared statements
+ * and staging table of the old columns are then never reused).
+ */
+export function compileTopicSink(d: SinkDeclaration, dbSchema: string, id: string): Sink {
+  const layout = layoutOf(d);
+  const table = qualified(tableSchema(d, dbSchema), d.table);
+  const stage = `pg_temp.${quoteIdent(`cdc_stage_${id}`)}`;
+  const sql = sinkSql(table, stage, layout, [], [], false);
+  return {
+    name: `${d.name}\u0000${id}`,
+    topic: d.topic,
+    tableName: displayName(d),
+    table,
+    declaration: d,
+    layout,
+    decode: compileDebeziumDecoder(d, layout),
+    encodeRow: stageRowEncoder(layout),
+    encodeStage: stageEncoder(layout, sql),
+    sql,
+    statementPrefix: `cdc${id}`,
+    parents: [],
+  };
+}

@@ -28,6 +28,10 @@ export const DeadLetterCodes = [
   'MISSING_PARENT', // a row whose parent row (a declared reference) never arrived within the orphan wait; a mapping may choose another code
   'REJECTED_BY_POSTGRES', // Postgres refused the row for a reason validation missed
   'DECODER_FAILED', // the decoder threw on this value (a bug): dead-lettered so its partition goes on
+  'MISSING_SCHEMA', // a sink whose columns come from the events' schemas got a value without JsonConverter's schema envelope
+  'SCHEMA_CHANGE', // the event's schema gives a column a type its table's column cannot hold (text where the column is integer)
+  'MISSING_KEY', // the message has no key, and the sink declares none to take from the row
+  'UNSUPPORTED_TYPE', // the event's schema has a field of a type cdc-pipeline does not load
 ] as const;
 
 export type DeadLetterCode = (typeof DeadLetterCodes)[number];

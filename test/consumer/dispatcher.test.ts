@@ -1,12 +1,12 @@
 import { expect } from 'chai';
 import { retryDefaults } from '../../lib/consumer/defaults.js';
-import { Dispatcher } from '../../lib/consumer/dispatcher.js';
+import { Dispatcher, type DispatcherDeps } from '../../lib/consumer/dispatcher.js';
 import { type CommitTarget, OffsetCommitter } from '../../lib/consumer/offsets.js';
 import { RetryScheduler } from '../../lib/consumer/retry-scheduler.js';
 import { createEngineStats } from '../../lib/consumer/stats.js';
 import type { WorkerSlot } from '../../lib/consumer/worker-pool.js';
 import { CdcError } from '../../lib/errors.js';
-import { type ApplyResult, type ApplyStats, type ApplyTask, unpackBatch } from '../../lib/worker-protocol.js';
+import { type ApplyResult, type ApplyStats, type ApplyTask, type Notice, unpackBatch } from '../../lib/worker-protocol.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { fakeSlot, message, partition, recordingLog } from '../support/partitions.js';
 
@@ -29,12 +29,13 @@ function applied(nextOffset: number, events: number): ApplyResult {
  * A dispatcher over a fake worker slot that answers each apply task with the next queued outcome (a
  * result, or an error to throw), and a fake consumer that records commits.
  */
-function setup(outcomes: Array<ApplyResult | Error>) {
+function setup(outcomes: Array<ApplyResult | Error>, hooks: DispatcherDeps['hooks'] = {}) {
   const clock = new FakeClock();
   const { log, lines } = recordingLog();
   const tasks: Array<{ task: ApplyTask; transfer: ArrayBuffer[] }> = [];
   const commits: unknown[] = [];
   const fatal: Error[] = [];
+  const notices: Notice[] = [];
   let settled = 0;
   const run = (async (task: ApplyTask, transfer: ArrayBuffer[] = []) => {
     tasks.push({ task, transfer });
@@ -53,7 +54,6 @@ function setup(outcomes: Array<ApplyResult | Error>) {
     // Shorter than the second orphan retry's delay, so the third run is past the wait.
     orphanWaitMs: 60,
     orphanLogIntervalMs: 10_000,
-    tableOf: (sink) => sink,
     parentsOf: () => 'parents',
     stopping: () => false,
     random: () => 1,
@@ -62,18 +62,18 @@ function setup(outcomes: Array<ApplyResult | Error>) {
     options: { batchMaxRows: 2, batchMaxMs: 20, maxBytesInFlight: 16 * 1024 * 1024 },
     partitionCount: () => 1,
     stats,
-    hooks: {},
+    hooks,
     log,
     clock,
     offsets,
     retries,
-    tableOf: (sink) => sink,
     stopping: () => false,
     fatal: (err) => fatal.push(err),
     settled: () => settled++,
+    notice: (n) => notices.push(n),
   });
   const p = partition('t', 0, fakeSlot(run));
-  return { dispatcher, p, clock, tasks, commits, fatal, stats, lines, settledCount: () => settled };
+  return { dispatcher, p, clock, tasks, commits, fatal, stats, lines, notices, settledCount: () => settled };
 }
 
 /** Lets the fake worker's promise chains run. */
@@ -145,5 +145,26 @@ describe('consumer/dispatcher', () => {
     await settle();
     expect(f.fatal.map((e) => e.message)).to.deep.equal(['relation "items" does not exist']);
     expect(f.clock.pending()).to.deep.equal([]);
+  });
+
+  it("passes a batch's notices on, and counts the fields no column took per sink and field", async () => {
+    const counted: Array<[string, string, number]> = [];
+    const metrics = {
+      messagesConsumed: () => {},
+      batchApplied: () => {},
+      fieldsIgnored: (sink: string, field: string, n: number) => counted.push([sink, field, n]),
+    };
+    const result = applied(1, 1);
+    const notice: Notice = { level: 'warn', key: 'k', message: 'a field no column takes is ignored', fields: { field: 'warehouse' } };
+    if (result.status === 'applied') Object.assign(result.stats, { notices: [notice], ignoredFields: { warehouse: 7, bin: 1 } });
+    const s = setup([result], { metrics });
+    s.p.accept(message(0), s.clock.now());
+    s.dispatcher.dispatch(s.p);
+    await settle();
+    expect(s.notices).to.deep.equal([notice]);
+    expect(counted).to.deep.equal([
+      ['t', 'warehouse', 7],
+      ['t', 'bin', 1],
+    ]);
   });
 });

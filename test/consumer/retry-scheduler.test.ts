@@ -15,7 +15,6 @@ function scheduler(options: { stopping?: () => boolean } = {}) {
     postgres: 'postgres://cdc@db/cdc',
     orphanWaitMs: 30_000,
     orphanLogIntervalMs: 10_000,
-    tableOf: (sink) => `public.${sink}`,
     parentsOf: () => 'public.parents',
     stopping: options.stopping ?? (() => false),
     // No jitter: each delay is the whole capped backoff.
@@ -66,13 +65,13 @@ describe('consumer/retry-scheduler', () => {
     const second = flight();
     retries.orphans(p, second, 1, () => runs++);
     expect(lines.map(([, message]) => message)).to.deep.equal([
-      'public.child wait for their public.parents; retrying the partition',
-      'orphan public.child resolved',
+      'child wait for their public.parents; retrying the partition',
+      'orphan child resolved',
     ]);
     clock.advance(10_000);
     retries.orphans(p, second, 1, () => runs++);
     const last = lines.at(-1);
-    expect(last?.[1]).to.equal('public.child wait for their public.parents; retrying the partition');
+    expect(last?.[1]).to.equal('child wait for their public.parents; retrying the partition');
     expect(last?.[2]).to.include({ partition: 'child/0', orphans: 1, batchesSinceLastLine: 1, deadLetterAfterMs: 30_000 });
     expect(runs).to.be.greaterThan(0);
   });

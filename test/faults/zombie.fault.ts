@@ -174,7 +174,7 @@ describe('zombie: a consumer taken out and back', function () {
     return share;
   }
 
-  it('13: A cut off from every broker (not from Postgres) beyond the session timeout: A drops its partitions, B takes them, nothing applied twice', async () => {
+  it('A cut off from every broker (not from Postgres) beyond the session timeout: A drops its partitions, B takes them, nothing applied twice', async () => {
     const s = await FaultScenario.create(13, 'zombie: Kafka partition');
     current = s;
     // Fails here, saying why, where the fault cannot be made (not root, no iptables).

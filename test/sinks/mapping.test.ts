@@ -17,7 +17,8 @@ import {
 } from '../../lib/sinks/mapping.js';
 import { DeadLetterCodes } from '../../lib/sinks/types.js';
 
-const SINK_KEYS = 'name, topic, table, schema, format, key, create-table, columns, delete, truncate, unavailable-value';
+const SINK_KEYS =
+  'name, topic, topic-pattern, table, schema, format, key, create-table, columns, columns-from, evolve, delete, truncate, unavailable-value, envelope';
 const COLUMN_KEYS = 'type, field, ops, on-create, nullable, default, encoding, min, max, min-length, references';
 const REFERENCE_KEYS = 'table, column, cascade-delete, foreign-key, orphan-code';
 
@@ -132,11 +133,17 @@ describe('sinks/mapping', () => {
       ]);
     });
 
-    for (const key of ['topic', 'table', 'key', 'columns']) {
+    const required: Record<string, string> = {
+      topic: 'missing required key "topic" (or "topic-pattern")',
+      table: 'missing required key "table"',
+      key: 'missing required key "key" (only a debezium sink takes its key from the message key)',
+      columns: 'missing required key "columns" (only a debezium sink takes its columns from the events\' schemas)',
+    };
+    for (const [key, problem] of Object.entries(required)) {
       it(`requires a sink's ${key}`, () => {
         const sink = accounts();
         delete sink[key];
-        expect(onlyProblem({ sinks: [sink] })).to.equal(`sinks[0]: missing required key "${key}"`);
+        expect(onlyProblem({ sinks: [sink] })).to.equal(`sinks[0]: ${problem}`);
       });
     }
 
@@ -660,7 +667,7 @@ describe('sinks/mapping', () => {
       const sink = accounts({ columns: { id: 'uuid', balance: { type: 'numeric', nulable: true } } });
       delete sink.topic;
       expect(problemsOf({ sinks: [sink] })).to.deep.equal([
-        'sinks[0]: missing required key "topic"',
+        'sinks[0]: missing required key "topic" (or "topic-pattern")',
         `sinks[0].columns.balance: unknown key "nulable" (accepted: ${COLUMN_KEYS})`,
       ]);
     });
@@ -787,19 +794,19 @@ describe('sinks/mapping', () => {
     };
 
     it('runs every sink on its own topic by default', () => {
-      expect([...selectSinks(mapping, undefined)]).to.deep.equal([
+      expect([...selectSinks(mapping, undefined).whole]).to.deep.equal([
         ['accounts', 'acc'],
         ['transfers', 'transfers'],
       ]);
     });
 
     it('selects sinks by name', () => {
-      expect([...selectSinks(mapping, ['transfers'])]).to.deep.equal([['transfers', 'transfers']]);
-      expect([...selectSinks(mapping, ['acc'])]).to.deep.equal([['accounts', 'acc']]);
+      expect([...selectSinks(mapping, ['transfers']).whole]).to.deep.equal([['transfers', 'transfers']]);
+      expect([...selectSinks(mapping, ['acc']).whole]).to.deep.equal([['accounts', 'acc']]);
     });
 
     it('reads another topic with name=topic', () => {
-      expect([...selectSinks(mapping, ['acc=accounts.v2', 'transfers'])]).to.deep.equal([
+      expect([...selectSinks(mapping, ['acc=accounts.v2', 'transfers']).whole]).to.deep.equal([
         ['accounts.v2', 'acc'],
         ['transfers', 'transfers'],
       ]);

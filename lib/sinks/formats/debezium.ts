@@ -51,7 +51,7 @@ import {
 } from './debezium-values.js';
 
 /** What the value's schema says of one field: its logical type name and Decimal's scale. */
-interface FieldSchema {
+export interface FieldSchema {
   name: string | undefined;
   scale: number | undefined;
 }
@@ -245,7 +245,7 @@ function fieldSchemas(schema: unknown, image: 'before' | 'after'): Map<string, F
 }
 
 /** Field name -> logical type, from a struct's schema (a row image's, or the message key's). */
-function structSchemas(struct: unknown): Map<string, FieldSchema> | undefined {
+export function structSchemas(struct: unknown): Map<string, FieldSchema> | undefined {
   const fields = (struct as { fields?: unknown } | null | undefined)?.fields;
   if (!Array.isArray(fields)) return undefined;
   const out = new Map<string, FieldSchema>();
@@ -259,18 +259,43 @@ function structSchemas(struct: unknown): Map<string, FieldSchema> | undefined {
 
 const OPS = new Set(['c', 'r', 'u', 'd', 't', 'm']);
 
+/**
+ * A change event has its row images (`before`, `after`) or `op` beside `source`; anything else is taken
+ * for a flattened record (the row itself), unless the sink declares which it reads (`envelope`).
+ */
+function isChangeEvent(p: Record<string, unknown>): boolean {
+  return 'after' in p || 'before' in p || ('op' in p && 'source' in p);
+}
+
+/**
+ * A decoder bound to one envelope schema (a sink whose columns come from its events' schemas): it is
+ * given the payload alone, and reads its fields with the logical types the schema gave once.
+ */
+export interface SchemaBinding {
+  before: Map<string, FieldSchema> | undefined;
+  after: Map<string, FieldSchema> | undefined;
+  /** Layout columns the schema has no field for: an upsert leaves them as they are (NULL in a new row). */
+  absent: ReadonlySet<number>;
+}
+
 export function compileDebeziumDecoder(
   sink: SinkDeclaration,
   layout: Layout,
+  binding?: SchemaBinding,
 ): (key: Uint8Array | null, value: Uint8Array | null) => DecodeResult<RowEvent> {
   const cols = layout.columns;
   const n = cols.length;
+  const absent = new Uint8Array(n);
+  for (const i of binding?.absent ?? []) absent[i] = 1;
   const readers = cols.map((c) => (c.declaration ? readerFor(c) : undefined));
   const fields = cols.map((c) => c.declaration?.field ?? c.name);
   const nullable = cols.map((c) => c.declaration?.nullable ?? true);
-  const paths = (prefix: readonly string[]) => fields.map((f) => [...prefix, 'after', f]);
-  const plainPaths = paths([]);
-  const envelopedPaths = paths(['payload']);
+  const paths = (prefix: readonly string[]) => fields.map((f) => [...prefix, f]);
+  const plainPaths = paths(['after']);
+  const envelopedPaths = paths(['payload', 'after']);
+  const flatPlainPaths = paths([]);
+  const flatEnvelopedPaths = paths(['payload']);
+  const envelope = sink.envelope;
   const placeholder = sink.unavailableValue;
   // A bytea column carries the placeholder's bytes, in the column's binary encoding.
   const bytesPlaceholder = cols.map((c) => {
@@ -316,24 +341,43 @@ export function compileDebeziumDecoder(
     return undefined;
   };
 
+  /** A delete of the row `values` holds the key of: hard, or the soft-delete flag with its cascade. */
+  const deleted = (values: Value[]): DecodeResult<RowEvent> => {
+    const k = keyOf(values, keyIndexes);
+    if (hard) return { ok: true, event: { op: 'delete', key: k, values, set: undefined, cascades: false } };
+    values[soft] = true;
+    return { ok: true, event: { op: 'patch', key: k, values, set: deleteMask, cascades: true } };
+  };
+  /** A tombstone of flattened records (delete.handling.mode=none) deletes by the message key. */
+  const tombstone = (key: Uint8Array | null): DecodeResult<RowEvent> => {
+    if (envelope !== 'flattened') return skip('tombstone');
+    const values: Value[] = new Array(n).fill(null);
+    const problem = keyFromMessage(key, values, fields[keyIndexes[0] as number] as string);
+    return problem ?? deleted(values);
+  };
+
   return (key, value) => {
-    if (value === null) return skip('tombstone');
+    if (value === null) return tombstone(key);
     const parsed = parseJsonObject(value);
-    if (isRejection(parsed)) return parsed.message === 'value is JSON null' ? skip('tombstone') : parsed;
+    if (isRejection(parsed)) return parsed.message === 'value is JSON null' ? tombstone(key) : parsed;
     let payload: unknown = parsed.object;
     let schema: unknown;
     let enveloped = false;
-    if ('payload' in parsed.object && 'schema' in parsed.object) {
+    if (binding === undefined && 'payload' in parsed.object && 'schema' in parsed.object) {
       enveloped = true;
       payload = parsed.object.payload;
       schema = parsed.object.schema;
-      if (payload === null) return skip('tombstone');
+      if (payload === null) return tombstone(key);
     }
     if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
       return reject('NOT_AN_OBJECT', `payload: expected a JSON object, got ${jsonType(payload)}`);
     }
     const p = payload as Record<string, unknown>;
-    const op = p.op;
+    // A flattened record (ExtractNewRecordState) is the row itself: `__deleted` marks a delete.
+    const flat = envelope === 'flattened' || (envelope === 'auto' && !isChangeEvent(p));
+    const prefix = enveloped ? ['payload'] : [];
+    let op = p.op;
+    if (flat) op = p.__deleted === true || p.__deleted === 'true' ? 'd' : 'u';
     if (op === undefined || op === null) return reject('MISSING_FIELD', 'op: missing (absent or null)');
     if (typeof op !== 'string') return wrongType('op', 'a string', op);
     if (!OPS.has(op)) return reject('UNKNOWN_EVENT_TYPE', `op: ${preview(op)} is not c, r, u, d, t or m`);
@@ -344,11 +388,11 @@ export function compileDebeziumDecoder(
     }
     const values: Value[] = new Array(n).fill(null);
     if (op === 'd') {
-      const before = p.before;
+      const before = flat ? p : p.before;
       let missing = before === null || typeof before !== 'object' ? (fields[keyIndexes[0] as number] as string) : undefined;
       if (missing === undefined) {
         const b = before as Record<string, unknown>;
-        const bs = enveloped ? fieldSchemas(schema, 'before') : undefined;
+        const bs = binding ? binding.before : enveloped ? (flat ? structSchemas(schema) : fieldSchemas(schema, 'before')) : undefined;
         for (const i of keyIndexes) {
           const raw = b[fields[i] as string];
           if (raw === undefined || raw === null) {
@@ -356,8 +400,8 @@ export function compileDebeziumDecoder(
             break;
           }
           const v = (readers[i] as ColumnReader)(raw, bs?.get(fields[i] as string), parsed.json, [
-            ...(enveloped ? ['payload'] : []),
-            'before',
+            ...prefix,
+            ...(flat ? [] : ['before']),
             fields[i] as string,
           ]);
           if (isRejection(v)) return v;
@@ -368,17 +412,14 @@ export function compileDebeziumDecoder(
         const problem = keyFromMessage(key, values, missing);
         if (problem) return problem;
       }
-      const k = keyOf(values, keyIndexes);
-      if (hard) return { ok: true, event: { op: 'delete', key: k, values, set: undefined, cascades: false } };
-      values[soft] = true;
-      return { ok: true, event: { op: 'patch', key: k, values, set: deleteMask, cascades: true } };
+      return deleted(values);
     }
-    const after = p.after;
+    const after = flat ? p : p.after;
     if (after === undefined || after === null) return reject('MISSING_FIELD', `after: missing (absent or null) on op ${preview(op)}`);
     if (typeof after !== 'object' || Array.isArray(after)) return wrongType('after', 'an object', after);
     const a = after as Record<string, unknown>;
-    const as = enveloped ? fieldSchemas(schema, 'after') : undefined;
-    const pathsNow = enveloped ? envelopedPaths : plainPaths;
+    const as = binding ? binding.after : enveloped ? (flat ? structSchemas(schema) : fieldSchemas(schema, 'after')) : undefined;
+    const pathsNow = flat ? (enveloped ? flatEnvelopedPaths : flatPlainPaths) : enveloped ? envelopedPaths : plainPaths;
     let set: Uint8Array | undefined;
     for (let i = 0; i < n; i++) {
       const read = readers[i];
@@ -387,6 +428,12 @@ export function compileDebeziumDecoder(
         continue;
       }
       const field = fields[i] as string;
+      if (absent[i]) {
+        if (cols[i]?.isKey) return reject('MISSING_FIELD', `${field}: the event's schema has no such field, and it is a key column`);
+        set ??= new Uint8Array(n).fill(1);
+        set[i] = 0;
+        continue;
+      }
       const raw = a[field];
       if (raw === undefined) return reject('MISSING_FIELD', `${field}: absent from the after image`);
       if (raw === null) {

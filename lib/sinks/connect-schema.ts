@@ -1,0 +1,160 @@
+/**
+ * Kafka Connect schemas as JsonConverter writes them (`schemas.enable=true`), turned into the columns of
+ * a table: which Postgres type each field gets, and whether it may be NULL. The mapping follows
+ * Debezium's documented JDBC-sink mapping for PostgreSQL and its connectors' type tables (the table is in
+ * docs/sinks.md). Worker threads only, once per distinct schema.
+ */
+import { type ColumnType, parseColumnType } from './column-types.js';
+import { NUMERIC_MAX_DECLARED_PRECISION, VARCHAR_MAX_LENGTH } from './pg-limits.js';
+
+/** One field's schema, as JsonConverter writes it. */
+export interface ConnectSchema {
+  type: string;
+  optional?: boolean;
+  name?: string;
+  parameters?: Record<string, string>;
+  field?: string;
+  fields?: ConnectSchema[];
+  items?: ConnectSchema;
+}
+
+/** A column a schema field gives a table. */
+export interface DerivedColumn {
+  name: string;
+  type: ColumnType;
+  /** The field is optional: the column may be NULL. */
+  nullable: boolean;
+  /** The field's logical type name (`io.debezium.time.MicroTimestamp`), for messages. */
+  logical: string | undefined;
+  /** The schema type as messages name it: `int64 (io.debezium.time.MicroTimestamp)`. */
+  schemaType: string;
+}
+
+const type = (sql: string) => parseColumnType(sql) as ColumnType;
+
+/** Logical types, by name: the Postgres type their values load into. */
+const BY_NAME: Record<string, ColumnType> = {
+  'org.apache.kafka.connect.data.Date': type('date'),
+  'io.debezium.time.Date': type('date'),
+  'org.apache.kafka.connect.data.Time': type('time'),
+  'io.debezium.time.Time': type('time'),
+  'io.debezium.time.MicroTime': type('time'),
+  'io.debezium.time.NanoTime': type('time'),
+  'org.apache.kafka.connect.data.Timestamp': type('timestamp'),
+  'io.debezium.time.Timestamp': type('timestamp'),
+  'io.debezium.time.MicroTimestamp': type('timestamp'),
+  'io.debezium.time.NanoTimestamp': type('timestamp'),
+  'io.debezium.time.ZonedTimestamp': type('timestamptz'),
+  'io.debezium.time.Year': type('integer'),
+  'io.debezium.data.Json': type('jsonb'),
+  'io.debezium.data.Uuid': type('uuid'),
+  'io.debezium.data.Enum': type('text'),
+  'io.debezium.data.EnumSet': type('text'),
+  'io.debezium.data.Ltree': type('text'),
+  'io.debezium.data.VariableScaleDecimal': type('numeric'),
+};
+
+/**
+ * Logical types whose Postgres type (interval, timetz, xml, bit varying, geometry) the engine does not
+ * write yet: refused by name, so that their values never land in the primitive's column (microseconds
+ * as a bigint) and a later release cannot find a table of the wrong type.
+ */
+const NOT_YET = new Set([
+  'io.debezium.time.MicroDuration',
+  'io.debezium.time.Interval',
+  'io.debezium.time.ZonedTime',
+  'io.debezium.data.Xml',
+  'io.debezium.data.Bits',
+  'io.debezium.data.geometry.Point',
+  'io.debezium.data.geometry.Geometry',
+  'io.debezium.data.geometry.Geography',
+]);
+
+/** Connect's own types (JsonConverter spells float32 `float` and float64 `double`). */
+const BY_TYPE: Record<string, ColumnType> = {
+  int8: type('smallint'),
+  int16: type('smallint'),
+  int32: type('integer'),
+  int64: type('bigint'),
+  float: type('real'),
+  float32: type('real'),
+  double: type('double precision'),
+  float64: type('double precision'),
+  boolean: type('boolean'),
+  string: type('text'),
+  bytes: type('bytea'),
+};
+
+/** The schema type as messages name it. */
+export function schemaTypeName(s: ConnectSchema): string {
+  return s.name === undefined ? s.type : `${s.type} (${s.name})`;
+}
+
+/** Debezium's numeric: `numeric(p,s)` with the precision it propagates, else unconstrained. */
+function decimalType(s: ConnectSchema): ColumnType {
+  const scale = Number(s.parameters?.scale ?? 0);
+  const precision = Number(s.parameters?.['connect.decimal.precision']);
+  if (Number.isInteger(precision) && precision >= 1 && precision <= NUMERIC_MAX_DECLARED_PRECISION && scale >= 0 && scale <= precision)
+    return type(`numeric(${precision},${scale})`);
+  return type('numeric');
+}
+
+/** A string column's declared length, when the connector propagates it for a character type. */
+function stringType(s: ConnectSchema): ColumnType {
+  const source = s.parameters?.['__debezium.source.column.type']?.toUpperCase();
+  const length = Number(s.parameters?.['__debezium.source.column.length']);
+  const character = source === undefined || /CHAR|TEXT|STRING/.test(source);
+  if (character && Number.isInteger(length) && length >= 1 && length <= VARCHAR_MAX_LENGTH) return type(`varchar(${length})`);
+  return type('text');
+}
+
+/** The Postgres type of one field, or why it has none here. */
+export function columnTypeOf(s: ConnectSchema): ColumnType | string {
+  if (s.name === 'org.apache.kafka.connect.data.Decimal') return decimalType(s);
+  if (s.name !== undefined) {
+    if (NOT_YET.has(s.name)) return `${schemaTypeName(s)} is not a type cdc-pipeline loads yet`;
+    const named = BY_NAME[s.name];
+    if (named) return named;
+  }
+  if (s.type === 'string') return stringType(s);
+  const plain = BY_TYPE[s.type];
+  // A logical type we do not know on a primitive: its values are the primitive's (Connect's rule).
+  if (plain) return plain;
+  return `${schemaTypeName(s)} is not a type cdc-pipeline loads yet`;
+}
+
+/** Is this the value schema of Debezium's change-event envelope (op, before, after), not a row? */
+export function isEnvelope(schema: ConnectSchema): boolean {
+  const names = new Set((schema.fields ?? []).map((f) => f.field));
+  return schema.type === 'struct' && names.has('op') && (names.has('after') || names.has('before'));
+}
+
+/** The row struct of a value schema: the envelope's `after` (else `before`), or the schema itself (a flattened row). */
+export function rowSchemaOf(schema: ConnectSchema): ConnectSchema | undefined {
+  if (schema.type !== 'struct') return undefined;
+  if (!isEnvelope(schema)) return schema;
+  const fields = schema.fields ?? [];
+  return fields.find((f) => f.field === 'after' && f.type === 'struct') ?? fields.find((f) => f.field === 'before' && f.type === 'struct');
+}
+
+/** Field names the flattening transform adds (`__op`, `__deleted`, ...): metadata, not columns. */
+export function isTransformField(name: string): boolean {
+  return name.startsWith('__');
+}
+
+/**
+ * The columns of a row struct, in field order. Fields whose type has no column here are returned as
+ * problems (`field: reason`), so the caller can name the topic with them.
+ */
+export function deriveColumns(row: ConnectSchema): { columns: DerivedColumn[]; problems: string[] } {
+  const columns: DerivedColumn[] = [];
+  const problems: string[] = [];
+  for (const f of row.fields ?? []) {
+    const name = f.field;
+    if (typeof name !== 'string' || isTransformField(name)) continue;
+    const t = columnTypeOf(f);
+    if (typeof t === 'string') problems.push(`${name}: ${t}`);
+    else columns.push({ name, type: t, nullable: f.optional === true, logical: f.name, schemaType: schemaTypeName(f) });
+  }
+  return { columns, problems };
+}

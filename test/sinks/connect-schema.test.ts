@@ -1,0 +1,112 @@
+import { expect } from 'chai';
+import { type ConnectSchema, columnTypeOf, deriveColumns, isEnvelope, rowSchemaOf } from '../../lib/sinks/connect-schema.js';
+
+/** A field schema as JsonConverter writes one (see docs/sinks.md's type table). */
+function f(type: string, name?: string, parameters?: Record<string, string>): ConnectSchema {
+  return {
+    type,
+    optional: true,
+    ...(name ? { name, version: 1 } : {}),
+    ...(parameters ? { parameters } : {}),
+    field: 'f',
+  } as ConnectSchema;
+}
+
+const sqlOf = (s: ConnectSchema) => {
+  const t = columnTypeOf(s);
+  return typeof t === 'string' ? t : t.sql;
+};
+
+describe('sinks/connect-schema', () => {
+  it("maps Kafka Connect's primitive types as Debezium's JDBC sink does for PostgreSQL", () => {
+    expect(
+      [['int8'], ['int16'], ['int32'], ['int64'], ['float'], ['double'], ['boolean'], ['string'], ['bytes']].map(([t]) =>
+        sqlOf(f(t as string)),
+      ),
+    ).to.deep.equal(['smallint', 'smallint', 'integer', 'bigint', 'real', 'double precision', 'boolean', 'text', 'bytea']);
+  });
+
+  it("maps Debezium's and Connect's logical types by name", () => {
+    const cases: Array<[string, string, string]> = [
+      ['int32', 'io.debezium.time.Date', 'date'],
+      ['int32', 'org.apache.kafka.connect.data.Date', 'date'],
+      ['int32', 'io.debezium.time.Time', 'time'],
+      ['int64', 'io.debezium.time.MicroTime', 'time'],
+      ['int64', 'io.debezium.time.NanoTime', 'time'],
+      ['int32', 'org.apache.kafka.connect.data.Time', 'time'],
+      ['int64', 'io.debezium.time.Timestamp', 'timestamp'],
+      ['int64', 'io.debezium.time.MicroTimestamp', 'timestamp'],
+      ['int64', 'io.debezium.time.NanoTimestamp', 'timestamp'],
+      ['int64', 'org.apache.kafka.connect.data.Timestamp', 'timestamp'],
+      ['string', 'io.debezium.time.ZonedTimestamp', 'timestamptz'],
+      ['int32', 'io.debezium.time.Year', 'integer'],
+      ['string', 'io.debezium.data.Json', 'jsonb'],
+      ['string', 'io.debezium.data.Uuid', 'uuid'],
+      ['string', 'io.debezium.data.Enum', 'text'],
+      ['string', 'io.debezium.data.EnumSet', 'text'],
+      ['struct', 'io.debezium.data.VariableScaleDecimal', 'numeric'],
+    ];
+    for (const [type, name, sql] of cases) expect(sqlOf(f(type, name)), name).to.equal(sql);
+  });
+
+  it("takes Decimal's precision when Debezium propagates it, else leaves numeric unconstrained", () => {
+    const decimal = 'org.apache.kafka.connect.data.Decimal';
+    expect(sqlOf(f('bytes', decimal, { scale: '2', 'connect.decimal.precision': '10' }))).to.equal('numeric(10,2)');
+    // MySQL's BIGINT UNSIGNED in precise mode: the scale alone.
+    expect(sqlOf(f('bytes', decimal, { scale: '0' }))).to.equal('numeric');
+    expect(sqlOf(f('bytes', decimal, { scale: '5', 'connect.decimal.precision': '3' }))).to.equal('numeric');
+  });
+
+  it('makes a string varchar(n) when the connector propagates a character column length', () => {
+    const propagated = { '__debezium.source.column.type': 'VARCHAR', '__debezium.source.column.length': '255' };
+    expect(sqlOf(f('string', undefined, propagated))).to.equal('varchar(255)');
+    expect(sqlOf(f('string', undefined, { ...propagated, '__debezium.source.column.type': 'INET' }))).to.equal('text');
+  });
+
+  it('names a type it does not load with its schema type', () => {
+    // Never the primitive's column: microseconds in a bigint would be the wrong table for good.
+    expect(sqlOf(f('int64', 'io.debezium.time.MicroDuration'))).to.equal(
+      'int64 (io.debezium.time.MicroDuration) is not a type cdc-pipeline loads yet',
+    );
+    expect(sqlOf(f('string', 'io.debezium.time.ZonedTime'))).to.equal(
+      'string (io.debezium.time.ZonedTime) is not a type cdc-pipeline loads yet',
+    );
+    // An unknown logical name on a primitive: the primitive's values, as Connect defines.
+    expect(sqlOf(f('string', 'com.example.Custom'))).to.equal('text');
+    expect(sqlOf(f('struct', 'io.debezium.data.geometry.Point'))).to.equal(
+      'struct (io.debezium.data.geometry.Point) is not a type cdc-pipeline loads yet',
+    );
+    expect(sqlOf({ type: 'array', items: { type: 'int32' } })).to.equal('array is not a type cdc-pipeline loads yet');
+  });
+
+  it("finds the row in Debezium's envelope, or takes a flattened row as it is", () => {
+    const row: ConnectSchema = {
+      type: 'struct',
+      name: 'dbserver1.inventory.customers.Value',
+      fields: [
+        { type: 'int32', optional: false, field: 'id' },
+        { type: 'string', optional: true, field: 'email' },
+        { type: 'string', optional: true, field: '__deleted' },
+      ],
+    };
+    const envelope: ConnectSchema = {
+      type: 'struct',
+      fields: [
+        { ...row, optional: true, field: 'before' },
+        { ...row, optional: true, field: 'after' },
+        { type: 'string', optional: false, field: 'op' },
+      ],
+    };
+    expect(isEnvelope(envelope)).to.equal(true);
+    expect(rowSchemaOf(envelope)?.field).to.equal('after');
+    expect(isEnvelope(row)).to.equal(false);
+    expect(rowSchemaOf(row)).to.equal(row);
+    const { columns, problems } = deriveColumns(row);
+    expect(problems).to.deep.equal([]);
+    // The flattening transform's `__` fields are metadata, not columns; optional fields are nullable.
+    expect(columns.map((c) => [c.name, c.type.sql, c.nullable])).to.deep.equal([
+      ['id', 'integer', false],
+      ['email', 'text', true],
+    ]);
+  });
+});
