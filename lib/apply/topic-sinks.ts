@@ -15,9 +15,10 @@ import { isDataError } from '../postgres/errors.js';
 import { qualified, quoteIdent } from '../postgres/identifiers.js';
 import { type ColumnType, incompatibility, parseColumnType } from '../sinks/column-types.js';
 import { type ConnectSchema, deriveColumns, rowSchemaOf } from '../sinks/connect-schema.js';
-import { isNullSpan, type Span, splitEnvelope } from '../sinks/envelope.js';
+import { isNullSpan, splitEnvelope } from '../sinks/envelope.js';
 import { compileDebeziumDecoder, type FieldSchema, structSchemas } from '../sinks/formats/debezium.js';
 import type { ColumnDeclaration, SinkDeclaration, TopicSinkDeclaration } from '../sinks/mapping.js';
+import { SchemaCache } from '../sinks/schema-cache.js';
 import { compileTopicSink, type Sink } from '../sinks/sink.js';
 import { type Route, SinkRouter } from '../sinks/topic-sinks.js';
 import type { DeadLetterCode, DecodeResult, RowEvent } from '../sinks/types.js';
@@ -61,10 +62,6 @@ function reject(code: DeadLetterCode, message: string): { ok: false; code: DeadL
 
 const utf8 = new TextDecoder();
 
-function text(bytes: Uint8Array, span: Span): string {
-  return utf8.decode(bytes.subarray(span.start, span.end));
-}
-
 /** `timestamp(3) with time zone` -> `timestamp with time zone`: the precision does not change what loads. */
 function loadableType(sql: string): ColumnType | undefined {
   const t = parseColumnType(sql.replace(/^(timestamp|time)\(\d\)/, '$1'));
@@ -101,9 +98,7 @@ class TopicSink {
   #stored: StoredColumn[] | undefined;
   #key: string[] | undefined;
   #compiled: Sink | undefined;
-  readonly #schemas = new Map<string, SchemaEntry>();
-  /** The last message's schema bytes and entry: consecutive messages nearly always share one. */
-  #last: { bytes: Buffer; entry: SchemaEntry } | undefined;
+  readonly #schemas = new SchemaCache<SchemaEntry>();
   readonly #noticed = new Set<string>();
   #notices: Notice[] = [];
   #ignoredCounts: Record<string, number> = {};
@@ -125,8 +120,8 @@ class TopicSink {
     for (const m of messages) {
       const spans = m.value === null ? undefined : splitEnvelope(m.value);
       if (!spans || isNullSpan(m.value as Uint8Array, spans.schema) || isNullSpan(m.value as Uint8Array, spans.payload)) continue;
-      const schemaText = text(m.value as Uint8Array, spans.schema);
-      const known = this.#schemas.get(schemaText);
+      const schemaText = SchemaCache.text(m.value as Uint8Array, spans.schema);
+      const known = this.#schemas.peek(schemaText);
       if (known?.boundTo !== undefined && known.boundTo === this.#compiled) continue;
       if (!fresh.has(schemaText)) fresh.set(schemaText, { keySchema: this.#keySchemaText(m.key), key: m.key });
     }
@@ -147,7 +142,7 @@ class TopicSink {
   #keySchemaText(key: Uint8Array | null): string | undefined {
     if (key === null) return undefined;
     const spans = splitEnvelope(key);
-    return spans && !isNullSpan(key, spans.schema) ? text(key, spans.schema) : undefined;
+    return spans && !isNullSpan(key, spans.schema) ? SchemaCache.text(key, spans.schema) : undefined;
   }
 
   #notice(level: Notice['level'], key: string, message: string, fields: Record<string, string | number>): void {
@@ -177,13 +172,9 @@ class TopicSink {
       if (this.#decl.columns !== undefined) return compiled.decode(key, value.subarray(spans.payload.start, spans.payload.end));
       return reject('MISSING_SCHEMA', `${this.#decl.at}: the value's schema is null, and its columns come from the schema`);
     }
-    const schemaBytes = Buffer.from(value.buffer, value.byteOffset + spans.schema.start, spans.schema.end - spans.schema.start);
-    let entry = this.#last !== undefined && this.#last.bytes.equals(schemaBytes) ? this.#last.entry : undefined;
-    if (entry === undefined) {
-      entry = this.#schemas.get(text(value, spans.schema));
-      if (entry === undefined) throw new Error(`schema not prepared for ${this.#topic}`);
-      this.#last = { bytes: Buffer.from(schemaBytes), entry };
-    }
+    const entry = this.#schemas.get(value, spans.schema);
+    // prepare() made an entry for every schema of the batch: a miss is a bug (DECODER_FAILED).
+    if (entry === undefined) throw new Error(`schema not prepared for ${this.#topic}`);
     if (entry.rejection) return reject(entry.rejection.code, entry.rejection.message);
     for (const f of entry.ignored) this.#ignoredCounts[f] = (this.#ignoredCounts[f] ?? 0) + 1;
     return (entry.decode as Decode)(key, value.subarray(spans.payload.start, spans.payload.end));
@@ -263,10 +254,9 @@ class TopicSink {
     this.#compiled = this.#compileStored(this.#stored);
     for (const [schemaText, p] of parsed) this.#schemas.set(schemaText, this.#bind(p.row, p.problem));
     // Schemas bound to the previous columns: bound again on their next use.
-    for (const [schemaText, entry] of this.#schemas) {
+    for (const [schemaText, entry] of [...this.#schemas.entries()]) {
       if (entry.boundTo !== undefined && entry.boundTo !== this.#compiled) this.#schemas.set(schemaText, this.#bind(entry.row, undefined));
     }
-    this.#last = undefined;
   }
 
   async #readTable(client: pg.ClientBase): Promise<void> {

@@ -32,7 +32,7 @@ export interface ColumnType {
   kind: TypeKind;
   /** varchar(n): most characters (code points). */
   length?: number;
-  /** numeric(p, s). Both absent: unconstrained numeric. */
+  /** numeric(p, s). Both absent: unconstrained numeric. timestamp(p), time(p): fractional digits of seconds. */
   precision?: number;
   scale?: number;
   /** Canonical SQL spelling, e.g. `numeric(12,2)`, `varchar(255)`, `timestamptz`. */
@@ -74,7 +74,7 @@ const ALIASES: Record<string, TypeKind> = {
 
 /** What the error message lists as accepted. */
 export const ACCEPTED_TYPES =
-  'smallint, integer, bigint, numeric or numeric(p,s), real, double precision, boolean, text, varchar(n), uuid, date, timestamp, timestamptz, time, jsonb, json, bytea';
+  'smallint, integer, bigint, numeric or numeric(p,s), real, double precision, boolean, text, varchar(n), uuid, date, timestamp or timestamp(p), timestamptz or timestamptz(p), time or time(p), jsonb, json, bytea';
 
 /** Parses a declared type; returns an explanation of the problem instead when it is not one we take. */
 export function parseColumnType(text: string): ColumnType | string {
@@ -98,6 +98,15 @@ export function parseColumnType(text: string): ColumnType | string {
       if (a === undefined) return { kind, sql: 'varchar' };
       if (a < 1 || a > VARCHAR_MAX_LENGTH) return `${JSON.stringify(text)}: length must be 1..${VARCHAR_MAX_LENGTH}`;
       return { kind, length: a, sql: `varchar(${a})` };
+    }
+    case 'timestamp':
+    case 'timestamptz':
+    case 'time': {
+      if (b !== undefined) return `${JSON.stringify(text)}: ${kind} takes one precision, ${kind}(p)`;
+      if (a === undefined) return { kind, sql: kind };
+      if (a > 6) return `${JSON.stringify(text)}: precision must be 0..6`;
+      // Fractional digits of seconds; a source's precision also says how Debezium encodes it (see formats/debezium.ts).
+      return { kind, precision: a, sql: kind === 'timestamptz' ? `timestamptz(${a})` : `${kind}(${a})` };
     }
     default:
       if (a !== undefined) return `${JSON.stringify(text)}: ${kind} takes no modifier`;

@@ -586,6 +586,18 @@ function topLevelNumberText(json: string, key: string): string | undefined {
  * digits JSON.parse would round (a bigint beyond 2^53, a numeric with 17+ digits, nanoseconds).
  */
 export function numberTextAtPath(json: string, path: readonly string[]): string | undefined {
+  const text = valueTextAtPath(json, path);
+  if (text === undefined) return undefined;
+  const c = text.charCodeAt(0);
+  return c === 45 || (c >= 48 && c <= 57) ? text : undefined;
+}
+
+/**
+ * The JSON text of the value at `path` (object keys) in `json`, exactly as written, or undefined when
+ * there is none. The last duplicate key wins, as in JSON.parse. For a JSON value loaded into a json or
+ * jsonb column: its own text, not a re-serialisation through JavaScript numbers.
+ */
+export function valueTextAtPath(json: string, path: readonly string[]): string | undefined {
   let i = skipSpace(json, 0);
   let depth = 0;
   for (;;) {
@@ -607,10 +619,6 @@ export function numberTextAtPath(json: string, path: readonly string[]): string 
     }
     if (found < 0) return undefined;
     i = found;
-    if (++depth === path.length) {
-      const c = json.charCodeAt(i);
-      if (!(c === 45 || (c >= 48 && c <= 57))) return undefined;
-      return json.slice(i, skipValue(json, i));
-    }
+    if (++depth === path.length) return json.slice(i, skipValue(json, i));
   }
 }

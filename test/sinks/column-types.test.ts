@@ -101,7 +101,8 @@ describe('sinks/column-types', () => {
 
     it('refuses modifiers on types that take none', () => {
       expect(refusal('int(4)')).to.equal('"int(4)": integer takes no modifier');
-      expect(refusal('timestamptz(3)')).to.equal('"timestamptz(3)": timestamptz takes no modifier');
+      expect(refusal('uuid(3)')).to.equal('"uuid(3)": uuid takes no modifier');
+      expect(refusal('timestamptz(3,1)')).to.equal('"timestamptz(3,1)": timestamptz takes one precision, timestamptz(p)');
       expect(refusal('text(10)')).to.equal('"text(10)": text takes no modifier');
     });
   });

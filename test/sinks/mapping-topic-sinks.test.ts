@@ -1,17 +1,7 @@
 import { expect } from 'chai';
 import { CdcError } from '../../lib/errors.js';
 import { type Mapping, resolveMapping } from '../../lib/sinks/mapping.js';
-
-/** The docs' database-scale declaration: Debezium's tutorial database in seven lines. */
-const inventory = {
-  name: 'inventory',
-  'topic-pattern': 'dbserver1\\.inventory\\.(.+)',
-  table: '${1}',
-  format: 'debezium',
-  'create-table': true,
-  evolve: 'add-columns',
-  delete: 'hard',
-};
+import { inventorySink as inventory } from '../support/mappings.js';
 
 function problemsOf(sinks: unknown[]): string[] {
   try {

@@ -309,6 +309,41 @@ sinks:
     expect(await query(`SELECT id::int, v FROM ${qualified(schema, 't')} ORDER BY id`)).to.deep.equal([{ id: 3, v: 'c' }]);
   });
 
+  it('Debezium without schemas: JSON values keep their own text in json and jsonb; timestamp(3) and time(3) read milliseconds', async () => {
+    const topic = testTopics.name('fidelity');
+    const mapping = mappingFile(`
+sinks:
+  - topic: ${topic}
+    table: full_types
+    format: debezium
+    key: [id]
+    create-table: true
+    columns: { id: integer, j: jsonb, t: json, dt3: 'timestamp(3)', t3: 'time(3)', dt6: timestamp }
+    delete: hard
+`);
+    const doc = '{"n":12345678901234567890,"f":0.1000000000000000055511151231257827,"x":1.0}';
+    const after = `{"id":1,"j":${doc},"t":{"price":1.50},"dt3":1595008822123,"t3":64822123,"dt6":1595008822123456}`;
+    await produceAll(testStack().brokers, [
+      { topic, key: '{"id":1}', value: Buffer.from(`{"before":null,"after":${after},"op":"c","source":{}}`) },
+    ]);
+    const run = consume(mapping, ['--idle', '2s']);
+    expect(await run.exited, run.stderr()).to.equal(0);
+    const rows = await query<Record<string, unknown>>(
+      `SELECT j = $1::jsonb AS j_equal, j->>'n' AS n, t::text AS t, dt3::text AS dt3, t3::text AS t3, dt6::text AS dt6 FROM ${qualified(schema, 'full_types')}`,
+      [doc],
+    );
+    expect(rows).to.deep.equal([
+      {
+        j_equal: true,
+        n: '12345678901234567890',
+        t: '{"price":1.50}',
+        dt3: '2020-07-17 18:00:22.123',
+        t3: '18:00:22.123',
+        dt6: '2020-07-17 18:00:22.123456',
+      },
+    ]);
+  });
+
   it('a relation of our own: children wait for a parent that arrives late, a parent soft delete cascades, a missing parent is dead-lettered', async () => {
     const authors = testTopics.name('authors');
     const books = testTopics.name('books');

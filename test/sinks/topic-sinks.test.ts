@@ -2,17 +2,7 @@ import { expect } from 'chai';
 import { CdcError } from '../../lib/errors.js';
 import { resolveMapping, selectSinks } from '../../lib/sinks/mapping.js';
 import { identifierProblem, SinkRouter } from '../../lib/sinks/topic-sinks.js';
-
-/** The database-scale declaration of the docs: every table of Debezium's tutorial database. */
-const inventory = {
-  name: 'inventory',
-  'topic-pattern': 'dbserver1\\.inventory\\.(.+)',
-  table: '${1}',
-  format: 'debezium',
-  'create-table': true,
-  evolve: 'add-columns',
-  delete: 'hard',
-};
+import { inventorySink as inventory } from '../support/mappings.js';
 
 function router(sinks: unknown[], topics?: string[]): SinkRouter {
   const mapping = resolveMapping({ sinks }, 'test.yaml');

@@ -37,6 +37,7 @@ import {
   validateTime,
   validateTimestamp,
   validateUuid,
+  valueTextAtPath,
   wrongType,
 } from '../validate.js';
 import {
@@ -82,6 +83,15 @@ const DECIMAL_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 /** NaN in any case: decimal.handling.mode=string sends PostgreSQL's NaN as "NAN". */
 const NAN_WORD = /^nan$/i;
 const HEX = /^(\\x)?([0-9a-fA-F]{2})*$/;
+
+/**
+ * How a time column's values come without a schema, by its precision, as Debezium's default
+ * time.precision.mode (adaptive; MySQL's adaptive_time_microseconds) sends them: milliseconds for
+ * precision 0..3 (PostgreSQL timestamp(3), MySQL DATETIME(3)), microseconds above and without one.
+ */
+function adaptiveEncoding(type: { precision?: number }): Encoding {
+  return type.precision !== undefined && type.precision <= 3 ? 'millis' : 'micros';
+}
 
 /** An integer from a JSON number, or from the number's own digits beyond 2^53. */
 function integerText(
@@ -166,7 +176,7 @@ function readerFor(c: StagedColumn): ColumnReader {
     case 'timestamp':
     case 'timestamptz': {
       const zoned = type.kind === 'timestamptz';
-      const fallback = ENCODING_UNIT[encoding ?? 'micros'] ?? 'us';
+      const fallback = ENCODING_UNIT[encoding ?? adaptiveEncoding(type)] ?? 'us';
       return (raw, s, json, path) => {
         if (typeof raw === 'string') return zoned ? validateTimestamp(column, raw) : localTimestamp(column, raw);
         if (typeof raw !== 'number')
@@ -176,7 +186,7 @@ function readerFor(c: StagedColumn): ColumnReader {
       };
     }
     case 'time': {
-      const fallback = ENCODING_UNIT[encoding ?? 'micros'] ?? 'us';
+      const fallback = ENCODING_UNIT[encoding ?? adaptiveEncoding(type)] ?? 'us';
       return (raw, s, json, path) => {
         if (typeof raw === 'string') return validateTime(column, raw);
         if (typeof raw !== 'number') return wrongType(column, 'a number of µs since midnight', raw);
@@ -187,8 +197,16 @@ function readerFor(c: StagedColumn): ColumnReader {
     case 'json':
     case 'jsonb': {
       const kind = type.kind;
-      return (raw) => {
-        if (typeof raw !== 'string') return jsonText(column, raw, kind);
+      return (raw, _s, json, path) => {
+        if (typeof raw !== 'string') {
+          // A JSON value rather than Debezium's Json text: its own text, never re-serialised through
+          // JavaScript numbers (12345678901234567890 and 1.50 stay as written).
+          const text = valueTextAtPath(json, path);
+          if (text === undefined) return jsonText(column, raw, kind);
+          if (kind === 'jsonb' && text.includes('\\u0000'))
+            return reject('NUL_CHARACTER', `${column}: contains a NUL character (U+0000), which jsonb cannot store`);
+          return text;
+        }
         // io.debezium.data.Json: the document as text. Parse it here so Postgres never refuses the batch.
         let doc: unknown;
         try {

@@ -1,0 +1,50 @@
+/**
+ * Compiled decoders keyed by the bytes of the schema they were compiled for (worker threads). A message
+ * finds its entry by comparing its schema's bytes with the previous message's (consecutive messages of a
+ * topic nearly always share one: a memcmp, no string made), else by the schema's text. An entry made
+ * once serves every message with the same schema.
+ */
+import type { Span } from './envelope.js';
+
+const utf8 = new TextDecoder();
+
+export class SchemaCache<E> {
+  readonly #byText = new Map<string, E>();
+  #last: { bytes: Buffer; entry: E } | undefined;
+
+  /** The schema's text, the cache's key. */
+  static text(message: Uint8Array, span: Span): string {
+    return utf8.decode(message.subarray(span.start, span.end));
+  }
+
+  /** The entry for the schema at `span` of `message`, or undefined when none was made for it. */
+  get(message: Uint8Array, span: Span): E | undefined {
+    const bytes = Buffer.from(message.buffer, message.byteOffset + span.start, span.end - span.start);
+    if (this.#last !== undefined && this.#last.bytes.equals(bytes)) return this.#last.entry;
+    const entry = this.#byText.get(SchemaCache.text(message, span));
+    if (entry !== undefined) this.#last = { bytes: Buffer.from(bytes), entry };
+    return entry;
+  }
+
+  has(text: string): boolean {
+    return this.#byText.has(text);
+  }
+
+  peek(text: string): E | undefined {
+    return this.#byText.get(text);
+  }
+
+  set(text: string, entry: E): void {
+    this.#byText.set(text, entry);
+    this.#last = undefined;
+  }
+
+  /** Every entry, to be made again (the table's columns changed). */
+  entries(): IterableIterator<[string, E]> {
+    return this.#byText.entries();
+  }
+
+  get size(): number {
+    return this.#byText.size;
+  }
+}
