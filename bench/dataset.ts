@@ -70,6 +70,8 @@ export interface PreloadOptions {
   seed: number;
   /** debezium: the same generated events as Debezium would have captured them (cdc-produce --format debezium). */
   format?: 'seed' | 'debezium';
+  /** With format debezium: JsonConverter's schema envelope (cdc-produce --schemas). */
+  schemas?: boolean;
   /**
    * The generator's clock: two preloads with the same seed and clock hold the same events, timestamps
    * included (the generator's timestamps otherwise follow the wall clock).
@@ -93,6 +95,7 @@ export async function preload(o: PreloadOptions): Promise<{ elapsedMs: number; u
     seed: o.seed,
     topics: `${o.topics.users},${o.topics.orders}`,
     format: o.format ?? 'seed',
+    schemas: o.schemas ?? false,
     // The mock cluster never answers CreateTopics (it creates topics on first write): do not wait long.
     createTimeoutMs: 2000,
   });

@@ -14,6 +14,8 @@ export const contenderNames = [
   'engine',
   'engine-unix',
   'engine-debezium',
+  'engine-debezium-schemas',
+  'engine-debezium-schemas-baseline',
   'engine-baseline',
   'engine-2p',
   'engine-3p',
@@ -21,9 +23,22 @@ export const contenderNames = [
   'multi-row-insert',
   'copy-ceiling',
 ] as const;
-/** Run unless --contenders says otherwise; engine-baseline needs --baseline. */
-/** engine-baseline needs --baseline; engine-2p and engine-3p are for the scaling check (docs/benchmarks.md: Scaling). */
-export const defaultContenders = contenderNames.filter((c) => c !== 'engine-baseline' && c !== 'engine-2p' && c !== 'engine-3p');
+/**
+ * Run unless --contenders says otherwise. engine-baseline needs --baseline; engine-2p and engine-3p are
+ * for the scaling check (docs/benchmarks.md: Scaling); the schema-envelope contenders need a dataset
+ * small enough for the mock cluster's retention (SCHEMAS_MAX_EVENTS).
+ */
+export const defaultContenders = contenderNames.filter(
+  (c) => c !== 'engine-baseline' && c !== 'engine-2p' && c !== 'engine-3p' && !c.startsWith('engine-debezium-schemas'),
+);
+
+/**
+ * Most events the schema-envelope dataset may hold on the dev stack: its messages average about 3.8 KB
+ * (the envelope's schema is most of it), and the mock cluster keeps about 5 MiB per partition (older
+ * messages silently dropped), so 4 partitions per topic hold some 1,300 messages each. Measured sizes in
+ * docs/benchmarks.md.
+ */
+export const SCHEMAS_MAX_EVENTS = 10_000;
 export type ContenderName = (typeof contenderNames)[number];
 
 /** What each mode runs. Quick must finish in under 3 minutes on a 2-core machine, full in about 10. */
@@ -120,7 +135,7 @@ export const benchOptions = {
   }),
   contenders: option<ContenderName[]>({
     flag: 'contenders',
-    describe: `Contenders to run, comma-separated: ${contenderNames.join(', ')} (engine-baseline needs --baseline; it is added when --baseline is given)`,
+    describe: `Contenders to run, comma-separated: ${contenderNames.join(', ')} (engine-baseline needs --baseline; it is added when --baseline is given; the engine-debezium-schemas contenders read the events with the schema envelope and need --events ${SCHEMAS_MAX_EVENTS} or fewer on the dev stack, engine-debezium-schemas-baseline also --baseline)`,
     default: [...defaultContenders],
     parse: (v, name) => {
       const list = parse.nameList(v, name);
@@ -209,7 +224,7 @@ export function benchPlan(o: BenchOptions): BenchPlan {
     latencyRate: o.latencyRate,
     latencyMs: o.latencyDurationMs ?? m.latencyMs,
     pgDelayMs: o.pgDelayMs,
-    contenders: withBaseline(o.contenders, o.baseline),
+    contenders: withSchemasFitting(withBaseline(o.contenders, o.baseline), o.events ?? m.events, o.baseline),
     seed: o.seed,
     jsonPath: o.json,
     svgPath,
@@ -218,6 +233,19 @@ export function benchPlan(o: BenchOptions): BenchPlan {
     baselineDir: o.baseline,
     verbose: o.verbose,
   };
+}
+
+/** The schema-envelope dataset must fit the dev stack's retention, or a run would miss its oldest events. */
+function withSchemasFitting(contenders: ContenderName[], events: number, baseline: string | undefined): ContenderName[] {
+  const schemas = contenders.filter((c) => c.startsWith('engine-debezium-schemas'));
+  if (schemas.length > 0 && events > SCHEMAS_MAX_EVENTS)
+    throw new InvalidOptionError(
+      '--events',
+      `invalid --events ${events}: ${schemas.join(' and ')} read Debezium events with the schema envelope (about 3.8 KB each), of which the dev stack's mock Kafka keeps about 5 MiB per partition; use --events ${SCHEMAS_MAX_EVENTS} or fewer`,
+    );
+  if (contenders.includes('engine-debezium-schemas-baseline') && baseline === undefined)
+    throw new InvalidOptionError('--contenders', 'invalid --contenders: engine-debezium-schemas-baseline needs --baseline DIR');
+  return contenders;
 }
 
 /** --baseline adds engine-baseline right after engine, so the two run back to back in every round. */

@@ -13,7 +13,16 @@ import { exitCodes, runCli } from '../lib/cli/run.js';
 import type { TopicNames } from '../lib/loadgen/generator/index.js';
 import { deleteTopics } from '../lib/kafka/index.js';
 import { copyCeiling } from './contenders/copy-ceiling.js';
-import { engine, engine2p, engine3p, engineBaseline, engineDebezium, engineUnix } from './contenders/engine.js';
+import {
+  engine,
+  engine2p,
+  engine3p,
+  engineBaseline,
+  engineDebezium,
+  engineDebeziumSchemas,
+  engineDebeziumSchemasBaseline,
+  engineUnix,
+} from './contenders/engine.js';
 import { multiRowInsert } from './contenders/multi-row-insert.js';
 import { perRowInsert } from './contenders/per-row-insert.js';
 import type { Contender, ContenderRun } from './contenders/types.js';
@@ -41,6 +50,8 @@ const CONTENDERS: Record<ContenderName, Contender> = {
   engine,
   'engine-unix': engineUnix,
   'engine-debezium': engineDebezium,
+  'engine-debezium-schemas': engineDebeziumSchemas,
+  'engine-debezium-schemas-baseline': engineDebeziumSchemasBaseline,
   'engine-baseline': engineBaseline,
   'engine-2p': engine2p,
   'engine-3p': engine3p,
@@ -50,6 +61,9 @@ const CONTENDERS: Record<ContenderName, Contender> = {
 };
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
+
+/** The Debezium-form preloads of the seed events, by the dataset a contender reads. */
+type Preloads = Partial<Record<'debezium' | 'debezium-schemas', { topics: TopicNames; messages: number }>>;
 
 interface Measured extends ContenderRun {
   verified: boolean;
@@ -80,9 +94,9 @@ async function runOnce(
   plan: BenchPlan,
   id: string,
   round: number,
-  debezium: { topics: TopicNames; messages: number } | undefined,
+  preloads: Preloads,
 ): Promise<Measured> {
-  const dbz = contender.dataset === 'debezium' ? debezium : undefined;
+  const dbz = contender.dataset === undefined || contender.dataset === 'seed' ? undefined : preloads[contender.dataset];
   const schema = `bench_${id}_${contender.name.replaceAll('-', '_')}_${round}`;
   const group = `bench-${id}-${contender.name}-${round}`;
   await freshSchema(stack.databaseUrl, schema);
@@ -239,20 +253,27 @@ async function bench(plan: BenchPlan, cleanup: Cleanup): Promise<number> {
   log(
     `  produced in ${(loaded.elapsedMs / 1000).toFixed(1)} s, read back ${formatInt(dataset.total)} events from ${dataset.partitions.length} partitions; model: ${formatInt(model.users.length)} users, ${formatInt(model.orders.length)} orders`,
   );
-  let debezium: { topics: TopicNames; messages: number } | undefined;
-  if (plan.contenders.some((c) => CONTENDERS[c].dataset === 'debezium')) {
-    const dbzTopics = { users: `bench-${id}-dbz-users`, orders: `bench-${id}-dbz-orders` };
+  const preloads: Preloads = {};
+  for (const [form, short, schemas] of [
+    ['debezium', 'dbz', false],
+    ['debezium-schemas', 'dbzs', true],
+  ] as const) {
+    if (!plan.contenders.some((c) => CONTENDERS[c].dataset === form)) continue;
+    const dbzTopics = { users: `bench-${id}-${short}-users`, orders: `bench-${id}-${short}-orders` };
     created.push(dbzTopics.users, dbzTopics.orders);
-    log(`preloading the same events in Debezium form into ${dbzTopics.users}, ${dbzTopics.orders}`);
+    log(
+      `preloading the same events in Debezium form${schemas ? ' with the schema envelope' : ''} into ${dbzTopics.users}, ${dbzTopics.orders}`,
+    );
     const dbz = await preload({
       brokers: stack.brokers,
       topics: dbzTopics,
       events: plan.events,
       seed: plan.seed,
       format: 'debezium',
+      schemas,
       now: replayableClock(clockStart),
     });
-    debezium = { topics: dbzTopics, messages: dbz.delivered };
+    preloads[form] = { topics: dbzTopics, messages: dbz.delivered };
     log(`  produced ${formatInt(dbz.delivered)} messages in ${(dbz.elapsedMs / 1000).toFixed(1)} s (the model is the seed events')`);
   }
   const machine = await machineInfo(stack);
@@ -262,7 +283,7 @@ async function bench(plan: BenchPlan, cleanup: Cleanup): Promise<number> {
   for (let round = 1; round <= plan.repeat; round++) {
     log(`round ${round} of ${plan.repeat}`);
     for (const name of plan.contenders) {
-      const m = await runOnce(CONTENDERS[name], stack, dataset, plan, id, round, debezium);
+      const m = await runOnce(CONTENDERS[name], stack, dataset, plan, id, round, preloads);
       runs.get(name)?.push(m);
       if (name === 'engine' && m.rssMaxMB != null) engineRss = Math.max(engineRss ?? 0, m.rssMaxMB);
     }
@@ -298,7 +319,7 @@ async function bench(plan: BenchPlan, cleanup: Cleanup): Promise<number> {
     const farRuns = new Map<ContenderName, Measured[]>(names.map((c) => [c, []]));
     for (let round = 1; round <= plan.repeat; round++) {
       log(`delayed round ${round} of ${plan.repeat}`);
-      for (const name of names) farRuns.get(name)?.push(await runOnce(CONTENDERS[name], far, dataset, plan, id, 100 + round, debezium));
+      for (const name of names) farRuns.get(name)?.push(await runOnce(CONTENDERS[name], far, dataset, plan, id, 100 + round, preloads));
     }
     const farLatency = await latencyRound(far, plan, id, 'dlat', created);
     delayedOk = farLatency.ok;

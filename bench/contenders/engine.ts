@@ -68,6 +68,23 @@ export const engineDebezium = engineContender({
   dataset: 'debezium',
 });
 
+export const engineDebeziumSchemas = engineContender({
+  name: 'engine-debezium-schemas',
+  describe:
+    "this project on the same events as Debezium's JsonConverter writes them with schemas.enable=true (cdc-produce --format debezium --schemas), the seed-debezium mapping",
+  bin: () => consumeBin,
+  args: ['--sinks', DEBEZIUM_MAPPING],
+  dataset: 'debezium-schemas',
+});
+
+export const engineDebeziumSchemasBaseline = engineContender({
+  name: 'engine-debezium-schemas-baseline',
+  describe: 'another build of this project (--baseline DIR) on the schema-envelope events, the same command',
+  bin: (ctx) => join(ctx.plan.baselineDir ?? '.', 'bin', 'cdc-consume'),
+  args: ['--sinks', DEBEZIUM_MAPPING],
+  dataset: 'debezium-schemas',
+});
+
 export const engineUnix = engineContender({
   name: 'engine-unix',
   describe: 'this project, default settings, connected to Postgres over its Unix socket instead of loopback TCP',

@@ -37,7 +37,7 @@ export interface Contender {
   name: ContenderName;
   /** One line for the report: what this contender is. */
   describe: string;
-  /** Which preload it reads: the seed events (default) or the same events in Debezium form. */
-  dataset?: 'seed' | 'debezium';
+  /** Which preload it reads: the seed events (default), or the same events in Debezium form, without or with the schema envelope. */
+  dataset?: 'seed' | 'debezium' | 'debezium-schemas';
   run(ctx: ContenderContext): Promise<ContenderRun>;
 }

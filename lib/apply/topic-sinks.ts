@@ -159,6 +159,8 @@ class TopicSink {
   #decode(key: Uint8Array | null, value: Uint8Array | null): DecodeResult<RowEvent> {
     const compiled = this.#compiled as Sink;
     if (value === null) return compiled.decode(key, value);
+    const same = this.#schemas.matchLast(value);
+    if (same !== undefined) return this.#decodeWith(same.entry, key, value.subarray(same.payload.start, same.payload.end));
     const spans = splitEnvelope(value);
     if (spans === undefined) {
       if (this.#decl.columns !== undefined) return compiled.decode(key, value);
@@ -175,9 +177,13 @@ class TopicSink {
     const entry = this.#schemas.get(value, spans.schema);
     // prepare() made an entry for every schema of the batch: a miss is a bug (DECODER_FAILED).
     if (entry === undefined) throw new Error(`schema not prepared for ${this.#topic}`);
+    return this.#decodeWith(entry, key, value.subarray(spans.payload.start, spans.payload.end));
+  }
+
+  #decodeWith(entry: SchemaEntry, key: Uint8Array | null, payload: Uint8Array): DecodeResult<RowEvent> {
     if (entry.rejection) return reject(entry.rejection.code, entry.rejection.message);
     for (const f of entry.ignored) this.#ignoredCounts[f] = (this.#ignoredCounts[f] ?? 0) + 1;
-    return (entry.decode as Decode)(key, value.subarray(spans.payload.start, spans.payload.end));
+    return (entry.decode as Decode)(key, payload);
   }
 
   /** The key columns: declared, the table's primary key, or the message key's fields in its schema's order. */

@@ -1,5 +1,13 @@
 import { expect } from 'chai';
-import { benchModes, benchOptions, defaultContenders, demoOptions, parseBenchArgs, parseDemoArgs } from '../../bench/options.js';
+import {
+  benchModes,
+  benchOptions,
+  defaultContenders,
+  demoOptions,
+  parseBenchArgs,
+  parseDemoArgs,
+  SCHEMAS_MAX_EVENTS,
+} from '../../bench/options.js';
 import { soakOptions } from '../../bench/soak/options.js';
 import { optionRejection } from '../support/errors.js';
 import { expectUnitsDeclared } from '../support/option-units.js';
@@ -43,6 +51,19 @@ describe('bench/options', () => {
         error = err as Error;
       }
       expect(error?.message).to.equal('invalid --contenders: engine-baseline needs --baseline DIR');
+    });
+
+    it('runs the schema-envelope contenders only on a dataset the mock cluster keeps whole, and their baseline only with --baseline', async () => {
+      const plan = await parseBenchArgs(['--events', String(SCHEMAS_MAX_EVENTS), '--contenders', 'engine,engine-debezium-schemas']);
+      expect(plan?.contenders).to.deep.equal(['engine', 'engine-debezium-schemas']);
+      const tooMany = await optionRejection(parseBenchArgs(['--contenders', 'engine-debezium-schemas']));
+      expect(tooMany.option).to.equal('--events');
+      expect(tooMany.message).to.match(/^invalid --events 200000: engine-debezium-schemas read Debezium events with the schema envelope/);
+      const noBaseline = await optionRejection(
+        parseBenchArgs(['--events', '1000', '--contenders', 'engine-debezium-schemas,engine-debezium-schemas-baseline']),
+      );
+      expect(noBaseline.message).to.equal('invalid --contenders: engine-debezium-schemas-baseline needs --baseline DIR');
+      expect(defaultContenders.some((c) => c.startsWith('engine-debezium-schemas'))).to.equal(false);
     });
 
     it('--quick takes the quick defaults; explicit flags still win', async () => {

@@ -45,4 +45,22 @@ describe('sinks/schema-cache', () => {
     const c = Buffer.from(JSON.stringify({ schema: { ...schemaV1, optional: true }, payload: { id: 1 } }));
     expect(cache.get(c, splitEnvelope(c)?.schema as { start: number; end: number })).to.equal(undefined);
   });
+
+  it("matches the previous message's schema by its bytes alone, and finds the payload without a scan", () => {
+    const cache = new SchemaCache<string>();
+    const first = message(schemaV1, { id: 1 });
+    const spans = splitEnvelope(first);
+    cache.set(SchemaCache.text(first, spans?.schema as { start: number; end: number }), 'v1');
+    // Not before a lookup has hit once: the previous schema is the one a message was decoded with.
+    expect(cache.matchLast(first)).to.equal(undefined);
+    cache.get(first, spans?.schema as { start: number; end: number });
+    const next = message(schemaV1, { id: 2, name: 'x' });
+    const match = cache.matchLast(next);
+    expect(match?.entry).to.equal('v1');
+    expect(next.subarray(match?.payload.start, match?.payload.end).toString()).to.equal('{"id":2,"name":"x"}');
+    // Another schema, or the same one written with spaces: a scan decides.
+    expect(cache.matchLast(message(schemaV2, { id: 3 }))).to.equal(undefined);
+    expect(cache.matchLast(Buffer.from(`{"schema": ${JSON.stringify(schemaV1)},"payload":{"id":4}}`))).to.equal(undefined);
+    expect(cache.matchLast(Buffer.from(`{"schema":${JSON.stringify(schemaV1)},"payload":null}`))).to.equal(undefined);
+  });
 });

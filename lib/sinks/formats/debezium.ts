@@ -18,8 +18,11 @@
  *   text, numeric as base64 bytes at the declared scale, also plain JSON numbers and decimal strings),
  *   unless the column declares another `encoding`.
  */
+import { type ConnectSchema, isEnvelope } from '../connect-schema.js';
+import { isNullSpan, splitEnvelope } from '../envelope.js';
 import { keyOf, type Layout, type StagedColumn } from '../layout.js';
 import type { Encoding, SinkDeclaration } from '../mapping.js';
+import { SchemaCache } from '../schema-cache.js';
 import { BIGINT_MAX, BIGINT_MIN, INTEGER_MAX, INTEGER_MIN, SMALLINT_MAX, SMALLINT_MIN } from '../pg-limits.js';
 import type { DecodeResult, RowEvent, Value } from '../types.js';
 import {
@@ -374,7 +377,42 @@ export function compileDebeziumDecoder(
     return problem ?? deleted(values);
   };
 
-  return (key, value) => {
+  /**
+   * Schemas met in envelopes, each read once into the logical types of its row images: a message of a
+   * known schema costs the parse of its payload only.
+   */
+  const schemas = new SchemaCache<SchemaBinding>();
+  const noneAbsent: ReadonlySet<number> = new Set();
+
+  const decode = (key: Uint8Array | null, value: Uint8Array | null): DecodeResult<RowEvent> => {
+    if (value === null || binding !== undefined) return decodeWith(key, value, binding);
+    const same = schemas.matchLast(value);
+    if (same !== undefined) return decodeWith(key, value.subarray(same.payload.start, same.payload.end), same.entry);
+    const spans = splitEnvelope(value);
+    // Anything but a schema and an object payload takes the whole-message path, which names what is wrong.
+    if (spans === undefined || isNullSpan(value, spans.schema) || value[spans.payload.start] !== 0x7b)
+      return decodeWith(key, value, undefined);
+    let bound = schemas.get(value, spans.schema);
+    if (bound === undefined) {
+      const text = SchemaCache.text(value, spans.schema);
+      let schema: unknown;
+      try {
+        schema = JSON.parse(text);
+      } catch {
+        return decodeWith(key, value, undefined);
+      }
+      const envelope = isEnvelope(schema as ConnectSchema);
+      bound = {
+        before: envelope ? fieldSchemas(schema, 'before') : structSchemas(schema),
+        after: envelope ? fieldSchemas(schema, 'after') : structSchemas(schema),
+        absent: noneAbsent,
+      };
+      schemas.set(text, bound);
+    }
+    return decodeWith(key, value.subarray(spans.payload.start, spans.payload.end), bound);
+  };
+
+  const decodeWith = (key: Uint8Array | null, value: Uint8Array | null, binding: SchemaBinding | undefined): DecodeResult<RowEvent> => {
     if (value === null) return tombstone(key);
     const parsed = parseJsonObject(value);
     if (isRejection(parsed)) return parsed.message === 'value is JSON null' ? tombstone(key) : parsed;
@@ -479,4 +517,5 @@ export function compileDebeziumDecoder(
     const cascades = softDeclared && values[soft] === true;
     return { ok: true, event: { op: 'upsert', key: keyOf(values, keyIndexes), values, set, cascades } };
   };
+  return decode;
 }
