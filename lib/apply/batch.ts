@@ -212,6 +212,7 @@ export class BatchApplier {
       ignored += truncateAt;
       good = good.slice(truncateAt + 1);
     }
+    if (this.#byName.has(task.sink)) extra = sink.drainObservations();
     const input: BatchInput = { messages, good, dead: dead, ignored, truncate };
     let result: ApplyResult;
     try {

@@ -122,7 +122,7 @@ export const nameList: Parser<string[]> = (value, name) => {
   const items = Array.isArray(value) ? value.map(String) : typeof value === 'string' ? value.split(',') : null;
   const names = items?.map((s) => s.trim()).filter((s) => s !== '');
   if (!names || names.length === 0 || (items && names.length !== items.length)) {
-    return fail(name, value, 'a comma-separated list of names, such as users,orders');
+    return fail(name, value, 'a comma-separated list of names, such as customers,addresses');
   }
   return names;
 };

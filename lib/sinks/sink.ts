@@ -7,11 +7,12 @@ import { qualified, quoteIdent } from '../postgres/identifiers.js';
 import { binaryRowEncoder, encodeBinaryStage } from './copy-binary.js';
 import { stageRowEncoder } from './copy-text.js';
 import type { StagedRow } from './fold.js';
-import { compileDebeziumDecoder } from './formats/debezium.js';
+import { compileDebeziumDecoder, type FieldObserver } from './formats/debezium.js';
 import { compileSeedDecoder } from './formats/seed.js';
 import { type Layout, layoutOf } from './layout.js';
 import type { Mapping, SinkDeclaration } from './mapping.js';
 import { type ChildLink, type ParentLink, type SinkSql, sinkSql } from './sql.js';
+import type { Notice } from '../worker-protocol.js';
 import type { DecodeResult, RowEvent } from './types.js';
 
 export interface ParentRelation {
@@ -44,6 +45,43 @@ export interface Sink {
   readonly parents: readonly ParentRelation[];
   /** Prepared-statement names start with it: short (Postgres truncates names at 63 bytes) and unique. */
   readonly statementPrefix: string;
+  /** What decoding saw since the last call: fields no column takes, first met and per event. */
+  drainObservations(): Observations;
+}
+
+export interface Observations {
+  notices: Notice[];
+  ignoredFields: Record<string, number>;
+}
+
+/**
+ * Collects the fields of event schemas that no declared column takes: a notice the first time each is
+ * met (the main thread logs it once), and a count per event (the cdc_fields_ignored_total metric).
+ */
+function fieldObserver(sink: SinkDeclaration): FieldObserver & { drain(): Observations } {
+  let notices: Notice[] = [];
+  let ignoredFields: Record<string, number> = {};
+  const table = displayName(sink);
+  return {
+    unknownFields(fields) {
+      for (const field of fields)
+        notices.push({
+          level: 'warn',
+          key: `${sink.name}\u0000ignored:${field}`,
+          message: 'a field no column takes is ignored (evolve: none); see the ignored-fields metric',
+          fields: { topic: sink.topic, table, field },
+        });
+    },
+    ignored(field) {
+      ignoredFields[field] = (ignoredFields[field] ?? 0) + 1;
+    },
+    drain() {
+      const out = { notices, ignoredFields };
+      notices = [];
+      ignoredFields = {};
+      return out;
+    },
+  };
 }
 
 export interface StageCopy {
@@ -126,13 +164,14 @@ export function compileMapping(mapping: Mapping, dbSchema: string): Sink[] {
     }
     const stage = `pg_temp.${quoteIdent(`cdc_stage_${index}`)}`;
     const sql = sinkSql(tableOf(d), stage, layout, parents, children, d.format === 'seed');
+    const observer = fieldObserver(d);
     const decode =
       d.format === 'seed'
         ? (() => {
             const seed = compileSeedDecoder(d, layout);
             return (_key: Uint8Array | null, value: Uint8Array | null) => seed(value);
           })()
-        : compileDebeziumDecoder(d, layout);
+        : compileDebeziumDecoder(d, layout, undefined, observer);
     return {
       name: d.name,
       topic: d.topic,
@@ -145,6 +184,7 @@ export function compileMapping(mapping: Mapping, dbSchema: string): Sink[] {
       encodeStage: stageEncoder(layout, sql),
       sql,
       statementPrefix: `cdc${index}`,
+      drainObservations: () => observer.drain(),
       parents: [...groups].map(([p, g], i) => ({
         parentName: displayName(p),
         childColumns: g.child,
@@ -180,5 +220,7 @@ export function compileTopicSink(d: SinkDeclaration, dbSchema: string, id: strin
     sql,
     statementPrefix: `cdc${id}`,
     parents: [],
+    // A topic sink's schemas are bound to its table by lib/apply/topic-sinks.ts, which reports on them.
+    drainObservations: () => ({ notices: [], ignoredFields: {} }),
   };
 }

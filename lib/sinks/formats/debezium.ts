@@ -18,7 +18,7 @@
  *   text, numeric as base64 bytes at the declared scale, also plain JSON numbers and decimal strings),
  *   unless the column declares another `encoding`.
  */
-import { type ConnectSchema, isEnvelope } from '../connect-schema.js';
+import { type ConnectSchema, isEnvelope, isTransformField } from '../connect-schema.js';
 import { isNullSpan, splitEnvelope } from '../envelope.js';
 import { keyOf, type Layout, type StagedColumn } from '../layout.js';
 import type { Encoding, SinkDeclaration } from '../mapping.js';
@@ -295,14 +295,25 @@ function isChangeEvent(p: Record<string, unknown>): boolean {
 export interface SchemaBinding {
   before: Map<string, FieldSchema> | undefined;
   after: Map<string, FieldSchema> | undefined;
+  /** Fields of the row no column takes: counted per event (see FieldObserver). */
+  ignored?: readonly string[];
   /** Layout columns the schema has no field for: an upsert leaves them as they are (NULL in a new row). */
   absent: ReadonlySet<number>;
+}
+
+/** Told of the fields a schema has that no declared column takes: never dropped silently. */
+export interface FieldObserver {
+  /** A schema with such fields was met for the first time. */
+  unknownFields(fields: readonly string[]): void;
+  /** An event carried one of them. */
+  ignored(field: string): void;
 }
 
 export function compileDebeziumDecoder(
   sink: SinkDeclaration,
   layout: Layout,
   binding?: SchemaBinding,
+  observer?: FieldObserver,
 ): (key: Uint8Array | null, value: Uint8Array | null) => DecodeResult<RowEvent> {
   const cols = layout.columns;
   const n = cols.length;
@@ -387,7 +398,7 @@ export function compileDebeziumDecoder(
   const decode = (key: Uint8Array | null, value: Uint8Array | null): DecodeResult<RowEvent> => {
     if (value === null || binding !== undefined) return decodeWith(key, value, binding);
     const same = schemas.matchLast(value);
-    if (same !== undefined) return decodeWith(key, value.subarray(same.payload.start, same.payload.end), same.entry);
+    if (same !== undefined) return decodeBound(key, value.subarray(same.payload.start, same.payload.end), same.entry);
     const spans = splitEnvelope(value);
     // Anything but a schema and an object payload takes the whole-message path, which names what is wrong.
     if (spans === undefined || isNullSpan(value, spans.schema) || value[spans.payload.start] !== 0x7b)
@@ -402,14 +413,19 @@ export function compileDebeziumDecoder(
         return decodeWith(key, value, undefined);
       }
       const envelope = isEnvelope(schema as ConnectSchema);
-      bound = {
-        before: envelope ? fieldSchemas(schema, 'before') : structSchemas(schema),
-        after: envelope ? fieldSchemas(schema, 'after') : structSchemas(schema),
-        absent: noneAbsent,
-      };
+      const after = envelope ? fieldSchemas(schema, 'after') : structSchemas(schema);
+      const declared = new Set(fields);
+      const ignored = [...(after?.keys() ?? [])].filter((f) => !declared.has(f) && !isTransformField(f));
+      bound = { before: envelope ? fieldSchemas(schema, 'before') : structSchemas(schema), after, absent: noneAbsent, ignored };
       schemas.set(text, bound);
+      if (ignored.length > 0) observer?.unknownFields(ignored);
     }
-    return decodeWith(key, value.subarray(spans.payload.start, spans.payload.end), bound);
+    return decodeBound(key, value.subarray(spans.payload.start, spans.payload.end), bound);
+  };
+
+  const decodeBound = (key: Uint8Array | null, payload: Uint8Array, bound: SchemaBinding): DecodeResult<RowEvent> => {
+    if (observer !== undefined && bound.ignored !== undefined) for (const f of bound.ignored) observer.ignored(f);
+    return decodeWith(key, payload, bound);
   };
 
   const decodeWith = (key: Uint8Array | null, value: Uint8Array | null, binding: SchemaBinding | undefined): DecodeResult<RowEvent> => {

@@ -67,4 +67,28 @@ describe('sinks/formats/debezium: fidelity with real output', () => {
     expect(parseColumnType('timestamptz(6)')).to.deep.equal({ kind: 'timestamptz', precision: 6, sql: 'timestamptz(6)' });
     expect(parseColumnType('timestamp(7)')).to.equal('"timestamp(7)": precision must be 0..6');
   });
+
+  it('never drops a field silently: a field of the schema no declared column takes is noticed once and counted per event', () => {
+    const sink = sinkOf({ name: 'text' });
+    const schema = {
+      type: 'struct',
+      fields: [
+        { type: 'int32', optional: false, field: 'id' },
+        { type: 'string', optional: true, field: 'name' },
+        { type: 'string', optional: true, field: 'loyalty_tier' },
+        { type: 'string', optional: true, field: '__op' },
+      ],
+      optional: false,
+      name: 'mysql_binlog_source.inventory.full_types.Value',
+    };
+    const row = (id: number) => Buffer.from(JSON.stringify({ schema, payload: { id, name: `n${id}`, loyalty_tier: 'gold', __op: 'c' } }));
+    for (let id = 1; id <= 3; id++) values(sink.decode(null, row(id)));
+    const seen = sink.drainObservations();
+    expect(seen.notices.map((n) => [n.key, n.fields.field])).to.deep.equal([
+      ['mysql_binlog_source.inventory.full_types\u0000ignored:loyalty_tier', 'loyalty_tier'],
+    ]);
+    expect(seen.ignoredFields).to.deep.equal({ loyalty_tier: 3 });
+    values(sink.decode(null, row(4)));
+    expect(sink.drainObservations()).to.deep.equal({ notices: [], ignoredFields: { loyalty_tier: 1 } });
+  });
 });
