@@ -15,11 +15,15 @@ describe('bench/cpu', () => {
   it('on Linux, counts this process and its exited children as they use CPU', function () {
     if (process.platform !== 'linux') this.skip(); // /proc is Linux's.
     const before = cpuSnapshot(process.pid);
+    // Spins until it has used 300 ms of CPU (not of wall time: on a loaded machine the two differ).
     let x = 0;
-    const until = performance.now() + 300;
-    while (performance.now() < until) x += Math.sqrt(x + 1);
-    // A child that spins for 300 ms, then exits and is reaped.
-    spawnSync(process.execPath, ['-e', 'const t = Date.now() + 300; while (Date.now() < t);']);
+    const start = process.cpuUsage();
+    while (process.cpuUsage(start).user < 300_000) x += Math.sqrt(x + 1);
+    // A child that does the same, then exits and is reaped.
+    spawnSync(process.execPath, [
+      '-e',
+      'const s = process.cpuUsage(); let y = 0; while (process.cpuUsage(s).user < 300000) y += Math.sqrt(y + 1);',
+    ]);
     const d = cpuSince(before, cpuSnapshot(process.pid));
     expect(x).to.be.greaterThan(0);
     expect(d?.runner).to.be.within(0.2, 5);
