@@ -117,12 +117,15 @@ class TopicSink {
   /** Makes or extends the table for the schemas this batch brings, then returns what decodes and applies it. */
   async prepare(messages: readonly PackedMessage[]): Promise<PreparedTopicSink> {
     const fresh = new Map<string, { keySchema: string | undefined; key: Uint8Array | null }>();
+    const current = (entry: SchemaEntry | undefined) => entry?.boundTo !== undefined && entry.boundTo === this.#compiled;
     for (const m of messages) {
-      const spans = m.value === null ? undefined : splitEnvelope(m.value);
-      if (!spans || isNullSpan(m.value as Uint8Array, spans.schema) || isNullSpan(m.value as Uint8Array, spans.payload)) continue;
-      const schemaText = SchemaCache.text(m.value as Uint8Array, spans.schema);
-      const known = this.#schemas.peek(schemaText);
-      if (known?.boundTo !== undefined && known.boundTo === this.#compiled) continue;
+      if (m.value === null) continue;
+      // The previous message's schema again (nearly always): a memcmp, no scan and no string.
+      if (current(this.#schemas.matchLast(m.value)?.entry)) continue;
+      const spans = splitEnvelope(m.value);
+      if (!spans || isNullSpan(m.value, spans.schema) || isNullSpan(m.value, spans.payload)) continue;
+      if (current(this.#schemas.get(m.value, spans.schema))) continue;
+      const schemaText = SchemaCache.text(m.value, spans.schema);
       if (!fresh.has(schemaText)) fresh.set(schemaText, { keySchema: this.#keySchemaText(m.key), key: m.key });
     }
     if (this.#compiled === undefined || fresh.size > 0) await this.#sync(fresh);

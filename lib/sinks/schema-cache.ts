@@ -52,14 +52,6 @@ export class SchemaCache<E> {
     return entry;
   }
 
-  has(text: string): boolean {
-    return this.#byText.has(text);
-  }
-
-  peek(text: string): E | undefined {
-    return this.#byText.get(text);
-  }
-
   set(text: string, entry: E): void {
     this.#byText.set(text, entry);
     this.#last = undefined;

@@ -369,6 +369,77 @@ describe('apply/topic-sinks: a whole Debezium database from one declaration (int
     expect(run.stderr().match(/changed type incompatibly/g)?.length).to.equal(1);
   });
 
+  it('takes flattened records with schemas (ExtractNewRecordState, rewrite deletes), declared key and a column attribute over the derived one', async () => {
+    const topic = `${server}.inventory.customers`;
+    topics.push(topic);
+    const rowSchema = {
+      type: 'struct',
+      fields: [
+        { type: 'int32', optional: false, field: 'id' },
+        { type: 'string', optional: false, field: 'email' },
+        { type: 'bytes', optional: true, name: DECIMAL, version: 1, parameters: { scale: '2' }, field: 'balance' },
+        { type: 'string', optional: true, field: '__op' },
+        { type: 'string', optional: true, field: '__deleted' },
+      ],
+      optional: false,
+      name: `${server}.inventory.customers.Value`,
+    };
+    const row = (id: number, balance: bigint, op: string, deleted = false) => ({
+      topic,
+      key: JSON.stringify({ id }),
+      value: Buffer.from(
+        JSON.stringify({
+          schema: rowSchema,
+          payload: { id, email: `c${id}@example.com`, balance: decimalBase64(balance), __op: op, __deleted: String(deleted) },
+        }),
+      ),
+    });
+    await produceAll(testStack().brokers, [
+      row(1, 1050n, 'r'),
+      row(2, -5n, 'c'),
+      row(1, 99999n, 'u'),
+      row(2, -5n, 'd', true),
+      row(3, 1n, 'c'),
+    ]);
+    const path = join(dir, 'flattened.yaml');
+    writeFileSync(
+      path,
+      `sinks:
+  - name: flattened
+    topic-pattern: '${server}\\.inventory\\.(.+)'
+    table: 'flat_\${1}'
+    format: debezium
+    create-table: true
+    key: [id]
+    columns-from: schema
+    columns: { balance: { type: 'numeric(12,2)' } }
+    delete: hard
+`,
+    );
+    const run = startConsumer(['--sinks', path, '--group', group, '--db-schema', schema, '--idle', '2s', '--json']);
+    runs.push(run);
+    expect(await run.exited, run.stderr()).to.equal(0);
+    expect(JSON.parse(run.stdout()).deadLetters).to.equal(0);
+    const rows = await query<{ id: number; email: string; balance: string }>(
+      `SELECT id, email, balance::text AS balance FROM ${qualified(schema, 'flat_customers')} ORDER BY id`,
+    );
+    expect(rows).to.deep.equal([
+      { id: 1, email: 'c1@example.com', balance: '999.99' },
+      { id: 3, email: 'c3@example.com', balance: '0.01' },
+    ]);
+    // The transform's fields are no columns; the declared attribute wins over the derived numeric.
+    const columns = await query<{ name: string; type: string }>(
+      `SELECT attname AS name, format_type(atttypid, atttypmod) AS type FROM pg_attribute
+        WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
+      [qualified(schema, 'flat_customers')],
+    );
+    expect(columns).to.deep.equal([
+      { name: 'id', type: 'integer' },
+      { name: 'email', type: 'text' },
+      { name: 'balance', type: 'numeric(12,2)' },
+    ]);
+  });
+
   it('with evolve: none, ignores a field that appears later, but counts it and logs it once', async () => {
     const db = new SourceDatabase(server, 'inventory');
     const v1 = TABLES.products_on_hand as SourceTable;
