@@ -24,6 +24,7 @@ export const TypeKinds = [
   'jsonb',
   'json',
   'bytea',
+  'interval',
 ] as const;
 
 export type TypeKind = (typeof TypeKinds)[number];
@@ -70,11 +71,12 @@ const ALIASES: Record<string, TypeKind> = {
   jsonb: 'jsonb',
   json: 'json',
   bytea: 'bytea',
+  interval: 'interval',
 };
 
 /** What the error message lists as accepted. */
 export const ACCEPTED_TYPES =
-  'smallint, integer, bigint, numeric or numeric(p,s), real, double precision, boolean, text, varchar(n), uuid, date, timestamp or timestamp(p), timestamptz or timestamptz(p), time or time(p), jsonb, json, bytea';
+  'smallint, integer, bigint, numeric or numeric(p,s), real, double precision, boolean, text, varchar(n), uuid, date, timestamp or timestamp(p), timestamptz or timestamptz(p), time or time(p), jsonb, json, bytea, interval';
 
 /** Parses a declared type; returns an explanation of the problem instead when it is not one we take. */
 export function parseColumnType(text: string): ColumnType | string {

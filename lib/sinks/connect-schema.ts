@@ -52,6 +52,8 @@ const BY_NAME: Record<string, ColumnType> = {
   'io.debezium.data.EnumSet': type('text'),
   'io.debezium.data.Ltree': type('text'),
   'io.debezium.data.VariableScaleDecimal': type('numeric'),
+  'io.debezium.time.MicroDuration': type('interval'),
+  'io.debezium.time.Interval': type('interval'),
 };
 
 /**
@@ -60,8 +62,6 @@ const BY_NAME: Record<string, ColumnType> = {
  * as a bigint) and a later release cannot find a table of the wrong type.
  */
 const NOT_YET = new Set([
-  'io.debezium.time.MicroDuration',
-  'io.debezium.time.Interval',
   'io.debezium.time.ZonedTime',
   'io.debezium.data.Xml',
   'io.debezium.data.Bits',

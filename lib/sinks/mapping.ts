@@ -649,6 +649,8 @@ function resolveColumn(name: string, value: RawColumn, at: string, format: Forma
     problems.push(`${at}.min-length: only for text and varchar columns`);
   if (o.ops !== undefined && format !== 'seed') problems.push(`${at}.ops: only for format seed (a Debezium event carries the whole row)`);
   if (o.encoding !== undefined && format !== 'debezium') problems.push(`${at}.encoding: only for format debezium`);
+  if (type.kind === 'interval' && format !== 'debezium')
+    problems.push(`${typeof value === 'string' ? at : `${at}.type`}: interval only for format debezium`);
   let defaultValue: string | undefined;
   if (o.default !== undefined) {
     const d = defaultSql(type, o.default);

@@ -112,6 +112,7 @@ const TABLES: Record<string, SourceTable> = {
       { name: 'at', type: 'string', logical: 'io.debezium.time.ZonedTimestamp' },
       { name: 'ref', type: 'string', logical: 'io.debezium.data.Uuid', optional: true },
       { name: 'level', type: 'int8' },
+      { name: 'took', type: 'int64', logical: 'io.debezium.time.MicroDuration' },
     ],
   },
 };
@@ -139,6 +140,13 @@ function pgText(t: SourceTable, field: string, value: unknown): string | null {
     return `${iso.slice(0, 10)} ${iso.slice(11, 19)}${fraction ? `.${fraction}` : ''}`;
   }
   if (f?.logical === 'io.debezium.time.ZonedTimestamp') return (value as string).replace('T', ' ').replace('Z', '+00');
+  if (f?.logical === 'io.debezium.time.MicroDuration') {
+    // Postgres prints an interval of microseconds alone as hours (never carried into days), minutes, seconds.
+    const us = BigInt(value as number);
+    const two = (n: bigint) => n.toString().padStart(2, '0');
+    const fraction = (us % 1_000_000n).toString().padStart(6, '0').replace(/0+$/, '');
+    return `${two(us / 3_600_000_000n)}:${two((us / 60_000_000n) % 60n)}:${two((us / 1_000_000n) % 60n)}${fraction ? `.${fraction}` : ''}`;
+  }
   if (f?.logical === 'io.debezium.data.Json')
     return JSON.stringify(JSON.parse(value as string))
       .replace(/":/g, '": ')
@@ -170,6 +178,7 @@ function fill(db: SourceDatabase, t: SourceTable, rows: number): void {
       else if (f.logical === 'io.debezium.time.MicroTimestamp') row[f.name] = 1_709_251_199_000_000 + i * 1_000_123;
       else if (f.logical === 'io.debezium.time.ZonedTimestamp') row[f.name] = `2024-02-29T23:59:${String(10 + i).padStart(2, '0')}.123456Z`;
       else if (f.logical === 'io.debezium.data.Json') row[f.name] = i % 3 === 0 ? null : `{"n":${i},"tags":["a","b"]}`;
+      else if (f.logical === 'io.debezium.time.MicroDuration') row[f.name] = i * 90_061_000_001;
       else if (f.logical === 'io.debezium.data.Uuid') row[f.name] = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
       else if (f.logical === 'io.debezium.data.Enum') row[f.name] = ['SHIPPING', 'BILLING', 'LIVING'][i % 3];
       else if (f.type === 'string') row[f.name] = f.optional && i % 4 === 0 ? null : `${f.name} ${i} é`;
@@ -272,6 +281,7 @@ describe('apply/topic-sinks: a whole Debezium database from one declaration (int
       'audit.at timestamp with time zone NOT NULL',
       'audit.ref uuid',
       'audit.level smallint NOT NULL',
+      'audit.took interval NOT NULL',
       'order_lines.order_number integer NOT NULL',
       'order_lines.line smallint NOT NULL',
       'order_lines.sku text NOT NULL',

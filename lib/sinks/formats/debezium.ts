@@ -87,6 +87,34 @@ const DECIMAL_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const NAN_WORD = /^nan$/i;
 const HEX = /^(\\x)?([0-9a-fA-F]{2})*$/;
 
+const ISO_DURATION =
+  /^P(?:(-?\d+)Y)?(?:(-?\d+)M)?(?:(-?\d+)W)?(?:(-?\d+)D)?(?:T(?:(-?\d+)H)?(?:(-?\d+)M)?(?:(-?\d+)(?:\.(\d{1,6})\d*)?S)?)?$/;
+
+/**
+ * An ISO 8601 duration (as PostgreSQL's connector writes intervals in interval.handling.mode=string, each
+ * part with its own sign) -> the engine's interval form, exact: months, days, and microseconds.
+ */
+function isoDuration(column: string, raw: string): string | Rejection {
+  const m = ISO_DURATION.exec(raw);
+  if (!m || raw === 'P' || raw.endsWith('T')) return reject('WRONG_TYPE', `${column}: ${preview(raw)} is not an ISO 8601 duration`);
+  const n = (i: number) => BigInt(m[i] ?? '0');
+  const months = n(1) * 12n + n(2);
+  const days = n(3) * 7n + n(4);
+  const seconds = n(7);
+  const fraction = BigInt((m[8] ?? '').padEnd(6, '0') || '0');
+  const micros = (n(5) * 3600n + n(6) * 60n + seconds) * 1_000_000n + (seconds < 0n || m[7]?.startsWith('-') ? -fraction : fraction);
+  if (
+    months > 2_147_483_647n ||
+    months < -2_147_483_648n ||
+    days > 2_147_483_647n ||
+    days < -2_147_483_648n ||
+    micros > BIGINT_MAX ||
+    micros < BIGINT_MIN
+  )
+    return reject('OUT_OF_RANGE', `${column}: ${preview(raw)} out of range for interval`);
+  return `${months} mons ${days} days ${micros} microseconds`;
+}
+
 /**
  * How a time column's values come without a schema, by its precision, as Debezium's default
  * time.precision.mode (adaptive; MySQL's adaptive_time_microseconds) sends them: milliseconds for
@@ -220,6 +248,17 @@ function readerFor(c: StagedColumn): ColumnReader {
         return kind === 'jsonb' && raw.includes('\\u0000') ? jsonText(column, doc, kind) : raw;
       };
     }
+    case 'interval':
+      return (raw, _s, json, path) => {
+        // io.debezium.time.MicroDuration: microseconds (its months already converted to days by Debezium).
+        if (typeof raw === 'number') {
+          const us = integerText(column, raw, json, path, BIGINT_MIN, BIGINT_MAX);
+          return typeof us === 'object' ? us : `0 mons 0 days ${us} microseconds`;
+        }
+        // io.debezium.time.Interval (interval.handling.mode=string): ISO 8601, P1Y2M3DT4H5M6.78S.
+        if (typeof raw === 'string') return isoDuration(column, raw);
+        return wrongType(column, 'microseconds or an ISO 8601 duration', raw);
+      };
     case 'bytea':
       return (raw) => {
         if (typeof raw !== 'string') return wrongType(column, encoding === 'hex' ? 'a hex string' : 'a base64 string', raw);

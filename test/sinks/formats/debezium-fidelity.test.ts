@@ -92,3 +92,33 @@ describe('sinks/formats/debezium: fidelity with real output', () => {
     expect(sink.drainObservations()).to.deep.equal({ notices: [], ignoredFields: { loyalty_tier: 1 } });
   });
 });
+
+describe('sinks/formats/debezium: intervals', () => {
+  const sink = () => sinkOf({ took: 'interval' });
+  const took = (v: string) => {
+    const r = sink().decode(null, create(`{"id":1,"took":${v}}`));
+    return r.ok ? r.event.values[1] : `${r.code}: ${r.message}`;
+  };
+
+  it('loads MicroDuration microseconds exactly, beyond 2^53 too', () => {
+    expect(took('93784000005')).to.equal('0 mons 0 days 93784000005 microseconds');
+    expect(took('-1')).to.equal('0 mons 0 days -1 microseconds');
+    expect(took('9007199254740993')).to.equal('0 mons 0 days 9007199254740993 microseconds');
+    expect(took('1.5')).to.equal('WRONG_TYPE: took: 1.5 is not an integer');
+  });
+
+  it('loads the ISO 8601 text of interval.handling.mode=string, each part with its sign, to the microsecond', () => {
+    expect(took('"P1Y2M3DT4H5M6.78S"')).to.equal('14 mons 3 days 14706780000 microseconds');
+    expect(took('"P-1Y-2M3DT-4H5M-6.000001S"')).to.equal('-14 mons 3 days -14106000001 microseconds');
+    expect(took('"PT0S"')).to.equal('0 mons 0 days 0 microseconds');
+    expect(took('"P2W"')).to.equal('0 mons 14 days 0 microseconds');
+    expect(took('"1 day"')).to.equal('WRONG_TYPE: took: "1 day" is not an ISO 8601 duration');
+    expect(took('"P"')).to.equal('WRONG_TYPE: took: "P" is not an ISO 8601 duration');
+  });
+
+  it('refuses an interval column in format seed, naming it', () => {
+    expect(() =>
+      resolveMapping({ sinks: [{ topic: 't', table: 't', key: ['id'], columns: { id: 'uuid', took: 'interval' } }] }, 'm.yaml'),
+    ).to.throw(/sinks\[0\]\.columns\.took: interval only for format debezium/);
+  });
+});
