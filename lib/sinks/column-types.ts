@@ -25,6 +25,12 @@ export const TypeKinds = [
   'json',
   'bytea',
   'interval',
+  'timetz',
+  'xml',
+  'char',
+  'inet',
+  'cidr',
+  'macaddr',
 ] as const;
 
 export type TypeKind = (typeof TypeKinds)[number];
@@ -72,11 +78,20 @@ const ALIASES: Record<string, TypeKind> = {
   json: 'json',
   bytea: 'bytea',
   interval: 'interval',
+  timetz: 'timetz',
+  'time with time zone': 'timetz',
+  xml: 'xml',
+  char: 'char',
+  character: 'char',
+  bpchar: 'char',
+  inet: 'inet',
+  cidr: 'cidr',
+  macaddr: 'macaddr',
 };
 
 /** What the error message lists as accepted. */
 export const ACCEPTED_TYPES =
-  'smallint, integer, bigint, numeric or numeric(p,s), real, double precision, boolean, text, varchar(n), uuid, date, timestamp or timestamp(p), timestamptz or timestamptz(p), time or time(p), jsonb, json, bytea, interval';
+  'smallint, integer, bigint, numeric or numeric(p,s), real, double precision, boolean, text, varchar(n), uuid, date, timestamp or timestamp(p), timestamptz or timestamptz(p), time or time(p), jsonb, json, bytea, interval, timetz or timetz(p), xml, char(n), inet, cidr, macaddr';
 
 /** Parses a declared type; returns an explanation of the problem instead when it is not one we take. */
 export function parseColumnType(text: string): ColumnType | string {
@@ -101,8 +116,15 @@ export function parseColumnType(text: string): ColumnType | string {
       if (a < 1 || a > VARCHAR_MAX_LENGTH) return `${JSON.stringify(text)}: length must be 1..${VARCHAR_MAX_LENGTH}`;
       return { kind, length: a, sql: `varchar(${a})` };
     }
+    case 'char': {
+      if (b !== undefined) return `${JSON.stringify(text)}: char takes one length, char(n)`;
+      const n = a ?? 1;
+      if (n < 1 || n > VARCHAR_MAX_LENGTH) return `${JSON.stringify(text)}: length must be 1..${VARCHAR_MAX_LENGTH}`;
+      return { kind, length: n, sql: `char(${n})` };
+    }
     case 'timestamp':
     case 'timestamptz':
+    case 'timetz':
     case 'time': {
       if (b !== undefined) return `${JSON.stringify(text)}: ${kind} takes one precision, ${kind}(p)`;
       if (a === undefined) return { kind, sql: kind };
@@ -131,6 +153,10 @@ const WIDER: Partial<Record<TypeKind, readonly TypeKind[]>> = {
   real: ['real', 'double precision'],
   text: ['text'],
   varchar: ['varchar', 'text'],
+  char: ['char', 'varchar', 'text'],
+  inet: ['inet', 'text'],
+  cidr: ['cidr', 'inet', 'text'],
+  macaddr: ['macaddr', 'text'],
   json: ['json', 'jsonb'],
 };
 

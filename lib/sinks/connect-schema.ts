@@ -53,6 +53,8 @@ const BY_NAME: Record<string, ColumnType> = {
   'io.debezium.data.Ltree': type('text'),
   'io.debezium.data.VariableScaleDecimal': type('numeric'),
   'io.debezium.time.MicroDuration': type('interval'),
+  'io.debezium.time.ZonedTime': type('timetz'),
+  'io.debezium.data.Xml': type('xml'),
   'io.debezium.time.Interval': type('interval'),
 };
 
@@ -62,8 +64,6 @@ const BY_NAME: Record<string, ColumnType> = {
  * as a bigint) and a later release cannot find a table of the wrong type.
  */
 const NOT_YET = new Set([
-  'io.debezium.time.ZonedTime',
-  'io.debezium.data.Xml',
   'io.debezium.data.Bits',
   'io.debezium.data.geometry.Point',
   'io.debezium.data.geometry.Geometry',
@@ -99,10 +99,22 @@ function decimalType(s: ConnectSchema): ColumnType {
   return type('numeric');
 }
 
+/** Source types the connectors send as plain strings, recognised when they propagate the source type. */
+const BY_SOURCE_TYPE: Record<string, ColumnType> = { INET: type('inet'), CIDR: type('cidr'), MACADDR: type('macaddr') };
+
 /** A string column's declared length, when the connector propagates it for a character type. */
 function stringType(s: ConnectSchema): ColumnType {
   const source = s.parameters?.['__debezium.source.column.type']?.toUpperCase();
   const length = Number(s.parameters?.['__debezium.source.column.length']);
+  const network = source === undefined ? undefined : BY_SOURCE_TYPE[source];
+  if (network) return network;
+  if (
+    (source === 'CHAR' || source === 'BPCHAR' || source === 'CHARACTER') &&
+    Number.isInteger(length) &&
+    length >= 1 &&
+    length <= VARCHAR_MAX_LENGTH
+  )
+    return type(`char(${length})`);
   const character = source === undefined || /CHAR|TEXT|STRING/.test(source);
   if (character && Number.isInteger(length) && length >= 1 && length <= VARCHAR_MAX_LENGTH) return type(`varchar(${length})`);
   return type('text');

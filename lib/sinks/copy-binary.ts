@@ -524,6 +524,14 @@ const WRITERS: Record<TypeKind, FieldWriter> = {
   bytea,
   // Postgres reads the engine's `N mons N days N microseconds` itself: such a batch goes as COPY text.
   interval: () => -1,
+  // Postgres' own text input checks these (zones, XML, addresses): batches holding them go as COPY text.
+  timetz: () => -1,
+  xml: () => -1,
+  inet: () => -1,
+  cidr: () => -1,
+  macaddr: () => -1,
+  // bpchar's binary form is its text; Postgres pads it to the declared length as its text input does.
+  char: text,
 };
 
 /** The most a field of a fixed-size kind takes, length word included (NULL takes 4). */
@@ -549,6 +557,7 @@ const FIELD_BYTES: Partial<Record<TypeKind, number>> = {
 const VARIABLE_BYTES: Partial<Record<TypeKind, (length: string) => string>> = {
   text: (n) => `5 + 3 * ${n}`,
   varchar: (n) => `5 + 3 * ${n}`,
+  char: (n) => `5 + 3 * ${n}`,
   json: (n) => `5 + 3 * ${n}`,
   jsonb: (n) => `5 + 3 * ${n}`,
   bytea: (n) => `4 + ${n}`,

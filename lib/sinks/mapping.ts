@@ -135,6 +135,9 @@ export interface Mapping {
   topicSinks: readonly TopicSinkDeclaration[];
 }
 
+/** Column types only Debezium events carry (the seed format's Go events have none). */
+const DEBEZIUM_ONLY_KINDS: ReadonlySet<string> = new Set(['interval', 'timetz', 'xml', 'char', 'inet', 'cidr', 'macaddr']);
+
 /** The dead-letter code of an orphan when its reference declares no `orphan-code`. */
 export const DEFAULT_ORPHAN_CODE = 'MISSING_PARENT';
 
@@ -649,8 +652,8 @@ function resolveColumn(name: string, value: RawColumn, at: string, format: Forma
     problems.push(`${at}.min-length: only for text and varchar columns`);
   if (o.ops !== undefined && format !== 'seed') problems.push(`${at}.ops: only for format seed (a Debezium event carries the whole row)`);
   if (o.encoding !== undefined && format !== 'debezium') problems.push(`${at}.encoding: only for format debezium`);
-  if (type.kind === 'interval' && format !== 'debezium')
-    problems.push(`${typeof value === 'string' ? at : `${at}.type`}: interval only for format debezium`);
+  if (DEBEZIUM_ONLY_KINDS.has(type.kind) && format !== 'debezium')
+    problems.push(`${typeof value === 'string' ? at : `${at}.type`}: ${type.kind} only for format debezium`);
   let defaultValue: string | undefined;
   if (o.default !== undefined) {
     const d = defaultSql(type, o.default);

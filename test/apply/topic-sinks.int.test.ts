@@ -115,7 +115,23 @@ const TABLES: Record<string, SourceTable> = {
       { name: 'took', type: 'int64', logical: 'io.debezium.time.MicroDuration' },
     ],
   },
+  // Types PostgreSQL's connector sends as strings, told apart by column.propagate.source.type.
+  hosts: {
+    name: 'hosts',
+    key: ['id'],
+    fields: [
+      { name: 'id', type: 'int32' },
+      { name: 'ip', type: 'string', parameters: { '__debezium.source.column.type': 'INET' } },
+      { name: 'net', type: 'string', parameters: { '__debezium.source.column.type': 'CIDR' } },
+      { name: 'mac', type: 'string', parameters: { '__debezium.source.column.type': 'MACADDR' } },
+      { name: 'code', type: 'string', parameters: { '__debezium.source.column.type': 'BPCHAR', '__debezium.source.column.length': '4' } },
+      { name: 'opens', type: 'string', logical: 'io.debezium.time.ZonedTime' },
+      { name: 'doc', type: 'string', logical: 'io.debezium.data.Xml', optional: true },
+    ],
+  },
 };
+
+const sourceType = (f: { parameters?: Record<string, string> }) => f.parameters?.['__debezium.source.column.type'];
 
 /** A source value as Postgres prints the column it loads (`::text`, TimeZone UTC). */
 function pgText(t: SourceTable, field: string, value: unknown): string | null {
@@ -140,6 +156,10 @@ function pgText(t: SourceTable, field: string, value: unknown): string | null {
     return `${iso.slice(0, 10)} ${iso.slice(11, 19)}${fraction ? `.${fraction}` : ''}`;
   }
   if (f?.logical === 'io.debezium.time.ZonedTimestamp') return (value as string).replace('T', ' ').replace('Z', '+00');
+  // timetz prints its offset as +00; bpchar's text drops the padding.
+  if (f?.logical === 'io.debezium.time.ZonedTime') return (value as string).replace('Z', '+00');
+  // inet's text cast keeps the netmask, a host's /32 included.
+  if (f && sourceType(f) === 'INET') return (value as string).includes('/') ? (value as string) : `${value as string}/32`;
   if (f?.logical === 'io.debezium.time.MicroDuration') {
     // Postgres prints an interval of microseconds alone as hours (never carried into days), minutes, seconds.
     const us = BigInt(value as number);
@@ -179,6 +199,12 @@ function fill(db: SourceDatabase, t: SourceTable, rows: number): void {
       else if (f.logical === 'io.debezium.time.ZonedTimestamp') row[f.name] = `2024-02-29T23:59:${String(10 + i).padStart(2, '0')}.123456Z`;
       else if (f.logical === 'io.debezium.data.Json') row[f.name] = i % 3 === 0 ? null : `{"n":${i},"tags":["a","b"]}`;
       else if (f.logical === 'io.debezium.time.MicroDuration') row[f.name] = i * 90_061_000_001;
+      else if (f.logical === 'io.debezium.time.ZonedTime') row[f.name] = `12:05:${String(10 + i).padStart(2, '0')}.789012Z`;
+      else if (f.logical === 'io.debezium.data.Xml') row[f.name] = i % 3 === 0 ? null : `<a n="${i}">é &amp; \\</a>`;
+      else if (sourceType(f) === 'INET') row[f.name] = `10.0.0.${i}`;
+      else if (sourceType(f) === 'CIDR') row[f.name] = `10.${i}.0.0/16`;
+      else if (sourceType(f) === 'MACADDR') row[f.name] = `08:00:2b:01:02:${i.toString(16).padStart(2, '0')}`;
+      else if (sourceType(f) === 'BPCHAR') row[f.name] = `c${i}`;
       else if (f.logical === 'io.debezium.data.Uuid') row[f.name] = `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
       else if (f.logical === 'io.debezium.data.Enum') row[f.name] = ['SHIPPING', 'BILLING', 'LIVING'][i % 3];
       else if (f.type === 'string') row[f.name] = f.optional && i % 4 === 0 ? null : `${f.name} ${i} é`;
@@ -190,7 +216,7 @@ function fill(db: SourceDatabase, t: SourceTable, rows: number): void {
     made.push(row);
     db.insert(t, row, i <= rows / 2 ? 'r' : 'c');
   }
-  const nonKey = t.fields.find((f) => !t.key.includes(f.name) && f.type === 'string' && !f.logical);
+  const nonKey = t.fields.find((f) => !t.key.includes(f.name) && f.type === 'string' && !f.logical && !sourceType(f));
   if (nonKey) db.update(t, made[0] as Row, { ...(made[0] as Row), [nonKey.name]: 'updated' });
   db.delete(t, made[1] as Row);
   db.insert(t, { ...(made[1] as Row) }, 'c');
@@ -250,7 +276,7 @@ describe('apply/topic-sinks: a whole Debezium database from one declaration (int
     await produceAll(testStack().brokers, db.messages.splice(0));
   }
 
-  it('loads 8 tables of one database through one pattern, each table made from its events: types, NOT NULL, key order, names as the source has them', async () => {
+  it('loads 9 tables of one database through one pattern, each table made from its events: types, NOT NULL, key order, names as the source has them', async () => {
     const db = new SourceDatabase(server, 'inventory');
     for (const t of Object.values(TABLES)) fill(db, t, 12);
     const produced = db.messages.length;
@@ -259,13 +285,18 @@ describe('apply/topic-sinks: a whole Debezium database from one declaration (int
     expect(await run.exited, run.stderr()).to.equal(0);
     const summary = JSON.parse(run.stdout());
     expect(summary.events).to.equal(produced);
+    const dead = await query<{ error_code: string; error_message: string }>(
+      `SELECT error_code, error_message FROM ${qualified(schema, 'cdc_dead_letters')} WHERE group_id = $1`,
+      [group],
+    );
+    expect(dead).to.deep.equal([]);
     expect(summary.deadLetters).to.equal(0);
     for (const t of Object.values(TABLES)) expect(await tableRows(schema, t), t.name).to.deep.equal(modelRows(db, t));
     // The derived tables, exactly: one column per field, in field order, typed by the mapping table.
     const columns = await query<{ table: string; column: string; type: string; not_null: boolean }>(
       `SELECT c.relname AS table, a.attname AS column, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null
          FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = $1 AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped AND c.relname IN ('GiftCards', 'audit', 'order_lines')
+        WHERE n.nspname = $1 AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped AND c.relname IN ('GiftCards', 'audit', 'order_lines', 'hosts')
         ORDER BY c.relname, a.attnum`,
       [schema],
     );
@@ -282,6 +313,13 @@ describe('apply/topic-sinks: a whole Debezium database from one declaration (int
       'audit.ref uuid',
       'audit.level smallint NOT NULL',
       'audit.took interval NOT NULL',
+      'hosts.id integer NOT NULL',
+      'hosts.ip inet NOT NULL',
+      'hosts.net cidr NOT NULL',
+      'hosts.mac macaddr NOT NULL',
+      'hosts.code character(4) NOT NULL',
+      'hosts.opens time with time zone NOT NULL',
+      'hosts.doc xml',
       'order_lines.order_number integer NOT NULL',
       'order_lines.line smallint NOT NULL',
       'order_lines.sku text NOT NULL',

@@ -73,18 +73,7 @@ describe('sinks/column-types', () => {
     });
 
     it('refuses an unknown type, listing the accepted ones', () => {
-      for (const text of [
-        'money',
-        'float',
-        'serial',
-        'integer[]',
-        'timetz',
-        'char(3)',
-        '',
-        'varchar(',
-        'numeric(,2)',
-        'int4 primary key',
-      ]) {
+      for (const text of ['money', 'float', 'serial', 'integer[]', 'bit(3)', 'point', '', 'varchar(', 'numeric(,2)', 'int4 primary key']) {
         expect(refusal(text)).to.equal(`${JSON.stringify(text)} is not a supported type (accepted: ${ACCEPTED_TYPES})`);
       }
     });
@@ -184,7 +173,9 @@ describe('sinks/column-types', () => {
     });
 
     it('refuses a catalog type it does not load', () => {
-      expect(check('text', 'character(10)')).to.equal('has type character(10), which cdc-pipeline does not load (declared text)');
+      expect(check('text', 'bit(10)')).to.equal('has type bit(10), which cdc-pipeline does not load (declared text)');
+      // A text column's values do not fit a fixed-length char column: it would pad or refuse them.
+      expect(check('text', 'character(10)')).to.equal('has type character(10), declared text');
       expect(check('integer', 'integer[]')).to.equal('has type integer[], which cdc-pipeline does not load (declared integer)');
     });
   });

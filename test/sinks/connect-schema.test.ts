@@ -60,7 +60,7 @@ describe('sinks/connect-schema', () => {
   it('makes a string varchar(n) when the connector propagates a character column length', () => {
     const propagated = { '__debezium.source.column.type': 'VARCHAR', '__debezium.source.column.length': '255' };
     expect(sqlOf(f('string', undefined, propagated))).to.equal('varchar(255)');
-    expect(sqlOf(f('string', undefined, { ...propagated, '__debezium.source.column.type': 'INET' }))).to.equal('text');
+    expect(sqlOf(f('string', undefined, { ...propagated, '__debezium.source.column.type': 'LTREE' }))).to.equal('text');
   });
 
   it('makes a duration an interval: MicroDuration microseconds, or the ISO text of interval.handling.mode=string', () => {
@@ -68,10 +68,25 @@ describe('sinks/connect-schema', () => {
     expect(sqlOf(f('string', 'io.debezium.time.Interval'))).to.equal('interval');
   });
 
+  it('makes ZonedTime timetz and Xml xml; tells inet, cidr, macaddr and char(n) by the propagated source type', () => {
+    expect(sqlOf(f('string', 'io.debezium.time.ZonedTime'))).to.equal('timetz');
+    expect(sqlOf(f('string', 'io.debezium.data.Xml'))).to.equal('xml');
+    const source = (t: string, length?: string) => ({
+      '__debezium.source.column.type': t,
+      ...(length ? { '__debezium.source.column.length': length } : {}),
+    });
+    expect(sqlOf(f('string', undefined, source('INET')))).to.equal('inet');
+    expect(sqlOf(f('string', undefined, source('cidr')))).to.equal('cidr');
+    expect(sqlOf(f('string', undefined, source('MACADDR')))).to.equal('macaddr');
+    expect(sqlOf(f('string', undefined, source('BPCHAR', '4')))).to.equal('char(4)');
+    // Without propagation they are strings, as the connector sends them.
+    expect(sqlOf(f('string'))).to.equal('text');
+  });
+
   it('names a type it does not load with its schema type', () => {
     // A known logical type not loaded yet is refused by name, never put in the primitive's column.
-    expect(sqlOf(f('string', 'io.debezium.time.ZonedTime'))).to.equal(
-      'string (io.debezium.time.ZonedTime) is not a type cdc-pipeline loads yet',
+    expect(sqlOf(f('bytes', 'io.debezium.data.Bits', { length: '10' }))).to.equal(
+      'bytes (io.debezium.data.Bits) is not a type cdc-pipeline loads yet',
     );
     // An unknown logical name on a primitive: the primitive's values, as Connect defines.
     expect(sqlOf(f('string', 'com.example.Custom'))).to.equal('text');

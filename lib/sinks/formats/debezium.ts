@@ -87,6 +87,9 @@ const DECIMAL_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const NAN_WORD = /^nan$/i;
 const HEX = /^(\\x)?([0-9a-fA-F]{2})*$/;
 
+/** A time of day with a zone offset (Z, ±hh, ±hhmm, ±hh:mm), as ZonedTime writes it. */
+const TIMETZ = /^([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?(Z|[+-](0\d|1[0-5])(:?[0-5]\d)?)$/;
+
 const ISO_DURATION =
   /^P(?:(-?\d+)Y)?(?:(-?\d+)M)?(?:(-?\d+)W)?(?:(-?\d+)D)?(?:T(?:(-?\d+)H)?(?:(-?\d+)M)?(?:(-?\d+)(?:\.(\d{1,6})\d*)?S)?)?$/;
 
@@ -247,6 +250,22 @@ function readerFor(c: StagedColumn): ColumnReader {
         }
         return kind === 'jsonb' && raw.includes('\\u0000') ? jsonText(column, doc, kind) : raw;
       };
+    }
+    case 'timetz':
+      // io.debezium.time.ZonedTime: `12:05:06.789012Z`, the time with its offset.
+      return (raw) => {
+        if (typeof raw !== 'string') return wrongType(column, 'a time with a zone, such as 12:05:06.789012Z', raw);
+        return TIMETZ.test(raw) ? raw : reject('INVALID_TIMESTAMP', `${column}: ${preview(raw)} is not a time with a zone`);
+      };
+    case 'xml':
+    case 'inet':
+    case 'cidr':
+    case 'macaddr':
+      // Text Postgres' own input checks; a value it refuses is isolated as REJECTED_BY_POSTGRES.
+      return (raw) => validateString(column, raw, Number.POSITIVE_INFINITY, 0);
+    case 'char': {
+      const most = type.length ?? 1;
+      return (raw) => validateString(column, raw, most, d?.minLength ?? 0);
     }
     case 'interval':
       return (raw, _s, json, path) => {

@@ -122,3 +122,35 @@ describe('sinks/formats/debezium: intervals', () => {
     ).to.throw(/sinks\[0\]\.columns\.took: interval only for format debezium/);
   });
 });
+
+describe('sinks/formats/debezium: timetz, xml, char(n), inet, cidr, macaddr', () => {
+  const read = (column: string, type: string, v: string) => {
+    const r = sinkOf({ [column]: type }).decode(null, create(`{"id":1,"${column}":${v}}`));
+    return r.ok ? r.event.values[1] : `${r.code}: ${r.message}`;
+  };
+
+  it('takes ZonedTime text with its offset, and refuses a time without one', () => {
+    expect(read('opens', 'timetz', '"12:05:06.789012Z"')).to.equal('12:05:06.789012Z');
+    expect(read('opens', 'timetz(3)', '"23:59:59+05:30"')).to.equal('23:59:59+05:30');
+    expect(read('opens', 'timetz', '"12:05:06"')).to.equal('INVALID_TIMESTAMP: opens: "12:05:06" is not a time with a zone');
+    expect(read('opens', 'timetz', '"24:00:00Z"')).to.match(/^INVALID_TIMESTAMP/);
+  });
+
+  it('takes char(n) up to n characters, and the text Postgres itself checks for xml and network addresses', () => {
+    expect(read('code', 'char(4)', '"ab"')).to.equal('ab');
+    expect(read('code', 'char(4)', '"abcde"')).to.match(/^STRING_TOO_LONG/);
+    expect(read('doc', 'xml', '"<a n=\\"1\\">x</a>"')).to.equal('<a n="1">x</a>');
+    expect(read('ip', 'inet', '"10.0.0.1"')).to.equal('10.0.0.1');
+    expect(read('net', 'cidr', '"10.1.0.0/16"')).to.equal('10.1.0.0/16');
+    expect(read('mac', 'macaddr', '"08:00:2b:01:02:03"')).to.equal('08:00:2b:01:02:03');
+    expect(read('doc', 'xml', '"a\\u0000b"')).to.match(/^NUL_CHARACTER/);
+  });
+
+  it('parses the types as a mapping declares them', () => {
+    expect(parseColumnType('char')).to.deep.equal({ kind: 'char', length: 1, sql: 'char(1)' });
+    expect(parseColumnType('character(10)')).to.deep.equal({ kind: 'char', length: 10, sql: 'char(10)' });
+    expect(parseColumnType('time with time zone')).to.deep.equal({ kind: 'timetz', sql: 'timetz' });
+    expect(parseColumnType('timetz(3)')).to.deep.equal({ kind: 'timetz', precision: 3, sql: 'timetz(3)' });
+    expect(parseColumnType('macaddr')).to.deep.equal({ kind: 'macaddr', sql: 'macaddr' });
+  });
+});
