@@ -31,6 +31,7 @@ export const TypeKinds = [
   'inet',
   'cidr',
   'macaddr',
+  'array',
 ] as const;
 
 export type TypeKind = (typeof TypeKinds)[number];
@@ -42,8 +43,10 @@ export interface ColumnType {
   /** numeric(p, s). Both absent: unconstrained numeric. timestamp(p), time(p): fractional digits of seconds. */
   precision?: number;
   scale?: number;
-  /** Canonical SQL spelling, e.g. `numeric(12,2)`, `varchar(255)`, `timestamptz`. */
+  /** Canonical SQL spelling, e.g. `numeric(12,2)`, `varchar(255)`, `timestamptz`, `integer[]`. */
   sql: string;
+  /** An array's element type (a scalar type). */
+  element?: ColumnType;
 }
 
 /** Spellings accepted in a mapping file for each kind (lower case, spaces collapsed). */
@@ -91,10 +94,19 @@ const ALIASES: Record<string, TypeKind> = {
 
 /** What the error message lists as accepted. */
 export const ACCEPTED_TYPES =
-  'smallint, integer, bigint, numeric or numeric(p,s), real, double precision, boolean, text, varchar(n), uuid, date, timestamp or timestamp(p), timestamptz or timestamptz(p), time or time(p), jsonb, json, bytea, interval, timetz or timetz(p), xml, char(n), inet, cidr, macaddr';
+  'smallint, integer, bigint, numeric or numeric(p,s), real, double precision, boolean, text, varchar(n), uuid, date, timestamp or timestamp(p), timestamptz or timestamptz(p), time or time(p), jsonb, json, bytea, interval, timetz or timetz(p), xml, char(n), inet, cidr, macaddr, and arrays of them (integer[])';
 
 /** Parses a declared type; returns an explanation of the problem instead when it is not one we take. */
 export function parseColumnType(text: string): ColumnType | string {
+  const trimmed = text.trim();
+  // One dimension: Postgres does not enforce declared dimensions anyway.
+  if (trimmed.endsWith('[]')) {
+    const element = parseColumnType(trimmed.slice(0, -2));
+    // The message names what was declared, the brackets included.
+    if (typeof element === 'string') return element.replace(JSON.stringify(trimmed.slice(0, -2)), JSON.stringify(text));
+    if (element.kind === 'array') return `${JSON.stringify(text)}: arrays of arrays are not supported`;
+    return { kind: 'array', element, sql: `${element.sql}[]` };
+  }
   const spec = text.trim().toLowerCase().replace(/\s+/g, ' ');
   const m = /^([a-z][a-z0-9 ]*?)\s*(?:\(\s*(\d+)\s*(?:,\s*(-?\d+)\s*)?\))?$/.exec(spec);
   const kind = m ? ALIASES[m[1] as string] : undefined;
@@ -168,6 +180,11 @@ const WIDER: Partial<Record<TypeKind, readonly TypeKind[]>> = {
 export function incompatibility(declared: ColumnType, existing: string): string | undefined {
   const actual = parseColumnType(existing);
   if (typeof actual === 'string') return `has type ${existing}, which cdc-pipeline does not load (declared ${declared.sql})`;
+  if (declared.kind === 'array' || actual.kind === 'array') {
+    if (declared.kind !== actual.kind) return `has type ${existing}, declared ${declared.sql}`;
+    const inner = incompatibility(declared.element as ColumnType, (actual.element as ColumnType).sql);
+    return inner === undefined ? undefined : `has type ${existing}, declared ${declared.sql}`;
+  }
   const accepted = WIDER[declared.kind] ?? [declared.kind];
   if (!accepted.includes(actual.kind)) return `has type ${existing}, declared ${declared.sql}`;
   if (declared.kind === 'varchar' && actual.kind === 'varchar' && actual.length !== undefined) {

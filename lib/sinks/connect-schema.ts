@@ -128,6 +128,11 @@ export function columnTypeOf(s: ConnectSchema): ColumnType | string {
     const named = BY_NAME[s.name];
     if (named) return named;
   }
+  if (s.type === 'array' && s.items !== undefined && s.items.type !== 'array' && s.items.type !== 'struct' && s.items.type !== 'map') {
+    const element = columnTypeOf(s.items);
+    if (typeof element === 'string') return `${schemaTypeName(s)} of ${element}`;
+    return { kind: 'array', element, sql: `${element.sql}[]` };
+  }
   if (s.type === 'string') return stringType(s);
   const plain = BY_TYPE[s.type];
   // A logical type we do not know on a primitive: its values are the primitive's (Connect's rule).

@@ -530,6 +530,7 @@ const WRITERS: Record<TypeKind, FieldWriter> = {
   inet: () => -1,
   cidr: () => -1,
   macaddr: () => -1,
+  array: () => -1,
   // bpchar's binary form is its text; Postgres pads it to the declared length as its text input does.
   char: text,
 };

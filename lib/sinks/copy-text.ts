@@ -41,7 +41,7 @@ export function copyField(value: Value): string {
 }
 
 /** Types whose text can hold a backslash, tab or newline; every other type's validated text cannot. */
-const ESCAPED_KINDS: readonly TypeKind[] = ['text', 'varchar', 'char', 'xml', 'json', 'jsonb', 'bytea'];
+const ESCAPED_KINDS: readonly TypeKind[] = ['text', 'varchar', 'char', 'xml', 'json', 'jsonb', 'bytea', 'array'];
 /** Written without the escape check: numbers, and the validated text of numerics, uuids, dates and times. */
 const PLAIN_KINDS = new Set(TypeKinds.filter((k) => !ESCAPED_KINDS.includes(k)));
 

@@ -136,7 +136,7 @@ export interface Mapping {
 }
 
 /** Column types only Debezium events carry (the seed format's Go events have none). */
-const DEBEZIUM_ONLY_KINDS: ReadonlySet<string> = new Set(['interval', 'timetz', 'xml', 'char', 'inet', 'cidr', 'macaddr']);
+const DEBEZIUM_ONLY_KINDS: ReadonlySet<string> = new Set(['interval', 'timetz', 'xml', 'char', 'inet', 'cidr', 'macaddr', 'array']);
 
 /** The dead-letter code of an orphan when its reference declares no `orphan-code`. */
 export const DEFAULT_ORPHAN_CODE = 'MISSING_PARENT';

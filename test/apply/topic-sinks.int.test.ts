@@ -127,6 +127,8 @@ const TABLES: Record<string, SourceTable> = {
       { name: 'code', type: 'string', parameters: { '__debezium.source.column.type': 'BPCHAR', '__debezium.source.column.length': '4' } },
       { name: 'opens', type: 'string', logical: 'io.debezium.time.ZonedTime' },
       { name: 'doc', type: 'string', logical: 'io.debezium.data.Xml', optional: true },
+      { name: 'ports', type: 'array', items: 'int32' },
+      { name: 'tags', type: 'array', items: 'string', optional: true },
     ],
   },
 };
@@ -157,6 +159,7 @@ function pgText(t: SourceTable, field: string, value: unknown): string | null {
   }
   if (f?.logical === 'io.debezium.time.ZonedTimestamp') return (value as string).replace('T', ' ').replace('Z', '+00');
   // timetz prints its offset as +00; bpchar's text drops the padding.
+  if (f?.type === 'array') return `{${(value as unknown[]).map((e) => (e === null ? 'NULL' : String(e))).join(',')}}`;
   if (f?.logical === 'io.debezium.time.ZonedTime') return (value as string).replace('Z', '+00');
   // inet's text cast keeps the netmask, a host's /32 included.
   if (f && sourceType(f) === 'INET') return (value as string).includes('/') ? (value as string) : `${value as string}/32`;
@@ -201,6 +204,8 @@ function fill(db: SourceDatabase, t: SourceTable, rows: number): void {
       else if (f.logical === 'io.debezium.time.MicroDuration') row[f.name] = i * 90_061_000_001;
       else if (f.logical === 'io.debezium.time.ZonedTime') row[f.name] = `12:05:${String(10 + i).padStart(2, '0')}.789012Z`;
       else if (f.logical === 'io.debezium.data.Xml') row[f.name] = i % 3 === 0 ? null : `<a n="${i}">é &amp; \\</a>`;
+      else if (f.type === 'array' && f.items === 'int32') row[f.name] = [i, null, i * 1000];
+      else if (f.type === 'array') row[f.name] = i % 4 === 0 ? null : [`t${i}`, null, 'x'];
       else if (sourceType(f) === 'INET') row[f.name] = `10.0.0.${i}`;
       else if (sourceType(f) === 'CIDR') row[f.name] = `10.${i}.0.0/16`;
       else if (sourceType(f) === 'MACADDR') row[f.name] = `08:00:2b:01:02:${i.toString(16).padStart(2, '0')}`;
@@ -320,6 +325,8 @@ describe('apply/topic-sinks: a whole Debezium database from one declaration (int
       'hosts.code character(4) NOT NULL',
       'hosts.opens time with time zone NOT NULL',
       'hosts.doc xml',
+      'hosts.ports integer[] NOT NULL',
+      'hosts.tags text[]',
       'order_lines.order_number integer NOT NULL',
       'order_lines.line smallint NOT NULL',
       'order_lines.sku text NOT NULL',

@@ -63,6 +63,12 @@ describe('sinks/column-types', () => {
       expect(parsed('varchar(10485760)').sql).to.equal('varchar(10485760)');
     });
 
+    it('takes one-dimensional arrays of the scalar types, and no arrays of arrays', () => {
+      expect(parsed('integer[]')).to.deep.equal({ kind: 'array', element: { kind: 'integer', sql: 'integer' }, sql: 'integer[]' });
+      expect(parsed('varchar(10)[]').sql).to.equal('varchar(10)[]');
+      expect(refusal('integer[][]')).to.equal('"integer[][]": arrays of arrays are not supported');
+    });
+
     it('ignores case and spacing', () => {
       expect(parsed('  INT4 ').sql).to.equal('integer');
       expect(parsed('Double   Precision').sql).to.equal('double precision');
@@ -73,7 +79,7 @@ describe('sinks/column-types', () => {
     });
 
     it('refuses an unknown type, listing the accepted ones', () => {
-      for (const text of ['money', 'float', 'serial', 'integer[]', 'bit(3)', 'point', '', 'varchar(', 'numeric(,2)', 'int4 primary key']) {
+      for (const text of ['money', 'float', 'serial', 'point[]', 'bit(3)', 'point', '', 'varchar(', 'numeric(,2)', 'int4 primary key']) {
         expect(refusal(text)).to.equal(`${JSON.stringify(text)} is not a supported type (accepted: ${ACCEPTED_TYPES})`);
       }
     });
@@ -176,7 +182,11 @@ describe('sinks/column-types', () => {
       expect(check('text', 'bit(10)')).to.equal('has type bit(10), which cdc-pipeline does not load (declared text)');
       // A text column's values do not fit a fixed-length char column: it would pad or refuse them.
       expect(check('text', 'character(10)')).to.equal('has type character(10), declared text');
-      expect(check('integer', 'integer[]')).to.equal('has type integer[], which cdc-pipeline does not load (declared integer)');
+      expect(check('integer', 'point[]')).to.equal('has type point[], which cdc-pipeline does not load (declared integer)');
+      // An array holds the element type's values, wider elements too; a scalar column does not.
+      expect(check('integer', 'integer[]')).to.equal('has type integer[], declared integer');
+      expect(check('integer[]', 'bigint[]')).to.equal(undefined);
+      expect(check('bigint[]', 'integer[]')).to.equal('has type integer[], declared bigint[]');
     });
   });
 });

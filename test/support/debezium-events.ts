@@ -12,6 +12,8 @@ export interface SourceField {
   logical?: string;
   parameters?: Record<string, string>;
   optional?: boolean;
+  /** An array's element type (PostgreSQL's connector: optional elements). */
+  items?: string;
 }
 
 export interface SourceTable {
@@ -29,6 +31,7 @@ function fieldSchema(f: SourceField): Record<string, unknown> {
     optional: f.optional ?? false,
     ...(f.logical ? { name: f.logical, version: 1 } : {}),
     ...(f.parameters ? { parameters: f.parameters } : {}),
+    ...(f.items ? { items: { type: f.items, optional: true } } : {}),
     field: f.name,
   };
 }

@@ -20,6 +20,7 @@
  */
 import { type ConnectSchema, isEnvelope, isTransformField } from '../connect-schema.js';
 import { isNullSpan, splitEnvelope } from '../envelope.js';
+import type { ColumnType } from '../column-types.js';
 import { keyOf, type Layout, type StagedColumn } from '../layout.js';
 import type { Encoding, SinkDeclaration } from '../mapping.js';
 import { SchemaCache } from '../schema-cache.js';
@@ -58,6 +59,19 @@ import {
 export interface FieldSchema {
   name: string | undefined;
   scale: number | undefined;
+  /** An array's element schema. */
+  items?: FieldSchema | undefined;
+}
+
+type RawFieldSchema = { field?: unknown; name?: unknown; parameters?: { scale?: unknown }; items?: RawFieldSchema };
+
+function fieldSchemaOf(f: RawFieldSchema): FieldSchema {
+  const scale = f.parameters?.scale;
+  return {
+    name: typeof f.name === 'string' ? f.name : undefined,
+    scale: scale === undefined ? undefined : Number(scale),
+    items: f.items && typeof f.items === 'object' ? fieldSchemaOf(f.items) : undefined,
+  };
 }
 
 /**
@@ -267,6 +281,22 @@ function readerFor(c: StagedColumn): ColumnReader {
       const most = type.length ?? 1;
       return (raw) => validateString(column, raw, most, d?.minLength ?? 0);
     }
+    case 'array': {
+      // Each element read as a column of the element type would be; NULL elements kept.
+      const element = readerFor({ name: `${column}[]`, type: type.element as ColumnType, declaration: undefined, isKey: false });
+      return (raw, s, json, path) => {
+        if (!Array.isArray(raw)) return wrongType(column, 'an array', raw);
+        let literal = '{';
+        for (let i = 0; i < raw.length; i++) {
+          const item = raw[i];
+          let v: Value | Rejection = null;
+          if (item !== null) v = element(item, s?.items, json, [...path, String(i)]);
+          if (isRejection(v)) return v;
+          literal += `${i === 0 ? '' : ','}${v === null ? 'NULL' : typeof v === 'boolean' ? (v ? 't' : 'f') : `"${String(v).replace(/[\\"]/g, '\\$&')}"`}`;
+        }
+        return `${literal}}`;
+      };
+    }
     case 'interval':
       return (raw, _s, json, path) => {
         // io.debezium.time.MicroDuration: microseconds (its months already converted to days by Debezium).
@@ -328,10 +358,9 @@ export function structSchemas(struct: unknown): Map<string, FieldSchema> | undef
   const fields = (struct as { fields?: unknown } | null | undefined)?.fields;
   if (!Array.isArray(fields)) return undefined;
   const out = new Map<string, FieldSchema>();
-  for (const f of fields as Array<{ field?: unknown; name?: unknown; parameters?: { scale?: unknown } }>) {
+  for (const f of fields as RawFieldSchema[]) {
     if (typeof f?.field !== 'string') continue;
-    const scale = f.parameters?.scale;
-    out.set(f.field, { name: typeof f.name === 'string' ? f.name : undefined, scale: scale === undefined ? undefined : Number(scale) });
+    out.set(f.field, fieldSchemaOf(f));
   }
   return out;
 }

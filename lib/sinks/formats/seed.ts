@@ -132,6 +132,7 @@ export function seedFieldReader(
     case 'inet':
     case 'cidr':
     case 'macaddr':
+    case 'array':
       // The mapping refuses these in format seed: the Go events have none.
       return () => wrongType(field, 'a value of a type format seed has', type.kind);
   }

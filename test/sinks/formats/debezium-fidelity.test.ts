@@ -154,3 +154,60 @@ describe('sinks/formats/debezium: timetz, xml, char(n), inet, cidr, macaddr', ()
     expect(parseColumnType('macaddr')).to.deep.equal({ kind: 'macaddr', sql: 'macaddr' });
   });
 });
+
+describe('sinks/formats/debezium: arrays', () => {
+  const read = (type: string, v: string, schema?: object) => {
+    const sink = sinkOf({ a: type });
+    const value = schema
+      ? JSON.stringify({ schema, payload: { before: null, after: JSON.parse(`{"id":1,"a":${v}}`), op: 'c', source: {} } })
+      : create(`{"id":1,"a":${v}}`);
+    const r = sink.decode(null, Buffer.from(value));
+    return r.ok ? r.event.values[1] : `${r.code}: ${r.message}`;
+  };
+
+  it('loads an array as a Postgres array literal, NULL elements kept, every element quoted and escaped', () => {
+    expect(read('integer[]', '[1,null,3]')).to.equal('{"1",NULL,"3"}');
+    expect(read('text[]', '["a b","q\\"uote","back\\\\slash",null,""]')).to.equal('{"a b","q\\"uote","back\\\\slash",NULL,""}');
+    expect(read('boolean[]', '[true,false]')).to.equal('{t,f}');
+    expect(read('integer[]', '[]')).to.equal('{}');
+  });
+
+  it('validates each element as a column of its type would be, naming the column', () => {
+    expect(read('integer[]', '[1,"x"]')).to.equal('WRONG_TYPE: a[]: expected an integer, got string');
+    expect(read('smallint[]', '[40000]')).to.match(/^OUT_OF_RANGE: a\[\]: 40000 out of range/);
+    expect(read('integer[]', '{"not":"an array"}')).to.equal('WRONG_TYPE: a: expected an array, got object');
+  });
+
+  it("reads elements by the array's item schema (Decimal bytes at its scale)", () => {
+    const schema = {
+      type: 'struct',
+      fields: [
+        {
+          type: 'struct',
+          optional: true,
+          field: 'after',
+          fields: [
+            { type: 'int32', optional: false, field: 'id' },
+            {
+              type: 'array',
+              optional: true,
+              items: {
+                type: 'bytes',
+                optional: true,
+                name: 'org.apache.kafka.connect.data.Decimal',
+                version: 1,
+                parameters: { scale: '2' },
+              },
+              field: 'a',
+            },
+          ],
+        },
+        { type: 'string', optional: false, field: 'op' },
+      ],
+    };
+    // 1050 and -5 at scale 2, as big-endian two's complement.
+    expect(
+      read('numeric[]', `["${Buffer.from([0x04, 0x1a]).toString('base64')}","${Buffer.from([0xfb]).toString('base64')}",null]`, schema),
+    ).to.equal('{"10.50","-0.05",NULL}');
+  });
+});
