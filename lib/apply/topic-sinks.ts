@@ -13,19 +13,17 @@ import type pg from 'pg';
 import { CdcError } from '../errors.js';
 import { isDataError } from '../postgres/errors.js';
 import { qualified, quoteIdent } from '../postgres/identifiers.js';
-import { type ColumnType, incompatibility, parseColumnType } from '../sinks/column-types.js';
+import { type ColumnType, incompatibility, parseCatalogType } from '../sinks/column-types.js';
 import { type ConnectSchema, deriveColumns, rowSchemaOf } from '../sinks/connect-schema.js';
 import { isNullSpan, splitEnvelope } from '../sinks/envelope.js';
 import { compileDebeziumDecoder, type FieldSchema, structSchemas } from '../sinks/formats/debezium.js';
 import type { ColumnDeclaration, SinkDeclaration, TopicSinkDeclaration } from '../sinks/mapping.js';
 import { SchemaCache } from '../sinks/schema-cache.js';
 import { compileTopicSink, type Sink } from '../sinks/sink.js';
+import { TABLES_LOCK_NAMESPACE } from '../sinks/tables.js';
 import { type Route, SinkRouter } from '../sinks/topic-sinks.js';
 import type { DeadLetterCode, DecodeResult, RowEvent } from '../sinks/types.js';
 import type { Notice, PackedMessage, WorkerConfig } from '../worker-protocol.js';
-
-/** The same key space as the start-up table checks (lib/sinks/tables.ts), per table. */
-const TABLES_LOCK_NAMESPACE = 'cdc-pipeline:sink-tables';
 
 type Decode = (key: Uint8Array | null, value: Uint8Array | null) => DecodeResult<RowEvent>;
 
@@ -62,12 +60,6 @@ function reject(code: DeadLetterCode, message: string): { ok: false; code: DeadL
 
 const utf8 = new TextDecoder();
 
-/** `timestamp(3) with time zone` -> `timestamp with time zone`: the precision does not change what loads. */
-function loadableType(sql: string): ColumnType | undefined {
-  const t = parseColumnType(sql.replace(/^(timestamp|time)\(\d\)/, '$1'));
-  return typeof t === 'string' ? undefined : t;
-}
-
 function declaredColumn(name: string, type: ColumnType, nullable: boolean, override: ColumnDeclaration | undefined): ColumnDeclaration {
   return {
     name,
@@ -98,6 +90,8 @@ class TopicSink {
   #stored: StoredColumn[] | undefined;
   #key: string[] | undefined;
   #compiled: Sink | undefined;
+  /** The columns and key #compiled was made for. */
+  #compiledShape = '';
   readonly #schemas = new SchemaCache<SchemaEntry>();
   readonly #noticed = new Set<string>();
   #notices: Notice[] = [];
@@ -260,7 +254,13 @@ class TopicSink {
       this.#compiled ??= this.#compileStored([]);
       return;
     }
-    this.#compiled = this.#compileStored(this.#stored);
+    // Compiled again only when the columns changed: a new compiled sink is a new staging table and new
+    // prepared statements on every connection.
+    const shape = JSON.stringify([this.#key, this.#stored.map((c) => [c.name, c.sql, c.notNull])]);
+    if (this.#compiled === undefined || shape !== this.#compiledShape) {
+      this.#compiled = this.#compileStored(this.#stored);
+      this.#compiledShape = shape;
+    }
     for (const [schemaText, p] of parsed) this.#schemas.set(schemaText, this.#bind(p.row, p.problem));
     // Schemas bound to the previous columns: bound again on their next use.
     for (const [schemaText, entry] of [...this.#schemas.entries()]) {
@@ -281,8 +281,8 @@ class TopicSink {
     );
     // Columns of types the engine does not write stay as they are: they are not part of its rows.
     this.#stored = rows.flatMap((r) => {
-      const type = loadableType(r.type);
-      return type ? [{ name: r.name, type, sql: r.type, notNull: r.not_null }] : [];
+      const type = parseCatalogType(r.type);
+      return typeof type === 'string' ? [] : [{ name: r.name, type, sql: r.type, notNull: r.not_null }];
     });
     if (this.#key === undefined) {
       const { rows: pk } = await client.query<{ name: string }>(

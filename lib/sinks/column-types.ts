@@ -173,12 +173,20 @@ const WIDER: Partial<Record<TypeKind, readonly TypeKind[]>> = {
 };
 
 /**
- * Why an existing column cannot hold the declared values, or undefined when it can. Wider is fine (an
- * integer into bigint, varchar(50) into varchar(100) or text, numeric(10,2) into unconstrained
- * numeric); narrower or another kind is not.
+ * A column type as the catalog spells it (`format_type`): `timestamp(3) with time zone` reads as
+ * `timestamp with time zone`, the precision changing nothing in what loads.
+ */
+export function parseCatalogType(formatted: string): ColumnType | string {
+  return parseColumnType(formatted.replace(/^(timestamp|time)\(\d\)/, '$1'));
+}
+
+/**
+ * Why an existing column (its type as the catalog spells it) cannot hold the declared values, or
+ * undefined when it can. Wider is fine (an integer into bigint, varchar(50) into varchar(100) or text,
+ * numeric(10,2) into unconstrained numeric); narrower or another kind is not.
  */
 export function incompatibility(declared: ColumnType, existing: string): string | undefined {
-  const actual = parseColumnType(existing);
+  const actual = parseCatalogType(existing);
   if (typeof actual === 'string') return `has type ${existing}, which cdc-pipeline does not load (declared ${declared.sql})`;
   if (declared.kind === 'array' || actual.kind === 'array') {
     if (declared.kind !== actual.kind) return `has type ${existing}, declared ${declared.sql}`;

@@ -12,8 +12,11 @@ import { layoutOf } from './layout.js';
 import type { Mapping, SinkDeclaration } from './mapping.js';
 import { tableSchema } from './sink.js';
 
-/** The same key space as the engine's own schema (lib/postgres/schema.ts), its own namespace. */
-const TABLES_LOCK_NAMESPACE = 'cdc-pipeline:sink-tables';
+/**
+ * The same key space as the engine's own schema (lib/postgres/schema.ts), its own namespace; also the
+ * namespace of the per-table locks of tables made at run time (lib/apply/topic-sinks.ts).
+ */
+export const TABLES_LOCK_NAMESPACE = 'cdc-pipeline:sink-tables';
 
 /** Parents before children, so a child's FOREIGN KEY finds its parent table. */
 function parentsFirst(mapping: Mapping): SinkDeclaration[] {
@@ -62,11 +65,6 @@ function createTableSql(sink: SinkDeclaration, dbSchema: string, table: string):
   return [`CREATE TABLE ${table} (${defs.join(', ')})`, ...indexes];
 }
 
-/** `timestamp(3) with time zone` -> `timestamp with time zone`: the precision does not change what loads. */
-function withoutTimePrecision(type: string): string {
-  return type.replace(/^(timestamp|time)\(\d\)/, '$1');
-}
-
 async function checkTable(client: pg.ClientBase, sink: SinkDeclaration, table: string, at: string, problems: string[]): Promise<void> {
   const { rows: columns } = await client.query<{ name: string; type: string }>(
     `SELECT attname AS name, format_type(atttypid, atttypmod) AS type FROM pg_attribute
@@ -79,7 +77,7 @@ async function checkTable(client: pg.ClientBase, sink: SinkDeclaration, table: s
     const path = c.declaration ? `${at}.columns.${c.name}` : `${at}.delete.soft`;
     if (type === undefined) problems.push(`${table}: column ${quoteIdent(c.name)} does not exist (${path})`);
     else {
-      const problem = incompatibility(c.type, withoutTimePrecision(type));
+      const problem = incompatibility(c.type, type);
       if (problem) problems.push(`${table}: column ${quoteIdent(c.name)} ${problem} (${path})`);
     }
   }

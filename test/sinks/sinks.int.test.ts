@@ -13,6 +13,7 @@ import pg from 'pg';
 import { createGenerator, DebeziumEncoder, expectedTables } from '../../lib/loadgen/generator/index.js';
 import { qualified } from '../../lib/postgres/index.js';
 import { type ConsumerRun, ensureStopped, startConsumer } from '../support/consumer.js';
+import { decimalBase64 } from '../support/debezium-events.js';
 import { produceAll, type TestMessage, TestTopics } from '../support/kafka.js';
 import { testStack, uniqueName, withTestSchema } from '../support/stack.js';
 import { readTables, sortById } from '../support/tables.js';
@@ -28,19 +29,6 @@ async function query<R>(sql: string, values: unknown[] = []): Promise<R[]> {
 }
 
 const b64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64');
-/** Debezium's Decimal: the unscaled value, big-endian two's complement. */
-function decimalBytes(unscaled: bigint): string {
-  let hex = (unscaled < 0n ? (1n << 64n) + unscaled : unscaled).toString(16);
-  if (hex.length % 2) hex = `0${hex}`;
-  // Shortest two's complement: drop redundant sign bytes.
-  while (
-    hex.length > 2 &&
-    ((hex.startsWith('00') && Number.parseInt(hex[2] as string, 16) < 8) ||
-      (hex.startsWith('ff') && Number.parseInt(hex[2] as string, 16) >= 8))
-  )
-    hex = hex.slice(2);
-  return b64(hex);
-}
 
 const CUSTOMER_FIELDS = [
   { type: 'int32', optional: false, field: 'id' },
@@ -169,7 +157,7 @@ sinks:
       id,
       first_name: `name ${id}`,
       email: `c${id}@example.com`,
-      balance: decimalBytes(BigInt(id) * 100_007n),
+      balance: decimalBase64(BigInt(id) * 100_007n),
       updated_at: '2024-02-29T23:59:59.123456Z',
       born: -1, // 1969-12-31
       seen: 1_709_251_199_123_456, // 2024-02-29 23:59:59.123456
@@ -184,7 +172,7 @@ sinks:
       m(1001, change('r', null, full(1001), true)),
       m(1002, change('c', null, full(1002), false)),
       m(1003, change('c', null, full(1003), true)),
-      m(1004, change('c', null, full(1004, { balance: decimalBytes(-123_45n), email: null }), false)),
+      m(1004, change('c', null, full(1004, { balance: decimalBase64(-123_45n), email: null }), false)),
       // An update with a TOASTed column the source did not send: email keeps its value.
       m(1001, change('u', null, full(1001, { first_name: 'Sally', email: '__debezium_unavailable_value' }), true)),
       // Delete with REPLICA IDENTITY DEFAULT (only the key in before), then its tombstone.

@@ -8,6 +8,7 @@ import { expect } from 'chai';
 import { resolveMapping } from '../../../lib/sinks/mapping.js';
 import { compileMapping, type Sink } from '../../../lib/sinks/sink.js';
 import type { DeadLetterCode, DecodeResult, RowEvent } from '../../../lib/sinks/types.js';
+import { decimalBase64 } from '../../support/debezium-events.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Building sinks and messages
@@ -746,14 +747,14 @@ describe('sinks/formats/debezium decoder', () => {
 
     it('Decimal: large values keep every digit; beyond the declared precision is a dead letter', () => {
       expect(decodeValue('big', 'vRLtxPQn38Xs')).to.equal('-12345678901234567890.12');
-      expect(decodeValue('big', base64Of(10n ** 30n - 1n))).to.equal('9999999999999999999999999999.99');
+      expect(decodeValue('big', decimalBase64(10n ** 30n - 1n))).to.equal('9999999999999999999999999999.99');
       expectRejected(
-        decodeRow({ big: base64Of(10n ** 30n) }),
+        decodeRow({ big: decimalBase64(10n ** 30n) }),
         'OUT_OF_RANGE',
         'big: "10000000000000000000000000000.00" out of range for numeric(30,2) (must be below 10000000000000000000000000000 after rounding to 2 decimals)',
       );
       expectRejected(
-        decodeRow({ amount: base64Of(10n ** 10n) }),
+        decodeRow({ amount: decimalBase64(10n ** 10n) }),
         'OUT_OF_RANGE',
         'amount: "100000000.00" out of range for numeric(10,2) (must be below 100000000 after rounding to 2 decimals)',
       );
@@ -1040,13 +1041,3 @@ describe('sinks/formats/debezium decoder', () => {
     expect(event.key).to.equal('2018-06-20 15:13:16.945');
   });
 });
-
-/** Minimal big-endian two's complement bytes of `n`, base64: an encoder independent of the decoder's. */
-function base64Of(n: bigint): string {
-  let bytes = 1;
-  while (n < -(1n << BigInt(8 * bytes - 1)) || n > (1n << BigInt(8 * bytes - 1)) - 1n) bytes++;
-  const hex = BigInt.asUintN(8 * bytes, n)
-    .toString(16)
-    .padStart(2 * bytes, '0');
-  return Buffer.from(hex, 'hex').toString('base64');
-}
