@@ -32,15 +32,34 @@ function pad(m: Outgoing): Outgoing {
   return { ...m, value: Buffer.concat([v.subarray(0, 1), Buffer.alloc(EVENT_BYTES - v.length, 0x20), v.subarray(1)]) };
 }
 
-/** Bytes librdkafka enqueued from fetch responses, with the time the engine logged each. */
-function fetched(stderr: string): Array<{ at: number; bytes: number }> {
-  const out: Array<{ at: number; bytes: number }> = [];
+interface Fetch {
+  at: number;
+  bytes: number;
+  /** Bytes of offsets this partition had not had enqueued before (the rest is a re-fetch). */
+  fresh: number;
+}
+
+/**
+ * Bytes librdkafka enqueued from fetch responses, with the time the engine logged each. A pause makes
+ * librdkafka drop what it had queued for the partition and fetch it again at the resume (a batch that
+ * finished just as Postgres froze resumes its partition), so each fetch's offset range is compared with
+ * what that partition had already received: only the new offsets are new memory.
+ */
+function fetched(stderr: string): Fetch[] {
+  const out: Fetch[] = [];
+  const highest = new Map<string, number>();
   for (const line of stderr.split('\n')) {
     if (!line.includes('fetch queue')) continue;
     try {
       const entry = JSON.parse(line) as { time: number; message?: string };
-      const m = /Enqueue \d+ message\(s\) \((\d+) bytes/.exec(entry.message ?? '');
-      if (m) out.push({ at: entry.time, bytes: Number(m[1]) });
+      const m = /Enqueue (\d+) message\(s\) \((\d+) bytes.* on (\S+) \[(\d+)\] fetch queue.*last_offset (\d+)/.exec(entry.message ?? '');
+      if (!m) continue;
+      const [count, bytes, last] = [Number(m[1]), Number(m[2]), Number(m[5])];
+      const partition = `${m[3]}/${m[4]}`;
+      const before = highest.get(partition) ?? -1;
+      const newOffsets = Math.max(0, Math.min(count, last - before));
+      highest.set(partition, Math.max(before, last));
+      out.push({ at: entry.time, bytes, fresh: count > 0 ? Math.round((bytes * newOffsets) / count) : 0 });
     } catch {
       // not a log line
     }
@@ -48,8 +67,8 @@ function fetched(stderr: string): Array<{ at: number; bytes: number }> {
   return out;
 }
 
-const sumBetween = (list: Array<{ at: number; bytes: number }>, from: number, to: number) =>
-  list.filter((f) => f.at >= from && f.at < to).reduce((n, f) => n + f.bytes, 0);
+const sumBetween = (list: Fetch[], from: number, to: number, part: 'bytes' | 'fresh' = 'bytes') =>
+  list.filter((f) => f.at >= from && f.at < to).reduce((n, f) => n + f[part], 0);
 
 describe('postgres-stall: stuck Postgres', function () {
   this.timeout(300_000);
@@ -91,14 +110,15 @@ describe('postgres-stall: stuck Postgres', function () {
     expect(await run.exited, s.logs()).to.equal(0);
 
     const fetches = fetched(run.stderr());
-    const total = fetches.reduce((n, f) => n + f.bytes, 0);
+    const total = fetches.reduce((n, f) => n + f.fresh, 0);
     expect(total, 'fetch log parsed: bytes fetched over the whole run').to.be.at.least(backlog * 0.9);
     const notApplied = backlog * (1 - before / events.length);
-    const duringStall = sumBetween(fetches, stalledAt, resumedAt);
+    const duringStall = sumBetween(fetches, stalledAt, resumedAt, 'fresh');
+    const refetched = sumBetween(fetches, stalledAt, resumedAt) - duringStall;
     const lateInStall = sumBetween(fetches, stalledAt + 3000, resumedAt);
     expect(notApplied, 'backlog not yet applied when Postgres froze').to.be.above(15 * MIB);
     // At most what the engine and librdkafka may buffer, then nothing: it paused fetching.
-    expect(duringStall, 'bytes fetched while Postgres was frozen').to.be.below(
+    expect(duringStall, 'bytes of new offsets fetched while Postgres was frozen').to.be.below(
       MAX_BYTES_IN_FLIGHT + RDKAFKA_QUEUE_BYTES + FETCHES_ON_THE_WAY_BYTES,
     );
     expect(lateInStall, 'bytes fetched from 3 s into the freeze until SIGCONT').to.be.below(MIB);
@@ -110,7 +130,7 @@ describe('postgres-stall: stuck Postgres', function () {
     expect(riseMb, 'largest RSS growth while frozen (from 3 s in), MiB').to.be.below(16);
     expect(run.memory.peakMb, 'peak RSS').to.be.below(300);
     await s.finish(
-      `${pids.length} server processes frozen ${((resumedAt - stalledAt) / 1000).toFixed(1)} s with ${(notApplied / MIB).toFixed(0)} MiB not applied; fetched ${(duringStall / MIB).toFixed(1)} MiB while frozen (${(lateInStall / 1024).toFixed(0)} KiB after 3 s); RSS at most ${flat.maxMb.toFixed(0)} MiB and grew at most ${riseMb.toFixed(1)} MiB while frozen`,
+      `${pids.length} server processes frozen ${((resumedAt - stalledAt) / 1000).toFixed(1)} s with ${(notApplied / MIB).toFixed(0)} MiB not applied; fetched ${(duringStall / MIB).toFixed(1)} MiB of new offsets while frozen (${(refetched / MIB).toFixed(1)} MiB more fetched again after a pause; ${(lateInStall / 1024).toFixed(0)} KiB after 3 s); RSS at most ${flat.maxMb.toFixed(0)} MiB and grew at most ${riseMb.toFixed(1)} MiB while frozen`,
     );
   });
 });
