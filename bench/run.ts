@@ -26,7 +26,7 @@ import {
 import { multiRowInsert } from './contenders/multi-row-insert.js';
 import { perRowInsert } from './contenders/per-row-insert.js';
 import type { Contender, ContenderRun } from './contenders/types.js';
-import { type CpuSeconds, cpuSince, settledCpuSnapshot } from './cpu.js';
+import { CpuRecorder, type CpuSeconds, cpuSince, settledCpuSnapshot } from './cpu.js';
 import { type Dataset, preload, readBack, replayableClock } from './dataset.js';
 import { measureLatency } from './latency.js';
 import { TcpProxy } from '../lib/devstack/tcp-proxy.js';
@@ -68,7 +68,10 @@ type Preloads = Partial<Record<'debezium' | 'debezium-schemas', { topics: TopicN
 interface Measured extends ContenderRun {
   verified: boolean;
   eventsPerSec: number;
+  /** CPU from the first consumed message to the last commit (the whole run when a contender gives no span). */
   cpu?: CpuSeconds | undefined;
+  /** CPU from the contender's start to its end: start-up, group join and idle wait included. */
+  cpuWhole?: CpuSeconds | undefined;
 }
 
 async function machineInfo(stack: Stack): Promise<MachineInfo> {
@@ -105,6 +108,7 @@ async function runOnce(
   try {
     let run: ContenderRun;
     const cpuBefore = await settledCpuSnapshot(stack.postgresPid);
+    const recorder = new CpuRecorder(stack.postgresPid);
     try {
       run = await contender.run({
         brokers: stack.brokers,
@@ -122,8 +126,11 @@ async function runOnce(
       // One failed run does not end the bench: it counts as a run whose result is not valid.
       log(`  ${contender.name} #${round}: FAILED: ${(err as Error).message}`);
       return { events: 0, seconds: 0, verified: false, eventsPerSec: 0 };
+    } finally {
+      recorder.stop();
     }
-    const cpu = cpuSince(cpuBefore, await settledCpuSnapshot(stack.postgresPid));
+    const cpuWhole = cpuSince(cpuBefore, await settledCpuSnapshot(stack.postgresPid));
+    const cpu = run.span ? recorder.between(run.span.from, run.span.to) : cpuWhole;
     const expected = dataset.expected(run.applied);
     const comparison = await withClient(stack.databaseUrl, (c) => readTables(c, schema)).then((actual) => compareTables(expected, actual));
     // The Debezium preload leaves out updates of ids the Go tables never had (no-ops for the model).
@@ -136,7 +143,7 @@ async function runOnce(
     );
     keep = !verified && stack.external;
     if (keep) log(`  kept schema ${schema} for inspection`);
-    return { ...run, verified, eventsPerSec, cpu };
+    return { ...run, verified, eventsPerSec, cpu, cpuWhole };
   } finally {
     if (!keep) await dropSchema(stack.databaseUrl, schema).catch(() => undefined);
   }
@@ -164,6 +171,7 @@ function summarize(name: string, runs: Measured[]): ContenderSummary {
     ...(runs.some((r) => r.applied !== undefined) ? { subset: true } : {}),
     verified: good.length === runs.length,
     ...(mid.cpu ? { cpuSeconds: mid.cpu } : {}),
+    ...(mid.cpuWhole ? { cpuSecondsWholeRun: mid.cpuWhole } : {}),
   };
   const us = cpuMicrosPerEvent(summary);
   if (us) {

@@ -50,6 +50,7 @@ export const copyCeiling: Contender = {
     await client.connect();
     try {
       const started = performance.now();
+      const from = Date.now();
       await client.query('BEGIN');
       await pipeline(
         chunks(users),
@@ -65,7 +66,7 @@ export const copyCeiling: Contender = {
       );
       await client.query('COMMIT');
       const seconds = (performance.now() - started) / 1000;
-      return { events: ctx.dataset.total, seconds };
+      return { events: ctx.dataset.total, seconds, span: { from, to: Date.now() } };
     } finally {
       await client.end();
     }

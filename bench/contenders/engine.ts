@@ -129,7 +129,13 @@ async function runEngine(ctx: ContenderContext, variant: EngineVariant): Promise
   const runs = await Promise.all(Array.from({ length: variant.processes ?? 1 }, (_, i) => runOneEngine(ctx, variant, i)));
   if (runs.length === 1) {
     const [only] = runs as [ProcessRun];
-    return { events: only.summary.events, seconds: only.summary.activeSec, rssMaxMB: only.rssMaxMB };
+    const { firstMessageAt: from, lastCommitAt: to } = only.summary;
+    return {
+      events: only.summary.events,
+      seconds: only.summary.activeSec,
+      rssMaxMB: only.rssMaxMB,
+      ...(from !== undefined && to !== undefined ? { span: { from, to } } : {}),
+    };
   }
   const first = Math.min(...runs.map((r) => r.summary.firstMessageAt ?? Number.POSITIVE_INFINITY));
   const last = Math.max(...runs.map((r) => r.summary.lastCommitAt ?? 0));
@@ -138,6 +144,7 @@ async function runEngine(ctx: ContenderContext, variant: EngineVariant): Promise
   return {
     events: runs.reduce((n, r) => n + r.summary.events, 0),
     seconds: (last - first) / 1000,
+    span: { from: first, to: last },
     // Each process's own peak: the figure compares with one engine's.
     rssMaxMB: Math.max(...runs.map((r) => r.rssMaxMB ?? 0)),
   };

@@ -238,7 +238,8 @@ export const multiRowInsert: Contender = {
         await writing.catch(() => undefined);
         await disconnectConsumer(consumer);
       }
-      return { events: applied, seconds: firstAt === undefined ? 0 : (lastCommitAt - firstAt) / 1000 };
+      if (firstAt === undefined) return { events: applied, seconds: 0 };
+      return { events: applied, seconds: (lastCommitAt - firstAt) / 1000, span: { from: firstAt, to: lastCommitAt } };
     } finally {
       await client.end();
     }

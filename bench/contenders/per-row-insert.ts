@@ -208,7 +208,12 @@ export const perRowInsert: Contender = {
       if (failure) throw failure;
       const seconds = firstAt === undefined ? 0 : (lastCommitAt - firstAt) / 1000;
       const appliedOffsets = new Map([...workers].map(([key, w]) => [key, w.nextOffset]));
-      return { events: applied, seconds, applied: applied >= total ? undefined : appliedOffsets };
+      return {
+        events: applied,
+        seconds,
+        applied: applied >= total ? undefined : appliedOffsets,
+        ...(firstAt === undefined ? {} : { span: { from: firstAt, to: lastCommitAt } }),
+      };
     } finally {
       await Promise.allSettled(clients.map((c) => c.end()));
     }

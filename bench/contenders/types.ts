@@ -27,6 +27,8 @@ export interface ContenderRun {
   events: number;
   /** From the first message received to the last commit. */
   seconds: number;
+  /** The same span as wall-clock times (epoch ms): the runner counts CPU over it. */
+  span?: { from: number; to: number };
   /** Set when only part of the events was applied: the next offset per `topic/partition`. */
   applied?: Applied;
   /** Peak RSS of the contender's process, when measured. */

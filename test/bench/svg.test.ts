@@ -38,7 +38,7 @@ describe('bench/svg', () => {
     expect(perRow).to.be.closeTo(1000 * (430 / 200_000), 0.2); // axis 0..200,000
     expect(svg).to.include('50,000 /s');
     expect(svg).to.include('(engine 0.25x)');
-    expect(svg).to.include('p99 target 100 ms');
+    expect(svg).to.include('p99 target 60 ms');
     expect(svg).to.include('Engine peak RSS while draining the backlog: 310 MB');
     // Every opened text element is closed, and no raw ampersand slips through.
     expect(svg.match(/<text /g)?.length).to.equal(svg.match(/<\/text>/g)?.length);
