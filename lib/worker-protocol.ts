@@ -5,20 +5,16 @@
  */
 import type { ConsumerOptions } from './consumer/options.js';
 import type { PlainError } from './errors.js';
+import { SESSION_OPTIONS } from './postgres/session.js';
 import type { Mapping } from './sinks/mapping.js';
 
 /** The consumer options a worker thread uses, exactly as cdc-consume validated them. */
 export const WORKER_OPTIONS = [
-  'databaseUrl',
+  // The database URL and the limits set on every connection the worker opens (in ms; 0 = not set).
+  ...SESSION_OPTIONS,
   'dbSchema',
   // Values larger than this are dead-lettered before any decoding.
   'maxValueBytes',
-  // Session limits set on every connection the worker opens, in ms; 0 = not set.
-  'pgIdleInTransactionTimeoutMs',
-  'pgLockTimeoutMs',
-  'pgStatementTimeoutMs',
-  'pgQueryTimeoutMs',
-  'pgKeepaliveMs',
 ] as const satisfies ReadonlyArray<keyof ConsumerOptions>;
 
 /** Given to every worker thread at start (piscina `workerData`). */

@@ -3,11 +3,12 @@
  * thread. Results and errors go back as plain objects (see lib/worker-protocol.ts).
  */
 import pg from 'pg';
-import { redactUrl } from '../config/redact.js';
+import { redactSecrets } from '../config/redact.js';
 import { workerDefaults } from '../consumer/defaults.js';
 import { CdcError, toPlainError } from '../errors.js';
 import { fatalReason } from '../postgres/errors.js';
 import { qualified } from '../postgres/identifiers.js';
+import { serverKeepaliveSql, sessionConfig } from '../postgres/session.js';
 import { applySchema } from '../postgres/schema.js';
 import { prepareSinkTables } from '../sinks/tables.js';
 import { BatchApplier } from './batch.js';
@@ -15,34 +16,23 @@ import type { MigrateResult, StoredOffsetsResult, StoredOffsetsTask, TaskFailure
 
 /**
  * The configuration of the one pool all of a worker's tasks use (schema application included), so
- * every session carries the limits that keep a frozen or cut-off consumer from holding its locks.
- * node-postgres sends the three server timeouts as startup parameters and leaves out a 0 (the
- * server's own setting then applies). Keepalive on the server's end has no startup parameter: it is
- * set once per new connection, before the connection is handed out.
+ * every session carries the limits that keep a frozen or cut-off consumer from holding its locks
+ * (lib/postgres/session.ts). The server's keepalive is set once per new connection, before the
+ * connection is handed out.
  */
 export function poolConfig(config: WorkerConfig): pg.PoolConfig {
-  const keepaliveSeconds = Math.floor(config.pgKeepaliveMs / 1000);
+  const keepalive = serverKeepaliveSql(config);
   return {
-    connectionString: config.databaseUrl,
+    ...sessionConfig(config, 'cdc-pipeline'),
     max: config.maxConnections,
     idleTimeoutMillis: workerDefaults.poolIdleTimeoutMs,
     connectionTimeoutMillis: workerDefaults.connectTimeoutMs,
-    application_name: 'cdc-pipeline',
-    idle_in_transaction_session_timeout: config.pgIdleInTransactionTimeoutMs,
-    lock_timeout: config.pgLockTimeoutMs,
-    statement_timeout: config.pgStatementTimeoutMs,
-    query_timeout: config.pgQueryTimeoutMs,
-    keepAlive: keepaliveSeconds > 0,
-    keepAliveInitialDelayMillis: keepaliveSeconds * 1000,
-    // Interval and count as libuv sets them on the client's socket. Ignored on a Unix socket.
     onConnect:
-      keepaliveSeconds > 0
-        ? async (client) => {
-            await client.query(
-              `SET tcp_keepalives_idle = ${keepaliveSeconds}; SET tcp_keepalives_interval = 1; SET tcp_keepalives_count = 10`,
-            );
-          }
-        : undefined,
+      keepalive === undefined
+        ? undefined
+        : async (client) => {
+            await client.query(keepalive);
+          },
   };
 }
 
@@ -122,9 +112,7 @@ function failure(err: unknown, config: WorkerConfig): TaskFailure {
   const plain = toPlainError(err, 'ERR_CDC_POSTGRES');
   const fatal = fatalReason(err);
   // Connection errors can carry the URL; never let a password reach a log line.
-  const password = safePassword(config.databaseUrl);
-  if (password) plain.message = plain.message.split(password).join('***');
-  plain.message = plain.message.replaceAll(config.databaseUrl, redactUrl(config.databaseUrl));
+  plain.message = redactSecrets(plain.message, config.databaseUrl);
   if (fatal) {
     plain.fatal = fatal;
     plain.canRetry = false;
@@ -144,14 +132,4 @@ function isTransient(err: unknown): boolean {
   if (err instanceof CdcError) return err.canRetry;
   if (err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError || err instanceof SyntaxError) return false;
   return err instanceof Error;
-}
-
-function safePassword(url: string): string | undefined {
-  try {
-    const p = decodeURIComponent(new URL(url).password);
-    // Short passwords would match ordinary words in messages; the URL itself is replaced below anyway.
-    return p.length >= 8 ? p : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -7,22 +7,25 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { connectionOptions, type OptionSpec } from '../config/options.js';
 import { renderOptionTable, replaceGenerated, type Specs } from '../config/reference.js';
+import { deadLetterOptions } from '../dead-letters/options.js';
 import { produceOptions } from '../loadgen/produce/options.js';
 import { consumeCliOptions } from './consume.js';
 import { devstackOptions } from './devstack.js';
 
-/** The options of `specs` that are not connection options (those have a table of their own). */
-function withoutConnection(specs: Specs): Specs {
-  const shared = new Set<OptionSpec<unknown>>(Object.values(connectionOptions));
-  return Object.fromEntries(Object.entries(specs).filter(([, spec]) => !shared.has(spec)));
+/** The options of `specs` that are not among `shared` (those have a table of their own). */
+function without(specs: Specs, shared: Specs): Specs {
+  const sharedSpecs = new Set<OptionSpec<unknown>>(Object.values(shared));
+  return Object.fromEntries(Object.entries(specs).filter(([, spec]) => !sharedSpecs.has(spec)));
 }
 
 /** Every generated table of docs/configuration.md, by the name its markers carry. */
 export const configurationSections: ReadonlyArray<{ name: string; specs: Specs }> = [
   { name: 'connections', specs: connectionOptions },
-  { name: 'cdc-consume', specs: withoutConnection(consumeCliOptions) },
-  { name: 'cdc-produce', specs: withoutConnection(produceOptions) },
+  { name: 'cdc-consume', specs: without(consumeCliOptions, connectionOptions) },
+  { name: 'cdc-produce', specs: without(produceOptions, connectionOptions) },
   { name: 'cdc-devstack', specs: devstackOptions },
+  // Its connection and session options are cdc-consume's own specs, listed there.
+  { name: 'cdc-dead-letters', specs: without(deadLetterOptions, consumeCliOptions) },
 ];
 
 /**

@@ -1,3 +1,3 @@
 export * from './options.js';
 export * as parse from './parsers.js';
-export { redactUrl } from './redact.js';
+export { redactSecrets, redactUrl } from './redact.js';

@@ -12,6 +12,15 @@ function fail(name: string, value: unknown, accepts: string): never {
   throw new InvalidOptionError(name, `invalid ${name} ${shown}: expected ${accepts}`);
 }
 
+/** What `parser` makes of `value`, or undefined where it refuses it. */
+function tryParse<T>(parser: Parser<T>, value: unknown): T | undefined {
+  try {
+    return parser(value, '');
+  } catch {
+    return undefined;
+  }
+}
+
 /** An option without a default: undefined stays undefined, anything else goes through `inner`. */
 export function optional<T>(inner: Parser<T>): Parser<T | undefined> {
   return (value, name) => (value === undefined ? undefined : inner(value, name));
@@ -53,6 +62,50 @@ export function integer(min: number, max = Number.MAX_SAFE_INTEGER): Parser<numb
     const n = typeof value === 'number' ? value : typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
     if (!Number.isSafeInteger(n) || n < min || n > max) return fail(name, value, accepts);
     return n;
+  };
+}
+
+/** A comma-separated list (or an array) of integers in [min, max], such as `0,3,7`. */
+export function integerList(min: number, max = Number.MAX_SAFE_INTEGER): Parser<number[]> {
+  const one = integer(min, max);
+  const accepts = `a comma-separated list of integers${max === Number.MAX_SAFE_INTEGER ? ` >= ${min}` : ` from ${min} to ${max}`}, such as ${min},${min + 3}`;
+  return (value, name) => {
+    const items: unknown[] = Array.isArray(value) ? value : typeof value === 'string' ? value.split(',') : [value];
+    const out = items.map((item) => tryParse(one, item));
+    if (out.length === 0 || out.some((n) => n === undefined)) return fail(name, value, accepts);
+    return out as number[];
+  };
+}
+
+const INSTANT_FORM =
+  'a timestamp such as 2024-05-01, 2024-05-01T12:00:00Z or 2024-05-01 12:00:00.5+02:00, or a duration ago such as 30m or 1h';
+const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}))?$/i;
+
+/**
+ * A point in time, as ISO 8601 text Postgres reads as a timestamptz: a date (midnight UTC), a date and
+ * time with its zone (`Z` or an offset: a time without one would depend on the session's zone), or a
+ * duration such as `1h` meaning that long before `now()`. The text is kept, not turned into a Date,
+ * so the microseconds Postgres stores are compared exactly.
+ */
+export function instant(now: () => number = Date.now): Parser<string> {
+  return (value, name) => {
+    if (value instanceof Date && !Number.isNaN(value.getTime())) return value.toISOString();
+    if (typeof value !== 'string') return fail(name, value, INSTANT_FORM);
+    const text = value.trim();
+    const m = ISO_INSTANT.exec(text);
+    if (!m) {
+      const ago = tryParse(duration, text);
+      return ago === undefined ? fail(name, value, INSTANT_FORM) : new Date(now() - ago).toISOString();
+    }
+    const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0)) as number[];
+    const date = new Date(Date.UTC(year as number, (month as number) - 1, day as number));
+    const realDate = date.getUTCFullYear() === year && date.getUTCMonth() + 1 === month && date.getUTCDate() === day;
+    const zone = m[8]?.toUpperCase();
+    const offset = zone && zone !== 'Z' ? /^[+-](\d{2}):?(\d{2})$/.exec(zone) : null;
+    const realTime = (hour as number) < 24 && (minute as number) < 60 && (second as number) < 60;
+    const realOffset = !offset || (Number(offset[1]) <= 15 && Number(offset[2]) < 60);
+    if (!realDate || !realTime || !realOffset) return fail(name, value, INSTANT_FORM);
+    return m[4] === undefined ? `${text}T00:00:00Z` : text.replace(' ', 'T');
   };
 }
 

@@ -12,3 +12,23 @@ export function redactUrl(url: string): string {
     return url.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@');
   }
 }
+
+/**
+ * `text` (an error message, say) with the database URL's password and the URL itself made safe to print:
+ * a connection error can carry either.
+ */
+export function redactSecrets(text: string, databaseUrl: string): string {
+  const password = safePassword(databaseUrl);
+  const masked = password ? text.split(password).join('***') : text;
+  return masked.replaceAll(databaseUrl, redactUrl(databaseUrl));
+}
+
+function safePassword(url: string): string | undefined {
+  try {
+    const p = decodeURIComponent(new URL(url).password);
+    // Short passwords would match ordinary words in messages; the URL itself is replaced anyway.
+    return p.length >= 8 ? p : undefined;
+  } catch {
+    return undefined;
+  }
+}

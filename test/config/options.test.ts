@@ -118,4 +118,56 @@ describe('config/options', () => {
       expect(optionError(() => resolveOptions(choice, { from: 'middle' })).message).to.contain('one of beginning, end');
     });
   });
+  describe('integer lists', () => {
+    const list = parse.integerList(0, 10);
+
+    it('reads a comma-separated list, an array or a single number', () => {
+      expect(list('0,3, 7', '--partition')).to.deep.equal([0, 3, 7]);
+      expect(list(['1', 2], '--partition')).to.deep.equal([1, 2]);
+      expect(list(4, '--partition')).to.deep.equal([4]);
+    });
+
+    it('refuses an empty item, a non-integer or one out of range, naming the option and the whole value', () => {
+      for (const bad of ['', '1,,2', '1,x', '11', '-1', '1.5']) {
+        const err = optionError(() => list(bad, '--partition'));
+        expect(err.option, bad).to.equal('--partition');
+        expect(err.message, bad).to.contain(JSON.stringify(bad)).and.contain('comma-separated list of integers from 0 to 10');
+      }
+    });
+  });
+
+  describe('instants', () => {
+    const now = Date.parse('2024-05-01T12:00:00Z');
+    const instant = parse.instant(() => now);
+
+    it('reads a date as midnight UTC and keeps a date-time with its zone as written (T for a space)', () => {
+      expect(instant('2024-02-29', '--since')).to.equal('2024-02-29T00:00:00Z');
+      expect(instant('2024-05-01T12:30:00Z', '--since')).to.equal('2024-05-01T12:30:00Z');
+      expect(instant('2024-05-01 12:30:00.123456+02:00', '--since')).to.equal('2024-05-01T12:30:00.123456+02:00');
+      expect(instant('2024-05-01T12:30-0530', '--since')).to.equal('2024-05-01T12:30-0530');
+    });
+
+    it('reads a duration as that long before now', () => {
+      expect(instant('1h', '--since')).to.equal('2024-05-01T11:00:00.000Z');
+      expect(instant('90s', '--since')).to.equal('2024-05-01T11:58:30.000Z');
+      expect(instant('0', '--since')).to.equal('2024-05-01T12:00:00.000Z');
+    });
+
+    it('refuses a time without a zone, an impossible date or time, and other text, naming the option and the forms', () => {
+      for (const bad of [
+        '2024-05-01T12:00:00',
+        '2023-02-29',
+        '2024-13-01',
+        '2024-05-01T24:00Z',
+        '2024-05-01T12:00+16:00',
+        'yesterday',
+        '1d',
+        '',
+      ]) {
+        const err = optionError(() => instant(bad, '--until'));
+        expect(err.option, bad).to.equal('--until');
+        expect(err.message, bad).to.contain(JSON.stringify(bad)).and.contain('2024-05-01T12:00:00Z').and.contain('a duration ago');
+      }
+    });
+  });
 });

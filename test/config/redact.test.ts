@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { redactUrl } from '../../lib/config/index.js';
+import { redactSecrets, redactUrl } from '../../lib/config/index.js';
 
 describe('config/redact', () => {
   it('hides the password of a database URL and keeps the rest', () => {
@@ -38,5 +38,14 @@ describe('config/redact', () => {
     const out = redactUrl('postgres://u:hunter2@h/d?sslpassword=abc123&PassWord=xyz789&application_name=cdc');
     expect(out).to.not.contain('hunter2').and.not.contain('abc123').and.not.contain('xyz789');
     expect(out).to.contain('application_name=cdc');
+  });
+
+  it('redactSecrets hides the URL and its password (raw or percent-decoded) wherever a message carries them', () => {
+    const url = 'postgres://cdc:p%40ssw0rd-long@db:5432/cdc';
+    expect(redactSecrets(`connect to ${url} failed: p@ssw0rd-long rejected`, url)).to.equal(
+      'connect to postgres://cdc:***@db:5432/cdc failed: *** rejected',
+    );
+    // A short password would match ordinary words: only the URL is replaced then.
+    expect(redactSecrets('cdc says: postgres://u:cdc@h/d', 'postgres://u:cdc@h/d')).to.equal('cdc says: postgres://u:***@h/d');
   });
 });

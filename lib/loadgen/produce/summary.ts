@@ -1,6 +1,7 @@
 /**
  * How a run looks to a person: the live progress line and the final summary table.
  */
+import { textTable } from '../../cli/text-table.js';
 import type { ProduceSummary, ProgressSnapshot } from './run.js';
 
 const int = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
@@ -8,11 +9,6 @@ const int = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 /** `sent 120,000  delivered 118,000  failed 0  rate 99,870/s  elapsed 1.2s` */
 export function formatProgress(p: ProgressSnapshot): string {
   return `sent ${int.format(p.sent)}  delivered ${int.format(p.delivered)}  failed ${int.format(p.failed)}  rate ${int.format(p.currentRate)}/s  elapsed ${(p.elapsedMs / 1000).toFixed(1)}s`;
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
-  return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join('  ')).join('\n');
 }
 
 /** The summary as text: per topic counts by event type, deliveries, elapsed time and rates, and the format. */
@@ -32,7 +28,7 @@ export function formatSummary(s: ProduceSummary): string {
     ),
   );
   const lines = [
-    table(rows),
+    textTable(rows, (c) => c > 0),
     `elapsed ${(s.elapsedMs / 1000).toFixed(2)} s; sent ${int.format(s.sendRate)} events/s, delivered ${int.format(s.deliveredRate)} events/s; stopped by ${s.stoppedBy}; seed ${s.seed}`,
   ];
   if (s.format === 'debezium') {

@@ -1,0 +1,131 @@
+/**
+ * cdc-dead-letters' options, declared once: the connection and session options are cdc-consume's own
+ * specs (the same flags, variables, defaults and validation), the rest select and print dead letters.
+ * The selection options are the library API's `Selection` too, so whatever selects dead letters
+ * (list, purge, and later replay) reads them alike.
+ */
+import { connectionOptions, option, parse, type SpecValues } from '../config/index.js';
+import { consumerOptions } from '../consumer/options.js';
+import { deadLetterDefaults } from './defaults.js';
+
+/** Where the dead letters are and how each session is limited: exactly cdc-consume's specs. */
+export const deadLetterConnectionOptions = {
+  databaseUrl: connectionOptions.databaseUrl,
+  dbSchema: connectionOptions.dbSchema,
+  pgIdleInTransactionTimeoutMs: consumerOptions.pgIdleInTransactionTimeoutMs,
+  pgLockTimeoutMs: consumerOptions.pgLockTimeoutMs,
+  pgStatementTimeoutMs: consumerOptions.pgStatementTimeoutMs,
+  pgQueryTimeoutMs: consumerOptions.pgQueryTimeoutMs,
+  pgKeepaliveMs: consumerOptions.pgKeepaliveMs,
+};
+
+/**
+ * Which dead letters: every option given narrows the selection (AND); a list matches any of its items.
+ * No environment variables: a filter read from the consumer's environment (CDC_GROUP, say) would hide
+ * dead letters from a listing, and change what a purge deletes, without the command line showing it.
+ */
+export const selectionOptions = {
+  ids: option<number[] | undefined>({
+    flag: 'id',
+    describe: 'Only these dead letters, by id (the first column of list), comma-separated',
+    default: undefined,
+    defaultText: 'any',
+    parse: parse.optional(parse.integerList(1)),
+  }),
+  group: option<string | undefined>({
+    flag: 'group',
+    describe: 'Only those recorded by this consumer group (--group of cdc-consume)',
+    default: undefined,
+    defaultText: 'any',
+    parse: parse.optional(parse.nonEmptyString),
+  }),
+  topics: option<string[] | undefined>({
+    flag: 'topic',
+    describe: 'Only those of these topics, comma-separated',
+    default: undefined,
+    defaultText: 'any',
+    parse: parse.optional(parse.nameList),
+  }),
+  partitions: option<number[] | undefined>({
+    flag: 'partition',
+    describe: 'Only those of these partitions, comma-separated (of every selected topic)',
+    default: undefined,
+    defaultText: 'any',
+    parse: parse.optional(parse.integerList(0, 2 ** 31 - 1)),
+  }),
+  codes: option<string[] | undefined>({
+    flag: 'code',
+    describe: 'Only those with these error codes, comma-separated, such as INVALID_JSON,MISSING_PARENT',
+    default: undefined,
+    defaultText: 'any',
+    parse: parse.optional(parse.nameList),
+  }),
+  since: option<string | undefined>({
+    flag: 'since',
+    describe:
+      'Only those that failed at or after this time: an ISO 8601 date (midnight UTC) or date and time with its zone (2024-05-01T12:00:00Z), or a duration ago (30m, 2h)',
+    default: undefined,
+    defaultText: 'any time',
+    parse: parse.optional(parse.instant()),
+  }),
+  until: option<string | undefined>({
+    flag: 'until',
+    describe: 'Only those that failed before this time (exclusive); the same forms as --since',
+    default: undefined,
+    defaultText: 'any time',
+    parse: parse.optional(parse.instant()),
+  }),
+};
+
+/** A selection: the values of the selection options, any of them absent. */
+export type Selection = Partial<SpecValues<typeof selectionOptions>>;
+
+const json = option<boolean>({
+  flag: 'json',
+  describe:
+    'Print JSON lines, one object per dead letter (or per summary row) with the table\'s column names; key and value as UTF-8 text when they are valid UTF-8, else base64 ("key_encoding"/"value_encoding" say which)',
+  default: false,
+  kind: 'boolean',
+  parse: parse.boolean,
+});
+
+export const listOptions = {
+  ...selectionOptions,
+  json,
+  summary: option<boolean>({
+    flag: 'summary',
+    describe: 'Print counts per group, topic and code (with the first and last failure time) instead of the dead letters',
+    default: false,
+    kind: 'boolean',
+    parse: parse.boolean,
+  }),
+  limit: option<number>({
+    flag: 'limit',
+    describe: 'Most dead letters printed, the oldest first (by id); when more match, the output says so; 0 = all',
+    default: deadLetterDefaults.listLimit,
+    parse: parse.integer(0),
+  }),
+};
+
+export const showOptions = { json };
+
+export const purgeOptions = {
+  ...selectionOptions,
+  all: option<boolean>({
+    flag: 'all',
+    describe: 'Select every dead letter of the schema (purge refuses an empty selection without it)',
+    default: false,
+    kind: 'boolean',
+    parse: parse.boolean,
+  }),
+  yes: option<boolean>({
+    flag: 'yes',
+    describe: 'Really delete; without it purge only says how many it would delete, and exits 3',
+    default: false,
+    kind: 'boolean',
+    parse: parse.boolean,
+  }),
+};
+
+/** Every option of the command once, in the order --help and docs/configuration.md show them. */
+export const deadLetterOptions = { ...deadLetterConnectionOptions, ...listOptions, ...purgeOptions };
