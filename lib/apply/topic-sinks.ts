@@ -14,7 +14,7 @@ import { CdcError } from '../errors.js';
 import { isDataError } from '../postgres/errors.js';
 import { qualified, quoteIdent } from '../postgres/identifiers.js';
 import { type ColumnType, incompatibility, parseCatalogType } from '../sinks/column-types.js';
-import { type ConnectSchema, deriveColumns, rowSchemaOf } from '../sinks/connect-schema.js';
+import { type ConnectSchema, deriveColumns, rowSchemaOf, unsupportedTypesMessage } from '../sinks/connect-schema.js';
 import { isNullSpan, splitEnvelope } from '../sinks/envelope.js';
 import { compileDebeziumDecoder, type FieldSchema, structSchemas } from '../sinks/formats/debezium.js';
 import type { ColumnDeclaration, SinkDeclaration, TopicSinkDeclaration } from '../sinks/mapping.js';
@@ -433,7 +433,7 @@ class TopicSink {
           'a field of a type cdc-pipeline does not load; its events are dead letters (UNSUPPORTED_TYPE)',
           { field: p },
         );
-      return entry({ code: 'UNSUPPORTED_TYPE', message: `topic ${this.#topic}: ${problems.join('; ')}` });
+      return entry({ code: 'UNSUPPORTED_TYPE', message: unsupportedTypesMessage(this.#topic, problems) });
     }
     const layout = sink.layout;
     const byName = new Map(columns.map((c) => [c.name, c]));

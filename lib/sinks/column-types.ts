@@ -4,7 +4,10 @@
  * engine checks a table it did not create. Used on both threads (the main thread validates the mapping,
  * the worker compiles it).
  */
-import { NUMERIC_MAX_DECLARED_PRECISION, VARCHAR_MAX_LENGTH } from './pg-limits.js';
+import { BIT_MAX_LENGTH, NUMERIC_MAX_DECLARED_PRECISION, VARCHAR_MAX_LENGTH } from './pg-limits.js';
+
+/** Kinds only Debezium events carry: the seed format's Go events have none (the mapping refuses them there). */
+export const DebeziumOnlyKinds = ['interval', 'timetz', 'xml', 'char', 'inet', 'cidr', 'macaddr', 'bit', 'varbit', 'array'] as const;
 
 export const TypeKinds = [
   'smallint',
@@ -24,21 +27,14 @@ export const TypeKinds = [
   'jsonb',
   'json',
   'bytea',
-  'interval',
-  'timetz',
-  'xml',
-  'char',
-  'inet',
-  'cidr',
-  'macaddr',
-  'array',
+  ...DebeziumOnlyKinds,
 ] as const;
 
 export type TypeKind = (typeof TypeKinds)[number];
 
 export interface ColumnType {
   kind: TypeKind;
-  /** varchar(n): most characters (code points). */
+  /** varchar(n), char(n): most characters (code points). bit(n): bits; bit varying(n): most bits. */
   length?: number;
   /** numeric(p, s). Both absent: unconstrained numeric. timestamp(p), time(p): fractional digits of seconds. */
   precision?: number;
@@ -90,11 +86,14 @@ const ALIASES: Record<string, TypeKind> = {
   inet: 'inet',
   cidr: 'cidr',
   macaddr: 'macaddr',
+  bit: 'bit',
+  'bit varying': 'varbit',
+  varbit: 'varbit',
 };
 
 /** What the error message lists as accepted. */
 export const ACCEPTED_TYPES =
-  'smallint, integer, bigint, numeric or numeric(p,s), real, double precision, boolean, text, varchar(n), uuid, date, timestamp or timestamp(p), timestamptz or timestamptz(p), time or time(p), jsonb, json, bytea, interval, timetz or timetz(p), xml, char(n), inet, cidr, macaddr, and arrays of them (integer[])';
+  'smallint, integer, bigint, numeric or numeric(p,s), real, double precision, boolean, text, varchar(n), uuid, date, timestamp or timestamp(p), timestamptz or timestamptz(p), time or time(p), jsonb, json, bytea, interval, timetz or timetz(p), xml, char(n), inet, cidr, macaddr, bit(n), bit varying(n) or varbit, and arrays of them (integer[])';
 
 /** Parses a declared type; returns an explanation of the problem instead when it is not one we take. */
 export function parseColumnType(text: string): ColumnType | string {
@@ -134,6 +133,15 @@ export function parseColumnType(text: string): ColumnType | string {
       if (n < 1 || n > VARCHAR_MAX_LENGTH) return `${JSON.stringify(text)}: length must be 1..${VARCHAR_MAX_LENGTH}`;
       return { kind, length: n, sql: `char(${n})` };
     }
+    case 'bit':
+    case 'varbit': {
+      if (b !== undefined) return `${JSON.stringify(text)}: ${kind === 'bit' ? 'bit' : 'bit varying'} takes one length`;
+      // Bare `bit` is bit(1), as in Postgres; bare `bit varying` has no limit.
+      const n = a ?? (kind === 'bit' ? 1 : undefined);
+      if (n === undefined) return { kind, sql: 'bit varying' };
+      if (n < 1 || n > BIT_MAX_LENGTH) return `${JSON.stringify(text)}: length must be 1..${BIT_MAX_LENGTH}`;
+      return { kind, length: n, sql: kind === 'bit' ? `bit(${n})` : `bit varying(${n})` };
+    }
     case 'timestamp':
     case 'timestamptz':
     case 'timetz':
@@ -170,6 +178,7 @@ const WIDER: Partial<Record<TypeKind, readonly TypeKind[]>> = {
   cidr: ['cidr', 'inet', 'text'],
   macaddr: ['macaddr', 'text'],
   json: ['json', 'jsonb'],
+  bit: ['bit', 'varbit'],
 };
 
 /**
@@ -195,10 +204,12 @@ export function incompatibility(declared: ColumnType, existing: string): string 
   }
   const accepted = WIDER[declared.kind] ?? [declared.kind];
   if (!accepted.includes(actual.kind)) return `has type ${existing}, declared ${declared.sql}`;
-  if (declared.kind === 'varchar' && actual.kind === 'varchar' && actual.length !== undefined) {
+  if ((actual.kind === 'varchar' || actual.kind === 'varbit') && actual.length !== undefined) {
     if (declared.length === undefined || actual.length < declared.length)
       return `has type ${existing}, narrower than the declared ${declared.sql}`;
   }
+  // bit(n) takes exactly n bits: any other length is refused, shorter or longer.
+  if (actual.kind === 'bit' && actual.length !== declared.length) return `has type ${existing}, declared ${declared.sql}`;
   if (actual.kind === 'numeric' && actual.precision !== undefined) {
     if (declared.kind !== 'numeric' || declared.precision === undefined)
       return `has type ${existing}, narrower than the declared ${declared.sql}`;

@@ -5,7 +5,7 @@
  * docs/sinks.md). Worker threads only, once per distinct schema.
  */
 import { type ColumnType, parseColumnType } from './column-types.js';
-import { NUMERIC_MAX_DECLARED_PRECISION, VARCHAR_MAX_LENGTH } from './pg-limits.js';
+import { BIT_MAX_LENGTH, NUMERIC_MAX_DECLARED_PRECISION, VARCHAR_MAX_LENGTH } from './pg-limits.js';
 
 /** One field's schema, as JsonConverter writes it. */
 export interface ConnectSchema {
@@ -16,6 +16,9 @@ export interface ConnectSchema {
   field?: string;
   fields?: ConnectSchema[];
   items?: ConnectSchema;
+  /** A map's key and value schemas. */
+  keys?: ConnectSchema;
+  values?: ConnectSchema;
 }
 
 /** A column a schema field gives a table. */
@@ -59,16 +62,12 @@ const BY_NAME: Record<string, ColumnType> = {
 };
 
 /**
- * Logical types whose Postgres type (interval, timetz, xml, bit varying, geometry) the engine does not
- * write yet: refused by name, so that their values never land in the primitive's column (microseconds
- * as a bigint) and a later release cannot find a table of the wrong type.
+ * Geometry structs (`wkb` bytes and an optional `srid`; Point adds `x` and `y`): bytea of the WKB when no
+ * column type is declared. The WKB is the geometry itself, exact and readable by PostGIS
+ * (ST_GeomFromWKB) or any GIS library, where a jsonb of the struct would need unpacking first; a column
+ * declared jsonb keeps the whole struct instead (the srid beside the WKB).
  */
-const NOT_YET = new Set([
-  'io.debezium.data.Bits',
-  'io.debezium.data.geometry.Point',
-  'io.debezium.data.geometry.Geometry',
-  'io.debezium.data.geometry.Geography',
-]);
+const GEOMETRY = new Set(['io.debezium.data.geometry.Point', 'io.debezium.data.geometry.Geometry', 'io.debezium.data.geometry.Geography']);
 
 /** Connect's own types (JsonConverter spells float32 `float` and float64 `double`). */
 const BY_TYPE: Record<string, ColumnType> = {
@@ -85,9 +84,45 @@ const BY_TYPE: Record<string, ColumnType> = {
   bytes: type('bytea'),
 };
 
-/** The schema type as messages name it. */
+/** The schema type as messages name it: `int64 (io.debezium.time.MicroTimestamp)`, `array of struct`, `map of string to int32`. */
 export function schemaTypeName(s: ConnectSchema): string {
-  return s.name === undefined ? s.type : `${s.type} (${s.name})`;
+  let text = s.type;
+  if (s.type === 'array' && s.items !== undefined) text = `array of ${schemaTypeName(s.items)}`;
+  else if (s.type === 'map' && s.keys !== undefined && s.values !== undefined)
+    text = `map of ${schemaTypeName(s.keys)} to ${schemaTypeName(s.values)}`;
+  return s.name === undefined ? text : `${text} (${s.name})`;
+}
+
+/** Debezium's bit strings (BIT(n), BIT VARYING): bytes with a `length` parameter. */
+export const BITS = 'io.debezium.data.Bits';
+
+/** Bits' `length` parameter, when Postgres can declare it. */
+function bitsParameter(parameters: Record<string, unknown> | undefined): number | undefined {
+  const length = Number(parameters?.length);
+  return Number.isInteger(length) && length >= 1 && length <= BIT_MAX_LENGTH ? length : undefined;
+}
+
+function sourceTypeOf(parameters: Record<string, unknown> | undefined): string | undefined {
+  const source = parameters?.['__debezium.source.column.type'];
+  return typeof source === 'string' ? source.toUpperCase() : undefined;
+}
+
+/**
+ * The exact bit count of io.debezium.data.Bits values, or undefined where Debezium does not keep it.
+ * BIT(n) sources (MySQL's, PostgreSQL's) send `length` = n. PostgreSQL's BIT VARYING(m) sends m, its
+ * maximum, and BIT VARYING without one 2^31 - 1: the value's own length (its leading zeros) is lost on
+ * the way, which only the propagated source type tells apart from BIT(n).
+ */
+export function bitsLength(parameters: Record<string, unknown> | undefined): number | undefined {
+  const source = sourceTypeOf(parameters);
+  return source === 'VARBIT' || source === 'BIT VARYING' ? undefined : bitsParameter(parameters);
+}
+
+/** io.debezium.data.Bits: bit(n) when the propagated source type says BIT, else bit varying(length), or unbounded. */
+function bitsType(s: ConnectSchema): ColumnType {
+  const length = bitsParameter(s.parameters);
+  if (length === undefined) return type('bit varying');
+  return type(sourceTypeOf(s.parameters) === 'BIT' ? `bit(${length})` : `bit varying(${length})`);
 }
 
 /** Debezium's numeric: `numeric(p,s)` with the precision it propagates, else unconstrained. */
@@ -104,7 +139,7 @@ const BY_SOURCE_TYPE: Record<string, ColumnType> = { INET: type('inet'), CIDR: t
 
 /** A string column's declared length, when the connector propagates it for a character type. */
 function stringType(s: ConnectSchema): ColumnType {
-  const source = s.parameters?.['__debezium.source.column.type']?.toUpperCase();
+  const source = sourceTypeOf(s.parameters);
   const length = Number(s.parameters?.['__debezium.source.column.length']);
   const network = source === undefined ? undefined : BY_SOURCE_TYPE[source];
   if (network) return network;
@@ -123,20 +158,26 @@ function stringType(s: ConnectSchema): ColumnType {
 /** The Postgres type of one field, or why it has none here. */
 export function columnTypeOf(s: ConnectSchema): ColumnType | string {
   if (s.name === 'org.apache.kafka.connect.data.Decimal') return decimalType(s);
+  if (s.name === BITS) return bitsType(s);
   if (s.name !== undefined) {
-    if (NOT_YET.has(s.name)) return `${schemaTypeName(s)} is not a type cdc-pipeline loads yet`;
+    if (GEOMETRY.has(s.name)) return type('bytea');
     const named = BY_NAME[s.name];
     if (named) return named;
   }
-  if (s.type === 'array' && s.items !== undefined && s.items.type !== 'array' && s.items.type !== 'struct' && s.items.type !== 'map') {
+  if (s.type === 'array' && s.items !== undefined) {
     const element = columnTypeOf(s.items);
-    if (typeof element === 'string') return `${schemaTypeName(s)} of ${element}`;
-    return { kind: 'array', element, sql: `${element.sql}[]` };
+    // One dimension of a type with a column (a plain struct has none): Postgres does not type an array's dimensions.
+    if (typeof element !== 'string' && element.kind !== 'array') return { kind: 'array', element, sql: `${element.sql}[]` };
+    return notLoaded(s);
   }
   if (s.type === 'string') return stringType(s);
   const plain = BY_TYPE[s.type];
   // A logical type we do not know on a primitive: its values are the primitive's (Connect's rule).
   if (plain) return plain;
+  return notLoaded(s);
+}
+
+function notLoaded(s: ConnectSchema): string {
   return `${schemaTypeName(s)} is not a type cdc-pipeline loads yet`;
 }
 
@@ -157,6 +198,11 @@ export function rowSchemaOf(schema: ConnectSchema): ConnectSchema | undefined {
 /** Field names the flattening transform adds (`__op`, `__deleted`, ...): metadata, not columns. */
 export function isTransformField(name: string): boolean {
   return name.startsWith('__');
+}
+
+/** UNSUPPORTED_TYPE's message: the topic, then each field with its schema type (from deriveColumns' problems). */
+export function unsupportedTypesMessage(topic: string, problems: readonly string[]): string {
+  return `topic ${topic}: ${problems.join('; ')}`;
 }
 
 /**

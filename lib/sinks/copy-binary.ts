@@ -530,6 +530,9 @@ const WRITERS: Record<TypeKind, FieldWriter> = {
   inet: () => -1,
   cidr: () => -1,
   macaddr: () => -1,
+  // A bit string's text ('0101') is what the decoder makes; its binary form would pack the bits again.
+  bit: () => -1,
+  varbit: () => -1,
   array: () => -1,
   // bpchar's binary form is its text; Postgres pads it to the declared length as its text input does.
   char: text,

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { CdcError, InvalidOptionError } from '../errors.js';
-import { type ColumnType, parseColumnType } from './column-types.js';
+import { type ColumnType, DebeziumOnlyKinds, parseColumnType } from './column-types.js';
 import { identifierProblem } from './topic-sinks.js';
 import { DeadLetterCodes } from './types.js';
 
@@ -135,8 +135,7 @@ export interface Mapping {
   topicSinks: readonly TopicSinkDeclaration[];
 }
 
-/** Column types only Debezium events carry (the seed format's Go events have none). */
-const DEBEZIUM_ONLY_KINDS: ReadonlySet<string> = new Set(['interval', 'timetz', 'xml', 'char', 'inet', 'cidr', 'macaddr', 'array']);
+const DEBEZIUM_ONLY_KINDS: ReadonlySet<string> = new Set(DebeziumOnlyKinds);
 
 /** The dead-letter code of an orphan when its reference declares no `orphan-code`. */
 export const DEFAULT_ORPHAN_CODE = 'MISSING_PARENT';

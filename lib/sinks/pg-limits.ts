@@ -41,6 +41,12 @@ export const NUMERIC_MAX_DECLARED_PRECISION = 1000;
 export const VARCHAR_MAX_LENGTH = 10_485_760;
 
 // ---------------------------------------------------------------------------------------------------
+// Bit strings (manual 8.10; the limit from src/backend/utils/adt/varbit.c's anybit_typmodin)
+
+/** The largest n of bit(n) and bit varying(n): MaxAttrSize bytes of bits. */
+export const BIT_MAX_LENGTH = 83_886_080;
+
+// ---------------------------------------------------------------------------------------------------
 // Floating point (manual 8.1.3: real is IEEE 754 single precision where the platform has it, as on
 // every platform Postgres builds on today; float4in refuses what overflows or underflows it)
 

@@ -593,15 +593,39 @@ export function numberTextAtPath(json: string, path: readonly string[]): string 
 }
 
 /**
- * The JSON text of the value at `path` (object keys) in `json`, exactly as written, or undefined when
- * there is none. The last duplicate key wins, as in JSON.parse. For a JSON value loaded into a json or
- * jsonb column: its own text, not a re-serialisation through JavaScript numbers.
+ * The JSON text of the value at `path` (object keys; none: the whole text) in `json`, exactly as written,
+ * or undefined when there is none. The last duplicate key wins, as in JSON.parse. For a JSON value loaded
+ * into a json or jsonb column: its own text, not a re-serialisation through JavaScript numbers.
  */
 export function valueTextAtPath(json: string, path: readonly string[]): string | undefined {
-  let i = skipSpace(json, 0);
-  let depth = 0;
+  const at = valueStartAtPath(json, path);
+  return at < 0 ? undefined : json.slice(at, skipValue(json, at));
+}
+
+/**
+ * The JSON texts of the elements of the array at `path` in `json`, each exactly as written, or undefined
+ * when no array is there: one pass for a whole array, whose int64 and decimal elements JSON.parse rounds.
+ */
+export function elementTextsAtPath(json: string, path: readonly string[]): string[] | undefined {
+  let i = valueStartAtPath(json, path);
+  if (i < 0 || json.charCodeAt(i) !== 91) return undefined;
+  const texts: string[] = [];
+  i = skipSpace(json, i + 1);
+  if (json.charCodeAt(i) === 93) return texts;
   for (;;) {
-    if (json.charCodeAt(i) !== 123) return undefined;
+    const end = skipValue(json, i);
+    texts.push(json.slice(i, end));
+    i = skipSpace(json, end);
+    if (json.charCodeAt(i) !== 44) return texts;
+    i = skipSpace(json, i + 1);
+  }
+}
+
+/** Where the value at `path` (object keys) begins in `json`, or -1 when there is none. */
+function valueStartAtPath(json: string, path: readonly string[]): number {
+  let i = skipSpace(json, 0);
+  for (let depth = 0; depth < path.length; depth++) {
+    if (json.charCodeAt(i) !== 123) return -1;
     const want = path[depth] as string;
     let found = -1;
     i++;
@@ -617,8 +641,8 @@ export function valueTextAtPath(json: string, path: readonly string[]): string |
       i = skipSpace(json, skipValue(json, i));
       if (json.charCodeAt(i) === 44) i++;
     }
-    if (found < 0) return undefined;
+    if (found < 0) return -1;
     i = found;
-    if (++depth === path.length) return json.slice(i, skipValue(json, i));
   }
+  return i;
 }

@@ -79,9 +79,21 @@ describe('sinks/column-types', () => {
     });
 
     it('refuses an unknown type, listing the accepted ones', () => {
-      for (const text of ['money', 'float', 'serial', 'point[]', 'bit(3)', 'point', '', 'varchar(', 'numeric(,2)', 'int4 primary key']) {
+      for (const text of ['money', 'float', 'serial', 'point[]', 'geometry', 'point', '', 'varchar(', 'numeric(,2)', 'int4 primary key']) {
         expect(refusal(text)).to.equal(`${JSON.stringify(text)} is not a supported type (accepted: ${ACCEPTED_TYPES})`);
       }
+    });
+
+    it('takes bit(n) (bare bit is bit(1)) and bit varying(n) or varbit (bare: no limit), as Postgres does', () => {
+      expect(parsed('bit(8)')).to.deep.equal({ kind: 'bit', length: 8, sql: 'bit(8)' });
+      expect(parsed('bit')).to.deep.equal({ kind: 'bit', length: 1, sql: 'bit(1)' });
+      expect(parsed('BIT VARYING(12)')).to.deep.equal({ kind: 'varbit', length: 12, sql: 'bit varying(12)' });
+      expect(parsed('varbit(3)').sql).to.equal('bit varying(3)');
+      expect(parsed('varbit')).to.deep.equal({ kind: 'varbit', sql: 'bit varying' });
+      expect(parsed('bit varying(5)[]').sql).to.equal('bit varying(5)[]');
+      expect(refusal('bit(0)')).to.equal('"bit(0)": length must be 1..83886080');
+      expect(refusal('varbit(83886081)')).to.equal('"varbit(83886081)": length must be 1..83886080');
+      expect(refusal('bit(3,1)')).to.equal('"bit(3,1)": bit takes one length');
     });
 
     it('refuses modifiers out of Postgres range', () => {
@@ -121,6 +133,9 @@ describe('sinks/column-types', () => {
         ['boolean', 'boolean'],
         ['jsonb', 'jsonb'],
         ['bytea', 'bytea'],
+        ['bit(8)', 'bit(8)'],
+        ['varbit(8)', 'bit varying(8)'],
+        ['varbit', 'bit varying'],
       ];
       for (const [declared, existing] of same) expect(check(declared, existing), `${declared} in ${existing}`).to.equal(undefined);
     });
@@ -139,6 +154,10 @@ describe('sinks/column-types', () => {
         ['numeric(10,2)', 'numeric(12,2)'],
         ['real', 'double precision'],
         ['json', 'jsonb'],
+        ['bit(8)', 'bit varying(8)'],
+        ['bit(8)', 'bit varying'],
+        ['varbit(8)', 'bit varying(10)'],
+        ['char(4)', 'character varying(4)'],
       ];
       for (const [declared, existing] of wider) expect(check(declared, existing), `${declared} in ${existing}`).to.equal(undefined);
     });
@@ -154,6 +173,14 @@ describe('sinks/column-types', () => {
       expect(check('double precision', 'real')).to.equal('has type real, declared double precision');
       expect(check('numeric', 'numeric(10,2)')).to.equal('has type numeric(10,2), narrower than the declared numeric');
       expect(check('integer', 'numeric(5,0)')).to.equal('has type numeric(5,0), narrower than the declared integer');
+      expect(check('varbit(10)', 'bit varying(8)')).to.equal('has type bit varying(8), narrower than the declared bit varying(10)');
+      expect(check('varbit', 'bit varying(8)')).to.equal('has type bit varying(8), narrower than the declared bit varying');
+      expect(check('bit(10)', 'bit varying(8)')).to.equal('has type bit varying(8), narrower than the declared bit(10)');
+      expect(check('char(4)', 'character varying(2)')).to.equal('has type character varying(2), narrower than the declared char(4)');
+      // bit(n) takes n bits exactly, so neither a longer nor a shorter bit(m) holds bit(n)'s values.
+      expect(check('bit(8)', 'bit(10)')).to.equal('has type bit(10), declared bit(8)');
+      expect(check('bit(10)', 'bit(8)')).to.equal('has type bit(8), declared bit(10)');
+      expect(check('varbit(8)', 'bit(8)')).to.equal('has type bit(8), declared bit varying(8)');
     });
 
     it('refuses a numeric that would round or overflow the declared values', () => {
@@ -179,7 +206,7 @@ describe('sinks/column-types', () => {
     });
 
     it('refuses a catalog type it does not load', () => {
-      expect(check('text', 'bit(10)')).to.equal('has type bit(10), which cdc-pipeline does not load (declared text)');
+      expect(check('text', 'geometry')).to.equal('has type geometry, which cdc-pipeline does not load (declared text)');
       // A text column's values do not fit a fixed-length char column: it would pad or refuse them.
       expect(check('text', 'character(10)')).to.equal('has type character(10), declared text');
       expect(check('integer', 'point[]')).to.equal('has type point[], which cdc-pipeline does not load (declared integer)');

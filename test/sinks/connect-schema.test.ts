@@ -1,5 +1,12 @@
 import { expect } from 'chai';
-import { type ConnectSchema, columnTypeOf, deriveColumns, isEnvelope, rowSchemaOf } from '../../lib/sinks/connect-schema.js';
+import {
+  type ConnectSchema,
+  columnTypeOf,
+  deriveColumns,
+  isEnvelope,
+  rowSchemaOf,
+  unsupportedTypesMessage,
+} from '../../lib/sinks/connect-schema.js';
 
 /** A field schema as JsonConverter writes one (see docs/sinks.md's type table). */
 function f(type: string, name?: string, parameters?: Record<string, string>): ConnectSchema {
@@ -88,20 +95,76 @@ describe('sinks/connect-schema', () => {
     expect(sqlOf({ type: 'array', items: { type: 'string', optional: true, name: 'io.debezium.data.Uuid' }, field: 'f' })).to.equal(
       'uuid[]',
     );
-    expect(sqlOf({ type: 'array', items: { type: 'array', items: { type: 'int32' } }, field: 'f' })).to.equal(
-      'array is not a type cdc-pipeline loads yet',
-    );
+    // PostgreSQL's numeric[] without a precision: items of VariableScaleDecimal, a struct that is a number.
+    const variable = { type: 'struct', optional: true, name: 'io.debezium.data.VariableScaleDecimal', fields: [] };
+    expect(sqlOf({ type: 'array', items: variable, field: 'f' })).to.equal('numeric[]');
   });
 
-  it('names a type it does not load with its schema type', () => {
-    // A known logical type not loaded yet is refused by name, never put in the primitive's column.
-    expect(sqlOf(f('bytes', 'io.debezium.data.Bits', { length: '10' }))).to.equal(
-      'bytes (io.debezium.data.Bits) is not a type cdc-pipeline loads yet',
-    );
+  it('makes io.debezium.data.Bits bit varying(length), bit(n) when the source type says BIT; BIT(1) stays boolean', () => {
+    // PostgreSQL's BIT(10) and MySQL's BIT(10), as the connectors write the field's schema.
+    const bits = (parameters: Record<string, string>) => f('bytes', 'io.debezium.data.Bits', parameters);
+    expect(sqlOf(bits({ length: '10' }))).to.equal('bit varying(10)');
+    // column.propagate.source.type tells BIT(n) from BIT VARYING(n).
+    const propagated = { '__debezium.source.column.length': '10', '__debezium.source.column.scale': '0' };
+    expect(sqlOf(bits({ length: '10', '__debezium.source.column.type': 'BIT', ...propagated }))).to.equal('bit(10)');
+    expect(sqlOf(bits({ length: '10', '__debezium.source.column.type': 'VARBIT', ...propagated }))).to.equal('bit varying(10)');
+    // BIT VARYING without a length: Debezium sends 2^31 - 1, beyond any declared length.
+    expect(sqlOf(bits({ length: '2147483647' }))).to.equal('bit varying');
+    expect(sqlOf(f('boolean'))).to.equal('boolean');
+  });
+
+  it('makes a geometry struct (Point, Geometry, Geography) bytea of its WKB unless a column type is declared', () => {
+    const wkb = { type: 'bytes', optional: false, field: 'wkb' };
+    const srid = { type: 'int32', optional: true, field: 'srid' };
+    const geometry = (name: string, fields: ConnectSchema[]) =>
+      ({ type: 'struct', fields, optional: true, name, version: 1, doc: 'Geometry', field: 'g' }) as ConnectSchema;
+    expect(sqlOf(geometry('io.debezium.data.geometry.Geometry', [wkb, srid]))).to.equal('bytea');
+    expect(sqlOf(geometry('io.debezium.data.geometry.Geography', [wkb, srid]))).to.equal('bytea');
+    const x = { type: 'double', optional: false, field: 'x' };
+    const y = { type: 'double', optional: false, field: 'y' };
+    expect(sqlOf(geometry('io.debezium.data.geometry.Point', [wkb, srid, x, y]))).to.equal('bytea');
+  });
+
+  it('names a type it does not load with its schema type: a map, an array of structs or of arrays', () => {
     // An unknown logical name on a primitive: the primitive's values, as Connect defines.
     expect(sqlOf(f('string', 'com.example.Custom'))).to.equal('text');
-    expect(sqlOf(f('struct', 'io.debezium.data.geometry.Point'))).to.equal(
-      'struct (io.debezium.data.geometry.Point) is not a type cdc-pipeline loads yet',
+    // PostgreSQL's hstore in hstore.handling.mode=map; a plain struct has no column either.
+    const row: ConnectSchema = {
+      type: 'struct',
+      name: 'dbserver1.inventory.things.Value',
+      optional: false,
+      fields: [
+        { type: 'int32', optional: false, field: 'id' },
+        {
+          type: 'map',
+          keys: { type: 'string', optional: false },
+          values: { type: 'string', optional: true },
+          optional: true,
+          field: 'attrs',
+        },
+        {
+          type: 'array',
+          items: { type: 'struct', fields: [{ type: 'int32', optional: false, field: 'n' }], optional: true },
+          optional: true,
+          field: 'parts',
+        },
+        {
+          type: 'array',
+          items: { type: 'array', items: { type: 'int32', optional: true }, optional: true },
+          optional: true,
+          field: 'grid',
+        },
+        { type: 'struct', fields: [], optional: true, name: 'com.example.Dimensions', field: 'size' },
+      ],
+    };
+    const { columns, problems } = deriveColumns(row);
+    expect(columns.map((c) => c.name)).to.deep.equal(['id']);
+    expect(unsupportedTypesMessage('dbserver1.inventory.things', problems)).to.equal(
+      'topic dbserver1.inventory.things: ' +
+        'attrs: map of string to string is not a type cdc-pipeline loads yet; ' +
+        'parts: array of struct is not a type cdc-pipeline loads yet; ' +
+        'grid: array of array of int32 is not a type cdc-pipeline loads yet; ' +
+        'size: struct (com.example.Dimensions) is not a type cdc-pipeline loads yet',
     );
   });
 

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import type { DeadLetterCode } from '../../lib/sinks/types.js';
 import {
   codePointLength,
+  elementTextsAtPath,
   numberTextOf,
   numericValidator,
   type Rejection,
@@ -11,6 +12,7 @@ import {
   validateString,
   validateTimestamp,
   validateUuid,
+  valueTextAtPath,
 } from '../../lib/sinks/validate.js';
 
 /** Asserts a validator's result is a rejection with this code (and, when given, exactly this message). */
@@ -25,6 +27,28 @@ function expectRejected(result: unknown, code: DeadLetterCode, message?: string 
 const EMOJI = '\u{1F600}'; // outside the BMP: one code point, two UTF-16 units
 
 describe('sinks/validate', () => {
+  describe('valueTextAtPath, elementTextsAtPath: values as the message wrote them', () => {
+    const json = '{"after":{"a":[ 9223372036854775807 , {"n":1.50} ,"x,]",[1,2],null ],"a":[1.0]},"e":[]}';
+
+    it('finds a value by its object keys, the last duplicate winning as in JSON.parse; no path is the whole text', () => {
+      expect(valueTextAtPath(json, ['after', 'a'])).to.equal('[1.0]');
+      expect(valueTextAtPath(' 12345678901234567890 ', [])).to.equal('12345678901234567890');
+      expect(valueTextAtPath(json, ['after', 'missing'])).to.equal(undefined);
+    });
+
+    it("splits an array into its elements' texts, strings and nesting included", () => {
+      expect(elementTextsAtPath('{"a":[ 9223372036854775807 , {"n":1.50} ,"x,]",[1,2],null ]}', ['a'])).to.deep.equal([
+        '9223372036854775807',
+        '{"n":1.50}',
+        '"x,]"',
+        '[1,2]',
+        'null',
+      ]);
+      expect(elementTextsAtPath(json, ['e'])).to.deep.equal([]);
+      expect(elementTextsAtPath(json, ['after'])).to.equal(undefined);
+    });
+  });
+
   describe('validateUuid', () => {
     const id = '0f8fad5b-d9cb-469f-a165-70867728950e';
 

@@ -14,6 +14,8 @@ export interface SourceField {
   optional?: boolean;
   /** An array's element type (PostgreSQL's connector: optional elements). */
   items?: string;
+  /** A struct's fields (a geometry's wkb, srid, x, y). */
+  fields?: SourceField[];
 }
 
 export interface SourceTable {
@@ -32,8 +34,14 @@ function fieldSchema(f: SourceField): Record<string, unknown> {
     ...(f.logical ? { name: f.logical, version: 1 } : {}),
     ...(f.parameters ? { parameters: f.parameters } : {}),
     ...(f.items ? { items: { type: f.items, optional: true } } : {}),
+    ...(f.fields ? { fields: f.fields.map(fieldSchema) } : {}),
     field: f.name,
   };
+}
+
+/** JSON text in which a BigInt (an int64 beyond 2^53) is written as its digits, as Debezium writes a long. */
+function toJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? `\u0000${v}` : v)).replace(/"\\u0000(-?\d+)"/g, '$1');
 }
 
 /** Debezium's Decimal: the unscaled value as big-endian two's complement, base64. */
@@ -68,6 +76,29 @@ const SOURCE_FIELDS = [
   { type: 'int32', optional: false, field: 'row' },
 ];
 
+const MYSQL_SOURCE = { type: 'struct', fields: SOURCE_FIELDS, optional: false, name: 'io.debezium.connector.mysql.Source' };
+
+/**
+ * The value schema of a change event on topic `prefix`: the row's fields (as `before` and `after`), the
+ * connector's `source` block (its struct schema), `op` and `ts_ms`.
+ */
+export function envelopeSchema(prefix: string, rowFields: readonly object[], source: object): Record<string, unknown> {
+  const row = (field: string) => ({ type: 'struct', fields: rowFields, optional: true, name: `${prefix}.Value`, field });
+  return {
+    type: 'struct',
+    fields: [
+      row('before'),
+      row('after'),
+      { ...source, field: 'source' },
+      { type: 'string', optional: false, field: 'op' },
+      { type: 'int64', optional: true, field: 'ts_ms' },
+    ],
+    optional: false,
+    name: `${prefix}.Envelope`,
+    version: 2,
+  };
+}
+
 /** A source database's topics (`<server>.<db>.<table>`), its events, and the tables they leave. */
 export class SourceDatabase {
   readonly messages: TestMessage[] = [];
@@ -85,32 +116,13 @@ export class SourceDatabase {
   }
 
   #envelope(t: SourceTable): Record<string, unknown> {
-    const row = (field: string) => ({
-      type: 'struct',
-      fields: t.fields.map(fieldSchema),
-      optional: true,
-      name: `${this.server}.${this.db}.${t.name}.Value`,
-      field,
-    });
-    return {
-      type: 'struct',
-      fields: [
-        row('before'),
-        row('after'),
-        { type: 'struct', fields: SOURCE_FIELDS, optional: false, name: 'io.debezium.connector.mysql.Source', field: 'source' },
-        { type: 'string', optional: false, field: 'op' },
-        { type: 'int64', optional: true, field: 'ts_ms' },
-      ],
-      optional: false,
-      name: `${this.server}.${this.db}.${t.name}.Envelope`,
-      version: 2,
-    };
+    return envelopeSchema(`${this.server}.${this.db}.${t.name}`, t.fields.map(fieldSchema), MYSQL_SOURCE);
   }
 
   #key(t: SourceTable, row: Row): string {
     const fields = t.key.map((k) => fieldSchema(t.fields.find((f) => f.name === k) as SourceField));
     const payload = Object.fromEntries(t.key.map((k) => [k, row[k]]));
-    return JSON.stringify({
+    return toJson({
       schema: { type: 'struct', fields, optional: false, name: `${this.server}.${this.db}.${t.name}.Key` },
       payload,
     });
@@ -143,7 +155,7 @@ export class SourceDatabase {
     this.messages.push({
       topic: this.topic(t),
       key: this.#key(t, (after ?? before) as Row),
-      value: Buffer.from(JSON.stringify({ schema: this.#envelope(t), payload })),
+      value: Buffer.from(toJson({ schema: this.#envelope(t), payload })),
     });
   }
 

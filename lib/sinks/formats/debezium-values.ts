@@ -325,6 +325,36 @@ export function hexFromBase64(column: string, base64: string): string | Rejectio
   return hex === undefined ? notBase64(column, base64) : `\\x${hex}`;
 }
 
+/** A lower-case hex digit's four bits, most significant first, by character code. */
+const NIBBLE_BITS: string[] = [];
+for (let i = 0; i < 16; i++) NIBBLE_BITS[i.toString(16).charCodeAt(0)] = i.toString(2).padStart(4, '0');
+
+/**
+ * io.debezium.data.Bits: the bit string's value as base64 bytes in little-endian order (the first byte
+ * holds the last eight bits) -> the bit string, most significant bit first. With a `length`, exactly that
+ * many bits, leading zeros kept (Debezium may send fewer bytes than the length needs, never more set
+ * bits); without one (where Debezium lost the value's own length), the shortest string of its bits.
+ */
+export function bitsFromBase64(column: string, base64: string, length: number | undefined): string | Rejection {
+  if (typeof base64 !== 'string') return notBase64(column, base64);
+  const m = base64DataLength(base64);
+  const hex = m < 0 ? undefined : base64ToHex(base64, m);
+  if (hex === undefined) return notBase64(column, base64);
+  let bits = '';
+  for (let i = hex.length - 2; i >= 0; i -= 2) bits += NIBBLE_BITS[hex.charCodeAt(i)] + NIBBLE_BITS[hex.charCodeAt(i + 1)];
+  const first = bits.indexOf('1');
+  if (length === undefined) return first < 0 ? '0' : bits.slice(first);
+  const extra = bits.length - length;
+  if (extra <= 0) return '0'.repeat(-extra) + bits;
+  if (first >= 0 && first < extra) {
+    return reject(
+      'OUT_OF_RANGE',
+      `${column}: ${preview(base64)} has ${bits.length - first} significant bits, more than its length ${length}`,
+    );
+  }
+  return bits.slice(extra);
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Decimals
 

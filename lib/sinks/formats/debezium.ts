@@ -11,14 +11,15 @@
  *   send) keeps its stored value; the event's other columns still apply.
  * - Values: with a schema, its logical type names decide the encoding (io.debezium.time.Date days,
  *   Timestamp ms, MicroTimestamp µs, NanoTimestamp ns, ZonedTimestamp ISO text, Time/MicroTime/NanoTime,
- *   Kafka Connect's Decimal with `parameters.scale`, VariableScaleDecimal, Json, Uuid, bytes as base64, and
+ *   Kafka Connect's Decimal with `parameters.scale`, VariableScaleDecimal, Json, Uuid, bytes as base64,
+ *   Bits with its `length`, geometry structs (their WKB, or the struct's text for a jsonb column), and
  *   time.precision.mode=connect's Kafka Connect Date, Time and Timestamp in ms), as does the message
  *   key's schema when a delete takes its key from there; without one, the declared column type
  *   decides, with the PostgreSQL connector's defaults (date as days, timestamp as µs, timestamptz as ISO
  *   text, numeric as base64 bytes at the declared scale, also plain JSON numbers and decimal strings),
  *   unless the column declares another `encoding`.
  */
-import { type ConnectSchema, isEnvelope, isTransformField } from '../connect-schema.js';
+import { BITS, bitsLength, type ConnectSchema, isEnvelope, isTransformField } from '../connect-schema.js';
 import { isNullSpan, splitEnvelope } from '../envelope.js';
 import type { ColumnType } from '../column-types.js';
 import { keyOf, type Layout, type StagedColumn } from '../layout.js';
@@ -30,6 +31,7 @@ import {
   isRejection,
   jsonText,
   jsonType,
+  elementTextsAtPath,
   numberTextAtPath,
   parseJsonObject,
   preview,
@@ -45,6 +47,7 @@ import {
   wrongType,
 } from '../validate.js';
 import {
+  bitsFromBase64,
   checkNumericRange,
   dateFromEpochDays,
   decimalFromBase64,
@@ -55,21 +58,25 @@ import {
   variableScaleDecimal,
 } from './debezium-values.js';
 
-/** What the value's schema says of one field: its logical type name and Decimal's scale. */
+/** What the value's schema says of one field: its logical type name, Decimal's scale, Bits' length. */
 export interface FieldSchema {
   name: string | undefined;
   scale: number | undefined;
+  /** io.debezium.data.Bits: the exact bit count of its values, where Debezium keeps it. */
+  length?: number | undefined;
   /** An array's element schema. */
   items?: FieldSchema | undefined;
 }
 
-type RawFieldSchema = { field?: unknown; name?: unknown; parameters?: { scale?: unknown }; items?: RawFieldSchema };
+type RawFieldSchema = { field?: unknown; name?: unknown; parameters?: Record<string, unknown>; items?: RawFieldSchema };
 
 function fieldSchemaOf(f: RawFieldSchema): FieldSchema {
   const scale = f.parameters?.scale;
+  const name = typeof f.name === 'string' ? f.name : undefined;
   return {
-    name: typeof f.name === 'string' ? f.name : undefined,
+    name,
     scale: scale === undefined ? undefined : Number(scale),
+    length: name === BITS ? bitsLength(f.parameters) : undefined,
     items: f.items && typeof f.items === 'object' ? fieldSchemaOf(f.items) : undefined,
   };
 }
@@ -287,10 +294,16 @@ function readerFor(c: StagedColumn): ColumnReader {
       return (raw, s, json, path) => {
         if (!Array.isArray(raw)) return wrongType(column, 'an array', raw);
         let literal = '{';
+        // The elements' own texts, read once per array and only for numbers and JSON values (an int64
+        // beyond 2^53, a decimal's digits, a jsonb document), which JSON.parse has already rounded.
+        let texts: string[] | undefined;
         for (let i = 0; i < raw.length; i++) {
           const item = raw[i];
           let v: Value | Rejection = null;
-          if (item !== null) v = element(item, s?.items, json, [...path, String(i)]);
+          if (item !== null) {
+            if (texts === undefined && typeof item !== 'string' && typeof item !== 'boolean') texts = elementTextsAtPath(json, path) ?? [];
+            v = texts === undefined ? element(item, s?.items, '', []) : element(item, s?.items, texts[i] ?? '', []);
+          }
           if (isRejection(v)) return v;
           literal += `${i === 0 ? '' : ','}${v === null ? 'NULL' : typeof v === 'boolean' ? (v ? 't' : 'f') : `"${String(v).replace(/[\\"]/g, '\\$&')}"`}`;
         }
@@ -308,8 +321,30 @@ function readerFor(c: StagedColumn): ColumnReader {
         if (typeof raw === 'string') return isoDuration(column, raw);
         return wrongType(column, 'microseconds or an ISO 8601 duration', raw);
       };
+    case 'bit':
+    case 'varbit': {
+      // bit(n) holds exactly n bits, bit varying(n) at most n: Postgres refuses any other string.
+      const exact = type.kind === 'bit';
+      const most = type.length;
+      return (raw, s) => {
+        let bits: string | Rejection;
+        // A BIT(1) source column arrives as a boolean.
+        if (typeof raw === 'boolean') bits = raw ? '1' : '0';
+        else if (typeof raw === 'string') bits = bitsFromBase64(column, raw, s?.name === BITS ? s.length : exact ? most : undefined);
+        else return wrongType(column, 'bits (base64 bytes) or a boolean', raw);
+        if (typeof bits === 'string' && most !== undefined && (exact ? bits.length !== most : bits.length > most))
+          return reject('OUT_OF_RANGE', `${column}: a string of ${bits.length} bits does not fit ${type.sql}`);
+        return bits;
+      };
+    }
     case 'bytea':
       return (raw) => {
+        // io.debezium.data.geometry.Point, Geometry, Geography: the struct's WKB (the srid is only kept in a jsonb column).
+        if (typeof raw === 'object' && raw !== null && 'wkb' in raw) {
+          const wkb = raw.wkb;
+          if (wkb === undefined || wkb === null) return reject('MISSING_FIELD', `${column}: a geometry struct without its "wkb"`);
+          return hexFromBase64(`${column}.wkb`, wkb as string);
+        }
         if (typeof raw !== 'string') return wrongType(column, encoding === 'hex' ? 'a hex string' : 'a base64 string', raw);
         if (encoding === 'hex') {
           if (!HEX.test(raw)) return reject('WRONG_TYPE', `${column}: ${preview(raw)} is not hex`);

@@ -132,6 +132,8 @@ export function seedFieldReader(
     case 'inet':
     case 'cidr':
     case 'macaddr':
+    case 'bit':
+    case 'varbit':
     case 'array':
       // The mapping refuses these in format seed: the Go events have none.
       return () => wrongType(field, 'a value of a type format seed has', type.kind);

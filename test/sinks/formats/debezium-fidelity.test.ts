@@ -7,6 +7,7 @@ import { parseColumnType } from '../../../lib/sinks/column-types.js';
 import { resolveMapping } from '../../../lib/sinks/mapping.js';
 import { compileMapping, type Sink } from '../../../lib/sinks/sink.js';
 import type { DecodeResult, RowEvent } from '../../../lib/sinks/types.js';
+import { envelopeSchema } from '../../support/debezium-events.js';
 
 function sinkOf(columns: Record<string, unknown>): Sink {
   const doc = {
@@ -209,5 +210,167 @@ describe('sinks/formats/debezium: arrays', () => {
     expect(
       read('numeric[]', `["${Buffer.from([0x04, 0x1a]).toString('base64')}","${Buffer.from([0xfb]).toString('base64')}",null]`, schema),
     ).to.equal('{"10.50","-0.05",NULL}');
+  });
+});
+
+/** The PostgreSQL connector's source block, schema and value, as its change events carry them. */
+const PG_SOURCE = {
+  type: 'struct',
+  fields: [
+    { type: 'string', optional: false, field: 'version' },
+    { type: 'string', optional: false, field: 'connector' },
+    { type: 'string', optional: false, field: 'name' },
+    { type: 'int64', optional: false, field: 'ts_ms' },
+    { type: 'string', optional: false, field: 'db' },
+    { type: 'string', optional: false, field: 'schema' },
+    { type: 'string', optional: false, field: 'table' },
+    { type: 'int64', optional: true, field: 'txId' },
+    { type: 'int64', optional: true, field: 'lsn' },
+  ],
+  optional: false,
+  name: 'io.debezium.connector.postgresql.Source',
+};
+const PG_SOURCE_VALUE =
+  '{"version":"2.7.3.Final","connector":"postgresql","name":"dbserver1","ts_ms":1700000000000,"db":"postgres","schema":"public","table":"full_types","txId":771,"lsn":33842128}';
+
+/**
+ * A create event with JsonConverter's schema envelope, as PostgreSQL's connector writes it for a table
+ * of `id` and the given fields; `after` is the given JSON text, so numbers keep their digits.
+ */
+function enveloped(fields: object[], afterJson: string): Buffer {
+  const schema = envelopeSchema('dbserver1.public.full_types', [{ type: 'int32', optional: false, field: 'id' }, ...fields], PG_SOURCE);
+  return Buffer.from(
+    `{"schema":${JSON.stringify(schema)},"payload":{"before":null,"after":${afterJson},"source":${PG_SOURCE_VALUE},"op":"c","ts_ms":1700000000100}}`,
+  );
+}
+
+const readWith = (sink: Sink, value: Buffer) => {
+  const r = sink.decode(null, value);
+  return r.ok ? r.event.values.slice(1) : `${r.code}: ${r.message}`;
+};
+
+describe('sinks/formats/debezium: bit strings (io.debezium.data.Bits)', () => {
+  const bits = (length: string, source?: string) => ({
+    type: 'bytes',
+    optional: true,
+    name: 'io.debezium.data.Bits',
+    version: 1,
+    parameters: { length, ...(source ? { '__debezium.source.column.type': source, '__debezium.source.column.length': length } : {}) },
+    field: 'flags',
+  });
+  const read = (type: string, schema: object | undefined, value: string) =>
+    readWith(sinkOf({ flags: type }), schema ? enveloped([schema], `{"id":1,"flags":${value}}`) : create(`{"id":1,"flags":${value}}`));
+
+  it('reads the little-endian bytes into the bit string of the source length, leading zeros kept', () => {
+    // BIT(10) B'1000000011' is 515: bytes 03 02, the low byte first.
+    expect(read('bit varying(10)', bits('10'), '"AwI="')).to.deep.equal(['1000000011']);
+    // B'0000000101' is 5: the zeros before its first 1 are part of the value.
+    expect(read('bit varying(10)', bits('10'), '"BQA="')).to.deep.equal(['0000000101']);
+    // Fewer bytes than the length needs (the trailing zero byte left out): the missing bits are zeros.
+    expect(read('bit varying(10)', bits('10'), '"BQ=="')).to.deep.equal(['0000000101']);
+    // MySQL BIT(12) B'101010101010', and BIT(64) all ones.
+    expect(read('bit varying(12)', bits('12'), '"qgo="')).to.deep.equal(['101010101010']);
+    expect(read('bit(64)', bits('64', 'BIT'), '"//////////8="')).to.deep.equal(['1'.repeat(64)]);
+  });
+
+  it('refuses a value with bits beyond its length, or a length its column does not take', () => {
+    expect(read('bit varying(10)', bits('4'), '"EA=="')).to.equal(
+      'OUT_OF_RANGE: flags: "EA==" has 5 significant bits, more than its length 4',
+    );
+    expect(read('bit(8)', bits('10'), '"AwI="')).to.equal('OUT_OF_RANGE: flags: a string of 10 bits does not fit bit(8)');
+    expect(read('bit varying(8)', bits('10'), '"AwI="')).to.equal('OUT_OF_RANGE: flags: a string of 10 bits does not fit bit varying(8)');
+    expect(read('bit varying(10)', bits('10'), '"A*I="')).to.equal('WRONG_TYPE: flags: "A*I=" is not base64');
+    expect(read('bit varying(10)', bits('10'), '3')).to.equal('WRONG_TYPE: flags: expected bits (base64 bytes) or a boolean, got number');
+  });
+
+  it("takes BIT VARYING's value as its shortest bit string, Debezium having dropped its own length", () => {
+    // BIT VARYING(10) propagated as such, and BIT VARYING without a length (2^31 - 1).
+    expect(read('bit varying(10)', bits('10', 'VARBIT'), '"BQA="')).to.deep.equal(['101']);
+    expect(read('bit varying', bits('2147483647'), '"BQ=="')).to.deep.equal(['101']);
+    expect(read('bit varying', bits('2147483647'), '"AA=="')).to.deep.equal(['0']);
+  });
+
+  it('reads by the declared column without a schema: bit(n) n bits, bit varying the shortest', () => {
+    expect(read('bit(10)', undefined, '"BQA="')).to.deep.equal(['0000000101']);
+    expect(read('varbit', undefined, '"BQA="')).to.deep.equal(['101']);
+  });
+
+  it('keeps BIT(1), which Debezium sends as a boolean, a boolean; a bit(1) column takes it too', () => {
+    const bit1 = { type: 'boolean', optional: true, field: 'flags' };
+    expect(read('boolean', bit1, 'true')).to.deep.equal([true]);
+    expect(read('bit(1)', bit1, 'true')).to.deep.equal(['1']);
+    expect(read('bit', undefined, 'false')).to.deep.equal(['0']);
+  });
+
+  it('refuses bit columns in format seed, naming them', () => {
+    expect(() =>
+      resolveMapping({ sinks: [{ topic: 't', table: 't', key: ['id'], columns: { id: 'uuid', flags: 'bit(3)' } }] }, 'm.yaml'),
+    ).to.throw(/sinks\[0\]\.columns\.flags: bit only for format debezium/);
+  });
+});
+
+describe('sinks/formats/debezium: geometry (io.debezium.data.geometry.*)', () => {
+  const wkb = { type: 'bytes', optional: false, field: 'wkb' };
+  const srid = { type: 'int32', optional: true, field: 'srid' };
+  const point = {
+    type: 'struct',
+    fields: [wkb, srid, { type: 'double', optional: false, field: 'x' }, { type: 'double', optional: false, field: 'y' }],
+    optional: true,
+    name: 'io.debezium.data.geometry.Point',
+    version: 1,
+    doc: 'Geometry (POINT)',
+    field: 'g',
+  };
+  const geometry = {
+    type: 'struct',
+    fields: [wkb, srid],
+    optional: true,
+    name: 'io.debezium.data.geometry.Geometry',
+    version: 1,
+    doc: 'Geometry',
+    field: 'g',
+  };
+  // POINT(1 2) in WKB (little-endian), as MySQL's connector sends it; PostGIS sends EWKB, its SRID inside.
+  const POINT = '{"wkb":"AQEAAAAAAAAAAADwPwAAAAAAAABA","srid":4326,"x":1.0,"y":2.0}';
+  const EWKB = '{"wkb":"AQEAACDmEAAAs+pztRV/UsDHKTqSy19EQA==","srid":4326}';
+  const read = (type: string, schema: object | undefined, value: string) =>
+    readWith(sinkOf({ g: type }), schema ? enveloped([schema], `{"id":1,"g":${value}}`) : create(`{"id":1,"g":${value}}`));
+
+  it('loads the WKB into a bytea column', () => {
+    expect(read('bytea', point, POINT)).to.deep.equal(['\\x0101000000000000000000f03f0000000000000040']);
+    expect(read('bytea', geometry, EWKB)).to.deep.equal(['\\x0101000020e6100000b3ea73b5157f52c0c7293a92cb5f4440']);
+    expect(read('bytea', undefined, POINT)).to.deep.equal(['\\x0101000000000000000000f03f0000000000000040']);
+    expect(read('bytea', geometry, '{"wkb":null,"srid":0}')).to.equal('MISSING_FIELD: g: a geometry struct without its "wkb"');
+    expect(read('bytea', geometry, '{"wkb":"*","srid":0}')).to.equal('WRONG_TYPE: g.wkb: "*" is not base64');
+  });
+
+  it('loads the whole struct into a jsonb or json column as its own text (1.0 stays 1.0)', () => {
+    expect(read('jsonb', point, POINT)).to.deep.equal([POINT]);
+    expect(read('json', geometry, EWKB)).to.deep.equal([EWKB]);
+  });
+});
+
+describe('sinks/formats/debezium: array elements keep their own digits', () => {
+  const array = (items: string) => ({ type: 'array', items: { type: items, optional: true }, optional: true, field: 'a' });
+  const read = (type: string, schema: object | undefined, value: string) =>
+    readWith(sinkOf({ a: type }), schema ? enveloped([schema], `{"id":1,"a":${value}}`) : create(`{"id":1,"a":${value}}`));
+
+  it('loads int64 elements beyond 2^53 exactly, to the ends of bigint', () => {
+    const value = '[9223372036854775807, -9223372036854775808,null,9007199254740993]';
+    const loaded = ['{"9223372036854775807","-9223372036854775808",NULL,"9007199254740993"}'];
+    expect(read('bigint[]', array('int64'), value)).to.deep.equal(loaded);
+    expect(read('bigint[]', undefined, value)).to.deep.equal(loaded);
+    expect(read('bigint[]', array('int64'), '[1,9223372036854775808]')).to.equal(
+      'OUT_OF_RANGE: a[]: 9223372036854775808 out of range -9223372036854775808..9223372036854775807',
+    );
+  });
+
+  it("loads decimal and JSON elements as their own text, in arrays of strings' company", () => {
+    expect(read('numeric[]', undefined, '[0.1000000000000000055511151231257827,"2.50",1.50]')).to.deep.equal([
+      '{"0.1000000000000000055511151231257827","2.50","1.50"}',
+    ]);
+    expect(read('jsonb[]', undefined, '[{"n":12345678901234567890},"{\\"s\\":1}"]')).to.deep.equal([
+      '{"{\\"n\\":12345678901234567890}","{\\"s\\":1}"}',
+    ]);
   });
 });
