@@ -62,6 +62,11 @@ export interface LatencyReport {
    * commit), by process: the engine, Postgres, and the runner (which produces them and hosts the mock).
    */
   cpuUsPerEvent?: { engine: number; postgres: number | undefined; runner: number };
+  /**
+   * The same load read by a plain consumer with the engine's librdkafka settings (bench/kafka-latency.ts):
+   * Kafka timestamp to the consume call's return, the producer's linger, the broker and the fetch.
+   */
+  kafkaAlone?: { p50Ms: number; p99Ms: number; maxMs: number; events: number };
 }
 
 /** The second round, with every contender's Postgres link through a TCP proxy that adds a delay. */
@@ -266,6 +271,11 @@ function latencyLines(l: LatencyReport | null): string[] {
       lines.push(
         `  of which Kafka timestamp -> batch dispatched: p50 ${Math.round(l.beforeDispatchP50Ms ?? Number.NaN)} ms, p99 ${Math.round(l.beforeDispatchP99Ms)} ms;` +
           ` dispatched -> committed: p50 ${Math.round(l.applyP50Ms ?? Number.NaN)} ms, p99 ${Math.round(l.applyP99Ms)} ms`,
+      );
+    }
+    if (l.kafkaAlone) {
+      lines.push(
+        `  the same load read by a plain consumer (producer linger, broker, fetch; not the engine's): p50 ${Math.round(l.kafkaAlone.p50Ms)} ms, p99 ${Math.round(l.kafkaAlone.p99Ms)} ms`,
       );
     }
   }

@@ -28,6 +28,7 @@ import { perRowInsert } from './contenders/per-row-insert.js';
 import type { Contender, ContenderRun } from './contenders/types.js';
 import { CpuRecorder, type CpuSeconds, cpuSince, settledCpuSnapshot } from './cpu.js';
 import { type Dataset, preload, readBack, replayableClock } from './dataset.js';
+import { measureKafkaLatency } from './kafka-latency.js';
 import { measureLatency } from './latency.js';
 import { TcpProxy } from '../lib/devstack/tcp-proxy.js';
 import { type BenchPlan, type ContenderName, parseBenchArgs } from './options.js';
@@ -193,6 +194,8 @@ async function latencyRound(
   id: string,
   tag: string,
   created: string[],
+  /** Also measure the plain consumer on the same load (not through the Postgres proxy: it has no Postgres). */
+  withKafkaAlone = true,
 ): Promise<{ latency: LatencyReport | null; ok: boolean }> {
   let latency: LatencyReport | null = null;
   let latencyOk = true;
@@ -224,6 +227,22 @@ async function latencyRound(
     } finally {
       await dropSchema(stack.databaseUrl, schema).catch(() => undefined);
     }
+    if (!withKafkaAlone) return { latency, ok: latencyOk };
+    // The same load read by a plain consumer: the part of the figure that is the producer's and Kafka's.
+    const kt = { users: `bench-${id}-${tag}-k-users`, orders: `bench-${id}-${tag}-k-orders` };
+    created.push(kt.users, kt.orders);
+    const kafka = await measureKafkaLatency({
+      brokers: stack.brokers,
+      topics: kt,
+      group: `bench-${id}-${tag}-k`,
+      rate: plan.latencyRate,
+      durationMs: plan.latencyMs,
+      seed: plan.seed,
+    });
+    latency = { ...latency, kafkaAlone: kafka };
+    log(
+      `  Kafka alone (producer, broker, fetch): p50 ${Math.round(kafka.p50Ms)} ms, p99 ${Math.round(kafka.p99Ms)} ms, max ${Math.round(kafka.maxMs)} ms`,
+    );
   }
 
   return { latency, ok: latencyOk };
@@ -329,7 +348,7 @@ async function bench(plan: BenchPlan, cleanup: Cleanup): Promise<number> {
       log(`delayed round ${round} of ${plan.repeat}`);
       for (const name of names) farRuns.get(name)?.push(await runOnce(CONTENDERS[name], far, dataset, plan, id, 100 + round, preloads));
     }
-    const farLatency = await latencyRound(far, plan, id, 'dlat', created);
+    const farLatency = await latencyRound(far, plan, id, 'dlat', created, false);
     delayedOk = farLatency.ok;
     delayed = {
       oneWayMs: plan.pgDelayMs,

@@ -99,6 +99,12 @@ export const engineDefaults = {
    */
   fetchMinMessages: 64,
   fetchMaxMessages: 4096,
+  /**
+   * A full consume call that took longer than this waited for its messages to arrive rather than
+   * finding them fetched: its count is not a backlog's. A backlog's calls take a few milliseconds
+   * even at the largest count.
+   */
+  fetchFullWithinMs: 5,
   /** A consume call returns after `count` messages or once the queue stays empty this long. */
   consumeTimeoutMs: 10,
   /** With every partition paused (backpressure), the loop sleeps until a batch settles, at most this long. */
@@ -109,6 +115,12 @@ export const engineDefaults = {
   startupRetryMs: 60_000,
   /** How long a release waits for cdc_offsets before committing its own view to Kafka (lib/consumer/offsets.ts). */
   releaseReadMs: 2000,
+  /**
+   * Applied offsets go to Kafka together at most this often: Kafka's committed offset only serves lag
+   * tools (cdc_offsets is the truth), and a commit per batch cost as much main-thread time as consuming
+   * in a steady stream of small batches (docs/benchmarks.md). Kafka's own auto-commit default is 5 s.
+   */
+  kafkaCommitIntervalMs: 500,
   /**
    * At most one "wait for their parents" line per partition in this time: during a catch-up nearly every
    * batch of a child topic may wait a moment for its parents, and one line per batch floods the log.
@@ -178,7 +190,14 @@ export const kafkaConsumerDefaults = {
   // within 10 s instead of a minute. Our requests are short: fetches wait at most fetch.wait.max.ms, and
   // librdkafka gives JoinGroup its own longer timeout.
   'socket.timeout.ms': 10_000,
-  'fetch.wait.max.ms': 50,
+  // How long a broker may hold a fetch that finds nothing new. A real broker answers as soon as data
+  // arrives, so there this only paces an idle consumer's fetches (100 small requests a second per
+  // broker at 10 ms); librdkafka's mock cluster holds the fetch for the whole wait, which at 50 ms was
+  // most of the dev stack's latency before dispatch (docs/benchmarks.md).
+  'fetch.wait.max.ms': 10,
+  // An end-of-partition event tells node-rdkafka's consume(count) that nothing more is fetched: it
+  // returns what it has after 1 ms instead of waiting for `count` messages or an empty consume timeout.
+  'enable.partition.eof': true,
   // librdkafka doubles the wait before reconnecting to a broker at each failed attempt up to this cap
   // (default 10 s), and shrinks it back only once the last attempt is a whole cap old: links that reset
   // every few seconds (test/faults/flapping-links.fault.ts) kept brokers unreachable for seconds after a

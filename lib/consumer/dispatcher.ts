@@ -19,6 +19,8 @@ export interface DispatcherDeps {
   options: Pick<ConsumerOptions, 'batchMaxRows' | 'batchMaxMs' | 'maxBytesInFlight'>;
   /** Assigned partitions: each one's batch gets an equal share of the in-flight byte budget. */
   partitionCount: () => number;
+  /** The assigned partitions' states: a worker thread that falls idle takes the batches waiting for it. */
+  partitions: () => Iterable<PartitionState>;
   stats: EngineStats;
   hooks: Pick<EngineHooks, 'metrics' | 'onBatch'>;
   log: Logger;
@@ -92,6 +94,7 @@ export class Dispatcher {
         stats.inflightBatches--;
         settle();
         this.#deps.settled();
+        if (p.slot.idle && !this.#deps.stopping()) this.dispatchReady(this.#deps.partitions(), this.#deps.clock.now());
       });
   }
 
@@ -113,7 +116,7 @@ export class Dispatcher {
       });
     }
     if (!p.revoked) {
-      this.#deps.offsets.commit([p]);
+      this.#deps.offsets.commitSoon(p);
       // Whatever accumulated while this batch ran goes out now: back-to-back batches under load.
       if (p.pending.length > 0 && !this.#deps.stopping()) this.dispatch(p);
     }

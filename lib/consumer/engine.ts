@@ -108,6 +108,7 @@ export class ConsumerEngine {
       log: this.#log,
       clock: this.#clock,
       releaseReadMs: engineDefaults.releaseReadMs,
+      commitIntervalMs: engineDefaults.kafkaCommitIntervalMs,
     });
     this.#retries = new RetryScheduler({
       log: this.#log,
@@ -121,6 +122,7 @@ export class ConsumerEngine {
     this.#dispatcher = new Dispatcher({
       options,
       partitionCount: () => this.#partitions.size,
+      partitions: () => this.#partitions.values(),
       stats: this.stats,
       hooks,
       log: this.#log,
@@ -356,6 +358,7 @@ export class ConsumerEngine {
     let fetch: number = engineDefaults.fetchMinMessages;
     while (!this.#stopping) {
       const count = fetch;
+      const asked = this.#clock.now();
       let taken!: () => void;
       this.#consuming = new Promise<void>((resolve) => {
         taken = resolve;
@@ -368,8 +371,8 @@ export class ConsumerEngine {
           } else resolve(batch);
         });
       });
-      fetch = nextFetchCount(count, messages.length);
       const now = this.#clock.now();
+      fetch = nextFetchCount(count, messages.length, now - asked);
       try {
         for (const m of messages) this.#accept(m, now);
       } finally {
@@ -433,6 +436,8 @@ export class ConsumerEngine {
     try {
       await this.#rebalancing;
       if (this.#partitions.size > 0) await this.#release([...this.#partitions.values()]);
+      // Nothing is left to gather (the release committed from cdc_offsets); this stops the timer.
+      this.#offsets.flush();
       if (consumer?.isConnected()) {
         await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
       }

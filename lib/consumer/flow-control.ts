@@ -52,9 +52,12 @@ export function isIdle(states: readonly PartitionState[], clock: IdleClock): boo
 }
 
 /**
- * The next consume call's message count: doubled while calls come back full (a backlog), halved when
- * they do not, within engineDefaults' fetch bounds (see there why it adapts).
+ * The next consume call's message count: doubled while calls come back full at once (a backlog: the
+ * messages were already fetched), halved otherwise, within engineDefaults' fetch bounds (see there why
+ * it adapts). A call that filled up only by waiting for messages to arrive (a steady stream) held the
+ * first of them back for as long as it waited: its count is halved, not doubled.
  */
-export function nextFetchCount(asked: number, received: number): number {
-  return received >= asked ? Math.min(engineDefaults.fetchMaxMessages, asked * 2) : Math.max(engineDefaults.fetchMinMessages, asked >>> 1);
+export function nextFetchCount(asked: number, received: number, tookMs: number): number {
+  const backlog = received >= asked && tookMs <= engineDefaults.fetchFullWithinMs;
+  return backlog ? Math.min(engineDefaults.fetchMaxMessages, asked * 2) : Math.max(engineDefaults.fetchMinMessages, asked >>> 1);
 }

@@ -2,9 +2,9 @@
  * Offsets: where an assigned partition starts, and what is committed to Kafka when.
  *
  * cdc_offsets in Postgres is the truth: it is written in the transaction that applies a batch's rows,
- * so a partition starts from it. Kafka's committed offset is kept equal to it for the tools that watch
- * a group's lag (committed after each applied batch, at assignment and at release), never read back
- * when cdc_offsets has the partition.
+ * so a partition starts from it. Kafka's committed offset follows it for the tools that watch a group's
+ * lag (applied batches' offsets gathered and committed together every kafkaCommitIntervalMs; at
+ * assignment and at release at once), never read back when cdc_offsets has the partition.
  */
 import type { Logger } from '../log.js';
 import type { TopicPartition } from '../worker-protocol.js';
@@ -42,13 +42,37 @@ export interface OffsetCommitterDeps {
   clock: Clock;
   /** How long a release waits for cdc_offsets before committing what this consumer saw. */
   releaseReadMs: number;
+  /** Applied batches' offsets are committed to Kafka together at most this often (commitSoon). */
+  commitIntervalMs: number;
 }
 
 export class OffsetCommitter {
   readonly #deps: OffsetCommitterDeps;
+  /** Partitions whose applied offset is not yet committed to Kafka, by key. */
+  readonly #due = new Map<string, PartitionState>();
+  #timer: ReturnType<Clock['setTimeout']> | undefined;
 
   constructor(deps: OffsetCommitterDeps) {
     this.#deps = deps;
+  }
+
+  /**
+   * Commits this partition's offset with the others applied within commitIntervalMs, in one request:
+   * a commit per batch cost the main thread and the brokers as much as consuming when batches are
+   * small (a steady stream), and lag tools need no more than this.
+   */
+  commitSoon(p: PartitionState): void {
+    this.#due.set(p.key, p);
+    this.#timer ??= this.#deps.clock.setTimeout(() => this.flush(), this.#deps.commitIntervalMs);
+  }
+
+  /** Commits what commitSoon gathered now (and stops its timer). */
+  flush(): void {
+    this.#deps.clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const due = [...this.#due.values()].filter((p) => !p.revoked);
+    this.#due.clear();
+    this.commit(due);
   }
 
   /**
@@ -76,6 +100,8 @@ export class OffsetCommitter {
    */
   async commitStored(states: readonly PartitionState[]): Promise<void> {
     const { clock, log } = this.#deps;
+    // What these partitions had gathered is committed below, from cdc_offsets.
+    for (const p of states) this.#due.delete(p.key);
     if (states.length === 0 || !this.#deps.consumer()?.isConnected()) return;
     let timer: ReturnType<Clock['setTimeout']> | undefined;
     const stored = await Promise.race([

@@ -83,10 +83,14 @@ export class PartitionState {
     return true;
   }
 
-  /** Full, or its first pending message has waited the linger out; and nothing of it is in flight. */
+  /**
+   * Nothing of it in flight, and: full, or its first pending message has waited the linger out, or its
+   * worker thread has nothing to do. The linger only gathers rows while the thread is busy anyway; an
+   * idle thread takes what there is at once (under load, batches grow while the previous one runs).
+   */
   dueForDispatch(now: number, limits: BatchLimits): boolean {
     if (this.revoked || this.inflight || this.pending.length === 0) return false;
-    return this.pending.length >= limits.maxRows || now - this.firstPendingAt >= limits.lingerMs;
+    return this.pending.length >= limits.maxRows || now - this.firstPendingAt >= limits.lingerMs || this.slot.idle;
   }
 
   /** Removes the next batch from the pending messages; what stays starts a new linger at `now`. */

@@ -14,6 +14,7 @@ const WORKER_FILE = new URL('../../workers/batch-worker.js', import.meta.url).hr
 export class WorkerSlot {
   readonly index: number;
   readonly #pool: Piscina;
+  #running = 0;
 
   constructor(index: number, config: Omit<WorkerConfig, 'maxConnections'>) {
     this.index = index;
@@ -34,15 +35,23 @@ export class WorkerSlot {
     });
   }
 
+  /** No task of this slot is running: a batch sent now starts at once. */
+  get idle(): boolean {
+    return this.#running === 0;
+  }
+
   /** Runs a task; a failure inside the worker comes back rebuilt as the CdcError it was, code and all. */
   async run<T extends WorkerTask>(task: T, transfer: ArrayBuffer[] = []): Promise<Exclude<TaskResult<T>, TaskFailure>> {
     let result: TaskResult<T>;
+    this.#running++;
     try {
       result = (await this.#pool.run(task, { transferList: transfer })) as TaskResult<T>;
     } catch (err) {
       // The thread itself failed (e.g. ran out of memory); piscina starts a new one. The batch was not
       // committed, so running it again is safe.
       throw new CdcError('ERR_CDC_WORKER', `worker thread failed: ${(err as Error).message}`, { canRetry: true, cause: err });
+    } finally {
+      this.#running--;
     }
     if (!result.ok) throw fromPlainError((result as TaskFailure).error);
     return result as Exclude<TaskResult<T>, TaskFailure>;

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { retryDefaults } from '../../lib/consumer/defaults.js';
 import { Dispatcher, type DispatcherDeps } from '../../lib/consumer/dispatcher.js';
 import { type CommitTarget, OffsetCommitter } from '../../lib/consumer/offsets.js';
+import type { PartitionState } from '../../lib/consumer/partition-state.js';
 import { RetryScheduler } from '../../lib/consumer/retry-scheduler.js';
 import { createEngineStats } from '../../lib/consumer/stats.js';
 import type { WorkerSlot } from '../../lib/consumer/worker-pool.js';
@@ -29,7 +30,7 @@ function applied(nextOffset: number, events: number): ApplyResult {
  * A dispatcher over a fake worker slot that answers each apply task with the next queued outcome (a
  * result, or an error to throw), and a fake consumer that records commits.
  */
-function setup(outcomes: Array<ApplyResult | Error>, hooks: DispatcherDeps['hooks'] = {}) {
+function setup(outcomes: Array<ApplyResult | Error>, hooks: DispatcherDeps['hooks'] = {}, trackIdle = false) {
   const clock = new FakeClock();
   const { log, lines } = recordingLog();
   const tasks: Array<{ task: ApplyTask; transfer: ArrayBuffer[] }> = [];
@@ -37,16 +38,33 @@ function setup(outcomes: Array<ApplyResult | Error>, hooks: DispatcherDeps['hook
   const fatal: Error[] = [];
   const notices: Notice[] = [];
   let settled = 0;
+  let running = 0;
   const run = (async (task: ApplyTask, transfer: ArrayBuffer[] = []) => {
     tasks.push({ task, transfer });
-    const next = outcomes.shift();
-    if (next === undefined) throw new Error('no outcome queued');
-    if (next instanceof Error) throw next;
-    return next;
+    running++;
+    try {
+      await Promise.resolve();
+      const next = outcomes.shift();
+      if (next === undefined) throw new Error('no outcome queued');
+      if (next instanceof Error) throw next;
+      return next;
+    } finally {
+      running--;
+    }
   }) as unknown as WorkerSlot['run'];
+  // Two partitions on one worker thread; unless tracked, the thread says it is busy (linger applies).
+  const slot = fakeSlot(run, () => trackIdle && running === 0);
+  const states: PartitionState[] = [];
   const consumer: CommitTarget = { isConnected: () => true, commit: (offsets) => commits.push(offsets) };
   const stats = createEngineStats(['t']);
-  const offsets = new OffsetCommitter({ consumer: () => consumer, readStored: async () => [], log, clock, releaseReadMs: 1000 });
+  const offsets = new OffsetCommitter({
+    consumer: () => consumer,
+    readStored: async () => [],
+    log,
+    clock,
+    releaseReadMs: 1000,
+    commitIntervalMs: 100,
+  });
   const retries = new RetryScheduler({
     log,
     clock,
@@ -60,7 +78,8 @@ function setup(outcomes: Array<ApplyResult | Error>, hooks: DispatcherDeps['hook
   });
   const dispatcher = new Dispatcher({
     options: { batchMaxRows: 2, batchMaxMs: 20, maxBytesInFlight: 16 * 1024 * 1024 },
-    partitionCount: () => 1,
+    partitionCount: () => states.length,
+    partitions: () => states,
     stats,
     hooks,
     log,
@@ -72,15 +91,29 @@ function setup(outcomes: Array<ApplyResult | Error>, hooks: DispatcherDeps['hook
     settled: () => settled++,
     notice: (n) => notices.push(n),
   });
-  const p = partition('t', 0, fakeSlot(run));
-  return { dispatcher, p, clock, tasks, commits, fatal, stats, lines, notices, settledCount: () => settled };
+  const p = partition('t', 0, slot);
+  const q = partition('t', 1, slot);
+  states.push(p, q);
+  return {
+    q,
+    dispatcher,
+    p,
+    clock,
+    tasks,
+    commits,
+    fatal,
+    stats,
+    lines,
+    notices,
+    settledCount: () => settled,
+  };
 }
 
 /** Lets the fake worker's promise chains run. */
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('consumer/dispatcher', () => {
-  it('sends a due batch as a transferred packed copy, commits its offset once applied, and sends what accumulated meanwhile at once', async () => {
+  it('sends a due batch as a transferred packed copy, commits its offset once applied (to Kafka with the next ones), and sends what accumulated meanwhile at once', async () => {
     const s = setup([applied(2, 2), applied(3, 1)]);
     for (let i = 0; i < 3; i++) s.p.accept(message(i), s.clock.now());
     s.dispatcher.dispatchReady([s.p], s.clock.now());
@@ -95,17 +128,42 @@ describe('consumer/dispatcher', () => {
     await settle();
     expect(s.p.nextOffset).to.equal(3);
     expect(s.p.inflight).to.equal(undefined);
-    expect(s.commits).to.deep.equal([[{ topic: 't', partition: 0, offset: 2 }], [{ topic: 't', partition: 0, offset: 3 }]]);
+    // Both batches' offsets go to Kafka in one commit once the commit interval is over: the latest.
+    expect(s.commits).to.deep.equal([]);
+    s.clock.advance(100);
+    expect(s.commits).to.deep.equal([[{ topic: 't', partition: 0, offset: 3 }]]);
     expect(s.stats.totals.t?.events).to.equal(3);
     expect(s.stats.inflightBatches).to.equal(0);
     expect(s.settledCount()).to.equal(2);
   });
 
-  it('holds a batch that is neither full nor lingered', () => {
+  it('holds a batch that is neither full nor lingered while its worker thread is busy', () => {
     const s = setup([]);
     s.p.accept(message(0), s.clock.now());
     s.dispatcher.dispatchReady([s.p], s.clock.now() + 19);
     expect(s.tasks).to.deep.equal([]);
+  });
+
+  it('sends a batch at once to an idle worker thread, and when the thread falls idle, the batch of another partition that waited for it', async () => {
+    const s = setup([applied(1, 1), applied(1, 1)], {}, true);
+    s.p.accept(message(0), s.clock.now());
+    s.dispatcher.dispatchReady([s.p, s.q], s.clock.now());
+    expect(s.tasks.map((t) => t.task.partition)).to.deep.equal([0]);
+    // The thread is busy with partition 0's batch: partition 1's single message waits (no linger passed).
+    s.q.accept(message(0), s.clock.now());
+    s.dispatcher.dispatchReady([s.p, s.q], s.clock.now());
+    expect(s.tasks.map((t) => t.task.partition)).to.deep.equal([0]);
+    await settle();
+    // Partition 0's batch applied and the thread fell idle: partition 1's went out without a consume call.
+    expect(s.tasks.map((t) => t.task.partition)).to.deep.equal([0, 1]);
+    await settle();
+    s.clock.advance(100);
+    expect(s.commits).to.deep.equal([
+      [
+        { topic: 't', partition: 0, offset: 1 },
+        { topic: 't', partition: 1, offset: 1 },
+      ],
+    ]);
   });
 
   it('retries a batch whose rows wait for their parents with the same packed messages, then dead-letters them once the wait is over', async () => {

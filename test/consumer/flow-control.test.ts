@@ -63,11 +63,15 @@ describe('consumer/flow-control', () => {
     });
   });
 
-  it('doubles the fetch count while calls come back full and halves it otherwise, within bounds', () => {
-    const { fetchMinMessages: min, fetchMaxMessages: max } = engineDefaults;
-    expect(nextFetchCount(min, min)).to.equal(2 * min);
-    expect(nextFetchCount(max, max)).to.equal(max);
-    expect(nextFetchCount(4 * min, min)).to.equal(2 * min);
-    expect(nextFetchCount(min, 0)).to.equal(min);
+  it('doubles the fetch count while calls come back full at once and halves it otherwise, within bounds', () => {
+    const { fetchMinMessages: min, fetchMaxMessages: max, fetchFullWithinMs: quick } = engineDefaults;
+    expect(nextFetchCount(min, min, 0)).to.equal(2 * min);
+    expect(nextFetchCount(min, min, quick)).to.equal(2 * min);
+    expect(nextFetchCount(max, max, 1)).to.equal(max);
+    expect(nextFetchCount(4 * min, min, 1)).to.equal(2 * min);
+    expect(nextFetchCount(min, 0, 10)).to.equal(min);
+    // Full, but only by waiting for a stream's messages to arrive: the first waited, so fewer next time.
+    expect(nextFetchCount(4 * min, 4 * min, quick + 1)).to.equal(2 * min);
+    expect(nextFetchCount(min, min, 50)).to.equal(min);
   });
 });

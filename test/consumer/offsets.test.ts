@@ -21,7 +21,11 @@ function fakeConsumer(options: { connected?: boolean; fail?: boolean } = {}): Co
 
 function committer(consumer: CommitTarget | undefined, readStored: StoredOffsetsReader, clock = new FakeClock()) {
   const { log, lines } = recordingLog();
-  return { offsets: new OffsetCommitter({ consumer: () => consumer, readStored, log, clock, releaseReadMs: 2000 }), lines, clock };
+  return {
+    offsets: new OffsetCommitter({ consumer: () => consumer, readStored, log, clock, releaseReadMs: 2000, commitIntervalMs: 500 }),
+    lines,
+    clock,
+  };
 }
 
 const never: StoredOffsetsReader = () => new Promise(() => {});
@@ -53,6 +57,48 @@ describe('consumer/offsets', () => {
     offsets.commit([a, b]);
     expect(consumer.commits).to.deep.equal([[{ topic: 't', partition: 0, offset: 10 }]]);
     offsets.commit([b]);
+    expect(consumer.commits).to.have.length(1);
+  });
+
+  it('gathers applied partitions and commits them together once the interval is over, the latest offset of each', () => {
+    const consumer = fakeConsumer();
+    const { offsets, clock } = committer(consumer, never);
+    const a = partition('t', 0);
+    const b = partition('t', 1);
+    a.nextOffset = 10;
+    offsets.commitSoon(a);
+    b.nextOffset = 4;
+    offsets.commitSoon(b);
+    a.nextOffset = 12;
+    offsets.commitSoon(a);
+    clock.advance(499);
+    expect(consumer.commits).to.deep.equal([]);
+    clock.advance(1);
+    expect(consumer.commits).to.deep.equal([
+      [
+        { topic: 't', partition: 0, offset: 12 },
+        { topic: 't', partition: 1, offset: 4 },
+      ],
+    ]);
+    // Nothing gathered: no timer, no empty commit.
+    clock.advance(5000);
+    expect(consumer.commits).to.have.length(1);
+    // A partition revoked meanwhile is left to its release (which commits what cdc_offsets holds).
+    offsets.commitSoon(a);
+    a.revoked = true;
+    offsets.flush();
+    expect(consumer.commits).to.have.length(1);
+  });
+
+  it('leaves what a released partition had gathered to the release', async () => {
+    const consumer = fakeConsumer();
+    const { offsets, clock } = committer(consumer, async () => [{ topic: 't', partition: 0, nextOffset: 30 }]);
+    const a = partition('t', 0);
+    a.nextOffset = 20;
+    offsets.commitSoon(a);
+    await offsets.commitStored([a]);
+    expect(consumer.commits).to.deep.equal([[{ topic: 't', partition: 0, offset: 30 }]]);
+    clock.advance(1000);
     expect(consumer.commits).to.have.length(1);
   });
 

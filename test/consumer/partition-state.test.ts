@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { engineDefaults } from '../../lib/consumer/defaults.js';
 import { batchMaxBytes, byPartition, cutBatch, messageBytes } from '../../lib/consumer/partition-state.js';
 import { FakeClock } from '../support/fake-clock.js';
-import { message, partition } from '../support/partitions.js';
+import { fakeSlot, message, partition } from '../support/partitions.js';
 
 const limits = { maxRows: 3, maxBytes: 1_000_000, lingerMs: 20 };
 
@@ -60,6 +60,24 @@ describe('consumer/partition-state', () => {
     expect(p.dueForDispatch(100, limits)).to.equal(true);
     p.inflight = { packed: new ArrayBuffer(0), timestamps: undefined, dispatchedAt: 0, bytes: 0, attempt: 0, running: true };
     expect(p.dueForDispatch(1000, limits)).to.equal(false);
+  });
+
+  it('is due at once, without its linger, when its worker thread is idle', () => {
+    let idle = true;
+    const p = partition(
+      't',
+      0,
+      fakeSlot(undefined, () => idle),
+    );
+    expect(p.dueForDispatch(0, limits)).to.equal(false);
+    p.accept(message(0), 100);
+    expect(p.dueForDispatch(100, limits)).to.equal(true);
+    idle = false;
+    expect(p.dueForDispatch(100, limits)).to.equal(false);
+    expect(p.dueForDispatch(120, limits)).to.equal(true);
+    idle = true;
+    p.inflight = { packed: new ArrayBuffer(0), timestamps: undefined, dispatchedAt: 0, bytes: 0, attempt: 0, running: true };
+    expect(p.dueForDispatch(100, limits)).to.equal(false);
   });
 
   it('cuts a batch at maxRows and restarts the linger for what stays', () => {

@@ -11,7 +11,8 @@ describe('kafka/consumer-config', () => {
     expect(c['group.id']).to.equal('g');
     expect(c['enable.auto.commit']).to.equal(false);
     expect(c['enable.auto.offset.store']).to.equal(false);
-    expect(c['fetch.wait.max.ms']).to.equal(50);
+    expect(c['fetch.wait.max.ms']).to.equal(10);
+    expect(c['enable.partition.eof']).to.equal(true);
     expect(c['queued.max.messages.kbytes']).to.equal(1024);
     expect(c.rebalance_cb).to.equal(base.rebalance);
     expect(c.debug).to.equal(undefined);
@@ -20,9 +21,9 @@ describe('kafka/consumer-config', () => {
   it('lets --kafka-config change a tuned default and add settings (it used to be overridden silently)', () => {
     const c = consumerConfig({
       ...base,
-      kafkaConfig: { 'fetch.wait.max.ms': '10', 'statistics.interval.ms': '5000', 'security.protocol': 'ssl' },
+      kafkaConfig: { 'fetch.wait.max.ms': '100', 'statistics.interval.ms': '5000', 'security.protocol': 'ssl' },
     });
-    expect(c['fetch.wait.max.ms']).to.equal('10');
+    expect(c['fetch.wait.max.ms']).to.equal('100');
     expect(c['statistics.interval.ms']).to.equal('5000');
     expect(c['security.protocol']).to.equal('ssl');
   });

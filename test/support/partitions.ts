@@ -10,9 +10,22 @@ export function recordingLog(): { log: Logger; lines: Line[] } {
   return { log: (level, message, fields) => lines.push([level, message, fields]), lines };
 }
 
-/** A worker slot that runs tasks with `run`; the main-thread parts never look inside it otherwise. */
-export function fakeSlot(run: WorkerSlot['run'] = () => Promise.reject(new Error('no worker in this test'))): WorkerSlot {
-  return { index: 0, run, close: async () => {} } as unknown as WorkerSlot;
+/**
+ * A worker slot that runs tasks with `run`; the main-thread parts never look inside it otherwise. It
+ * says it is busy unless told otherwise, so a batch waits for its linger as behind a busy thread.
+ */
+export function fakeSlot(
+  run: WorkerSlot['run'] = () => Promise.reject(new Error('no worker in this test')),
+  idle = () => false,
+): WorkerSlot {
+  return {
+    index: 0,
+    run,
+    close: async () => {},
+    get idle() {
+      return idle();
+    },
+  } as unknown as WorkerSlot;
 }
 
 export function partition(topic = 't', index = 0, slot = fakeSlot()): PartitionState {
