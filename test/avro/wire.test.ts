@@ -1,16 +1,7 @@
 import { expect } from 'chai';
 import { bodyOf, encodeWire, HEADER_BYTES, schemaIdOf } from '../../lib/avro/wire.js';
 import { CdcError, fromPlainError, toPlainError } from '../../lib/errors.js';
-
-function thrown(fn: () => unknown): CdcError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).to.be.instanceOf(CdcError);
-    return err as CdcError;
-  }
-  throw new Error('expected a CdcError');
-}
+import { cdcError as thrown } from '../support/errors.js';
 
 describe('avro/wire', () => {
   it('reads the 4-byte big-endian schema id after the magic byte, and the body after them', () => {
