@@ -7,15 +7,19 @@
 import { type ColumnType, parseColumnType } from './column-types.js';
 import { NUMERIC_MAX_DECLARED_PRECISION, VARCHAR_MAX_LENGTH } from './pg-limits.js';
 
-/** One field's schema, as JsonConverter writes it. */
+/** One field's schema, as JsonConverter writes it (or lib/avro/connect.ts reads it from an Avro schema). */
 export interface ConnectSchema {
   type: string;
   optional?: boolean;
   name?: string;
+  version?: number;
+  doc?: string;
   parameters?: Record<string, string>;
   field?: string;
   fields?: ConnectSchema[];
   items?: ConnectSchema;
+  keys?: ConnectSchema;
+  values?: ConnectSchema;
 }
 
 /** A column a schema field gives a table. */

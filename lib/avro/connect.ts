@@ -1,0 +1,238 @@
+/**
+ * Avro schemas as Kafka Connect's AvroConverter (Confluent's AvroData) writes them, read back into the
+ * Kafka Connect schema model that JsonConverter's envelope carries (lib/sinks/connect-schema.ts), so that
+ * a table's columns derive identically from either converter.
+ *
+ * AvroData keeps what Avro cannot say in attributes of its own, and those decide here:
+ * - `connect.name` (the logical type, `io.debezium.time.MicroTimestamp`, or a struct's name),
+ *   `connect.version`, `connect.doc`, and `connect.parameters` (Debezium's `scale`,
+ *   `connect.decimal.precision`, `allowed`, `__debezium.source.column.type`, ...), copied as they are;
+ * - `connect.type: int8 | int16` on an Avro `int` (Avro has no narrower integer);
+ * - optional fields as the union `["null", T]` (`[T, "null"]` when the field has a non-null default);
+ * - Connect's Decimal as `bytes` with Avro's `decimal` logical type: its precision is 64 when the Connect
+ *   schema had none, so the precision comes from `connect.parameters` (as JsonConverter would show it),
+ *   and only an Avro decimal without them (a producer that is not Kafka Connect) takes Avro's own.
+ * A schema without `connect.*` attributes (a plain Avro producer) reads as Connect would read it: Avro's
+ * `date`, `time-millis`, `timestamp-millis` as Connect's Date, Time, Timestamp; `time-micros`,
+ * `timestamp-micros`, `local-timestamp-*` as Debezium's MicroTime, MicroTimestamp, Timestamp; `uuid`
+ * as Debezium's Uuid; an enum as a string; a fixed as bytes; a union of several types as AvroData's
+ * `io.confluent.connect.avro.Union` struct (which no column takes).
+ */
+import type { ConnectSchema } from '../sinks/connect-schema.js';
+import { CdcError } from '../errors.js';
+
+/** An Avro schema as JSON: a type name, a union, or a type object. */
+export type AvroSchema = string | AvroSchema[] | AvroObject;
+
+export interface AvroObject {
+  type: AvroSchema;
+  name?: string;
+  namespace?: string;
+  fields?: Array<{ name: string; type: AvroSchema; default?: unknown; doc?: string }>;
+  items?: AvroSchema;
+  values?: AvroSchema;
+  symbols?: string[];
+  size?: number;
+  logicalType?: string;
+  precision?: number;
+  scale?: number;
+  'connect.name'?: string;
+  'connect.version'?: number;
+  'connect.doc'?: string;
+  'connect.parameters'?: Record<string, string>;
+  'connect.type'?: string;
+  [attribute: string]: unknown;
+}
+
+const DECIMAL = 'org.apache.kafka.connect.data.Decimal';
+const PRECISION = 'connect.decimal.precision';
+/** What AvroData writes as the precision of a Decimal whose Connect schema has none. */
+const AVRODATA_DEFAULT_PRECISION = 64;
+/** Parameters AvroData adds for its own round trips (field docs, enum markers): not the source's. */
+const AVRODATA_OWN = 'io.confluent.connect.avro.';
+const UNION = 'io.confluent.connect.avro.Union';
+
+/** Avro primitive -> Connect type, in JsonConverter's spelling (float32 `float`, float64 `double`). */
+const PRIMITIVE: Record<string, string> = {
+  boolean: 'boolean',
+  int: 'int32',
+  long: 'int64',
+  float: 'float',
+  double: 'double',
+  bytes: 'bytes',
+  string: 'string',
+};
+
+/** Avro's logical types, for schemas that carry no `connect.name`. */
+const LOGICAL: Record<string, string> = {
+  date: 'org.apache.kafka.connect.data.Date',
+  'time-millis': 'org.apache.kafka.connect.data.Time',
+  'timestamp-millis': 'org.apache.kafka.connect.data.Timestamp',
+  'time-micros': 'io.debezium.time.MicroTime',
+  'timestamp-micros': 'io.debezium.time.MicroTimestamp',
+  'local-timestamp-millis': 'io.debezium.time.Timestamp',
+  'local-timestamp-micros': 'io.debezium.time.MicroTimestamp',
+  uuid: 'io.debezium.data.Uuid',
+};
+
+function invalid(message: string): CdcError {
+  return new CdcError('ERR_CDC_SCHEMA', `not an Avro schema this engine reads: ${message}`);
+}
+
+function isObject(s: AvroSchema): s is AvroObject {
+  return s !== null && typeof s === 'object' && !Array.isArray(s);
+}
+
+/** A name's full name in `namespace` (a dotted name is full already). */
+function fullName(name: string, namespace: string | undefined): string {
+  return name.includes('.') || !namespace ? name : `${namespace}.${name}`;
+}
+
+/** The namespace a named type gives the types inside it. */
+function innerNamespace(s: AvroObject, outer: string | undefined): string | undefined {
+  const name = s.name ?? '';
+  const dot = name.lastIndexOf('.');
+  if (dot >= 0) return name.slice(0, dot);
+  return s.namespace ?? outer;
+}
+
+function sourceParameters(s: AvroObject): Record<string, string> | undefined {
+  const given = s['connect.parameters'];
+  if (given === undefined || given === null || typeof given !== 'object') return undefined;
+  const kept = Object.entries(given).filter(([k]) => !k.startsWith(AVRODATA_OWN));
+  return kept.length === 0 ? undefined : Object.fromEntries(kept.map(([k, v]) => [k, String(v)]));
+}
+
+/** The `connect.*` attributes of a type as Connect schema properties. */
+function connectAttributes(s: AvroObject, name: string | undefined): Partial<ConnectSchema> {
+  const out: Partial<ConnectSchema> = {};
+  if (name !== undefined) out.name = name;
+  if (typeof s['connect.version'] === 'number') out.version = s['connect.version'];
+  if (typeof s['connect.doc'] === 'string') out.doc = s['connect.doc'];
+  const parameters = sourceParameters(s);
+  if (parameters !== undefined) out.parameters = parameters;
+  return out;
+}
+
+class Reader {
+  /** Named types (records, enums, fixed) by full name, for the references that follow them. */
+  readonly #named = new Map<string, ConnectSchema>();
+
+  /** A type, not yet optional (the union around it says that) nor a field. */
+  read(s: AvroSchema, namespace: string | undefined): ConnectSchema {
+    if (typeof s === 'string') return this.#reference(s, namespace);
+    if (Array.isArray(s)) return this.#union(s, namespace);
+    if (!isObject(s)) throw invalid(`${JSON.stringify(s)} is not a type`);
+    const t = s.type;
+    if (typeof t !== 'string') return this.read(t, namespace);
+    switch (t) {
+      case 'record':
+      case 'error':
+        return this.#record(s, namespace);
+      case 'enum':
+        return this.#define(s, namespace, { type: 'string', optional: false, ...connectAttributes(s, s['connect.name']) });
+      case 'fixed':
+        return this.#define(s, namespace, this.#bytes(s));
+      case 'array':
+        return {
+          type: 'array',
+          optional: false,
+          items: this.read(s.items as AvroSchema, namespace),
+          ...connectAttributes(s, s['connect.name']),
+        };
+      case 'map':
+        return {
+          type: 'map',
+          optional: false,
+          keys: { type: 'string', optional: false },
+          values: this.read(s.values as AvroSchema, namespace),
+          ...connectAttributes(s, s['connect.name']),
+        };
+      case 'bytes':
+        return this.#bytes(s);
+      default: {
+        const primitive = PRIMITIVE[t];
+        if (primitive === undefined) return this.#reference(t, namespace);
+        const narrow = s['connect.type'];
+        const type = t === 'int' && (narrow === 'int8' || narrow === 'int16') ? narrow : primitive;
+        const logical = s.logicalType === undefined ? undefined : LOGICAL[s.logicalType];
+        return { type, optional: false, ...connectAttributes(s, s['connect.name'] ?? logical) };
+      }
+    }
+  }
+
+  #reference(name: string, namespace: string | undefined): ConnectSchema {
+    if (name === 'null') throw invalid('"null" outside a union');
+    const primitive = PRIMITIVE[name];
+    if (primitive !== undefined) return { type: primitive, optional: false };
+    const found = this.#named.get(fullName(name, namespace)) ?? this.#named.get(name);
+    if (found === undefined) throw invalid(`the type ${JSON.stringify(name)} is not defined before it is used`);
+    return found;
+  }
+
+  /** `["null", T]` is an optional T; any other union is AvroData's Union struct, one field per branch. */
+  #union(branches: AvroSchema[], namespace: string | undefined): ConnectSchema {
+    const others = branches.filter((b) => b !== 'null');
+    const optional = others.length < branches.length;
+    if (others.length === 1) return { ...this.read(others[0] as AvroSchema, namespace), optional };
+    const fields = others.map((b, i) => ({
+      ...this.read(b, namespace),
+      optional: true,
+      field: `${typeof b === 'string' ? b : 'branch'}${i}`,
+    }));
+    return { type: 'struct', optional, name: UNION, fields };
+  }
+
+  /** Avro bytes or fixed: Connect bytes, or Decimal when Avro's decimal logical type or AvroData says so. */
+  #bytes(s: AvroObject): ConnectSchema {
+    const decimal = s['connect.name'] === DECIMAL || s.logicalType === 'decimal';
+    if (!decimal) return { type: 'bytes', optional: false, ...connectAttributes(s, s['connect.name']) };
+    const attributes = connectAttributes(s, DECIMAL);
+    if (attributes.parameters === undefined) {
+      // Not written by AvroData: Avro's own scale and precision (required by Avro's spec) say it.
+      const precision = typeof s.precision === 'number' && s.precision !== AVRODATA_DEFAULT_PRECISION ? s.precision : undefined;
+      attributes.parameters = { scale: String(s.scale ?? 0), ...(precision === undefined ? {} : { [PRECISION]: String(precision) }) };
+    }
+    return { type: 'bytes', optional: false, ...attributes };
+  }
+
+  #define(s: AvroObject, namespace: string | undefined, schema: ConnectSchema): ConnectSchema {
+    if (typeof s.name === 'string') this.#named.set(fullName(s.name, s.namespace ?? namespace), schema);
+    return schema;
+  }
+
+  #record(s: AvroObject, namespace: string | undefined): ConnectSchema {
+    if (typeof s.name !== 'string' || !Array.isArray(s.fields)) throw invalid('a record without a name or fields');
+    const full = fullName(s.name, s.namespace ?? namespace);
+    // AvroData names a nameless Connect struct io.confluent.connect.avro.ConnectDefault: it had none.
+    const name = s['connect.name'] ?? (full.startsWith('io.confluent.connect.avro.ConnectDefault') ? undefined : full);
+    const fields: ConnectSchema[] = [];
+    const struct: ConnectSchema = { type: 'struct', optional: false, fields, ...connectAttributes(s, name) };
+    // Defined before its fields: a field may refer to the record itself.
+    this.#named.set(full, struct);
+    const inner = innerNamespace(s, namespace);
+    for (const f of s.fields) {
+      if (typeof f?.name !== 'string') throw invalid(`a field of ${full} without a name`);
+      fields.push({ ...this.read(f.type, inner), field: f.name });
+    }
+    return struct;
+  }
+}
+
+/**
+ * The Connect schema of an Avro schema (parsed JSON, or its text as the registry returns it): a struct
+ * for a record, with each field's `field` and `optional` as JsonConverter writes them. Throws
+ * ERR_CDC_SCHEMA for what is not an Avro schema (a reference to an undefined name, a record without
+ * fields).
+ */
+export function connectSchemaOf(avro: AvroSchema | string): ConnectSchema {
+  let schema: AvroSchema = avro;
+  if (typeof avro === 'string' && /^\s*[[{"]/.test(avro)) {
+    try {
+      schema = JSON.parse(avro) as AvroSchema;
+    } catch (err) {
+      throw invalid(`its text is not JSON (${(err as Error).message})`);
+    }
+  }
+  return new Reader().read(schema, undefined);
+}
