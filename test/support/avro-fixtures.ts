@@ -64,6 +64,19 @@ const VSD_JSON: Column['json'] = {
   version: 1,
   doc: 'Variable scaled decimal',
 };
+/** Debezium's VariableScaleDecimal as AvroData writes it. */
+export const VSD_AVRO: AvroObject = {
+  type: 'record',
+  name: 'VariableScaleDecimal',
+  namespace: 'io.debezium.data',
+  fields: [
+    { name: 'scale', type: 'int' },
+    { name: 'value', type: 'bytes' },
+  ],
+  'connect.doc': 'Variable scaled decimal',
+  'connect.version': 1,
+  'connect.name': VSD,
+};
 const VARCHAR_120 = { '__debezium.source.column.type': 'VARCHAR', '__debezium.source.column.length': '120' };
 
 export const PRODUCT_COLUMNS: Column[] = [
@@ -112,23 +125,7 @@ export const PRODUCT_COLUMNS: Column[] = [
       logicalType: 'decimal',
     },
   },
-  {
-    name: 'amount',
-    optional: true,
-    json: VSD_JSON,
-    avro: {
-      type: 'record',
-      name: 'VariableScaleDecimal',
-      namespace: 'io.debezium.data',
-      fields: [
-        { name: 'scale', type: 'int' },
-        { name: 'value', type: 'bytes' },
-      ],
-      'connect.doc': 'Variable scaled decimal',
-      'connect.version': 1,
-      'connect.name': VSD,
-    },
-  },
+  { name: 'amount', optional: true, json: VSD_JSON, avro: VSD_AVRO },
   // A second VariableScaleDecimal column: Avro names the record once and refers to it after.
   { name: 'discount', optional: true, json: VSD_JSON, avro: VSD },
   logical('released', true, 'int32', 'int', 'io.debezium.time.Date'),

@@ -1,0 +1,335 @@
+/**
+ * Avro bodies decoded by a reader avsc compiles once per writer schema (per registry id), into the values
+ * JsonConverter's payload holds for the same event, which the Debezium value readers
+ * (lib/sinks/formats/debezium.ts) take, with two forms JSON cannot carry:
+ *
+ * | Avro (as AvroConverter writes it)              | decoded                                          |
+ * | ---------------------------------------------- | ------------------------------------------------ |
+ * | null, boolean, int, string, enum               | null, boolean, number, string, string            |
+ * | long                                           | number within ±(2^53-1), else a bigint: exact over the whole int64 range |
+ * | float, double                                  | number (-0 kept); NaN, ±Infinity as "NaN", "Infinity", "-Infinity" (JsonConverter's words) |
+ * | bytes, fixed                                   | base64 text (JsonConverter's form)               |
+ * | Decimal (bytes or fixed, logicalType decimal)  | decimal text with exactly its scale's fraction digits ("12.30"), exact |
+ * | io.debezium.data.VariableScaleDecimal record   | decimal text at the value's own scale            |
+ * | record, array, map                             | object (one property per field), array, object   |
+ * | ["null", T]                                    | null or T's value                                |
+ *
+ * Decimals arrive as text, not as JsonConverter's base64: fieldSchemasOf gives the readers the schema
+ * view that says so (no Decimal name, so a numeric column reads the text as a decimal).
+ *
+ * The reader is avsc's generated code for the schema (records read field by field in compiled
+ * functions), keyed by the schema id in AvroDecoders, so a message costs its body's decoding only.
+ */
+import avro from 'avsc';
+import type { ConnectSchema } from '../sinks/connect-schema.js';
+import type { FieldSchema } from '../sinks/formats/debezium.js';
+import { decimalFromBytes, isNumericScale } from '../sinks/formats/debezium-values.js';
+import { CdcError } from '../errors.js';
+import { type AvroObject, type AvroSchema, connectSchemaOf } from './connect.js';
+import type { RegisteredSchema } from './registry.js';
+import { bodyOf, schemaIdOf } from './wire.js';
+
+const DECIMAL = 'org.apache.kafka.connect.data.Decimal';
+const VARIABLE_SCALE_DECIMAL = 'io.debezium.data.VariableScaleDecimal';
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const INT64_MIN = -(1n << 63n);
+const INT64_MAX = (1n << 63n) - 1n;
+
+/** A long as the readers take it: a number where that is exact, else a bigint. */
+function fromBigInt(v: bigint): number | bigint {
+  return v <= MAX_SAFE && v >= -MAX_SAFE ? Number(v) : v;
+}
+
+/**
+ * Avro's long (zig-zag varint) decoded from its own bytes: up to 7 bytes (49 bits) in a double, longer
+ * ones through BigInt. avsc's default long refuses values beyond 2^53; this one is exact everywhere.
+ */
+function longFromVarint(buf: Buffer): number | bigint {
+  const n = buf.length;
+  if (n <= 7) {
+    let v = 0;
+    for (let i = n - 1; i >= 0; i--) v = v * 128 + ((buf[i] as number) & 0x7f);
+    // Zig-zag: even is v/2, odd is -(v+1)/2; all exact below 2^49.
+    return v % 2 === 0 ? v / 2 : -(v + 1) / 2;
+  }
+  let v = 0n;
+  for (let i = n - 1; i >= 0; i--) v = (v << 7n) | BigInt((buf[i] as number) & 0x7f);
+  v = BigInt.asUintN(64, v);
+  return fromBigInt((v >> 1n) ^ -(v & 1n));
+}
+
+function varintOfLong(value: number | bigint): Buffer {
+  const v = BigInt(value);
+  let z = BigInt.asUintN(64, (v << 1n) ^ (v >> 63n));
+  const out: number[] = [];
+  do {
+    const low = Number(z & 0x7fn);
+    z >>= 7n;
+    out.push(z === 0n ? low : low | 0x80);
+  } while (z !== 0n);
+  return Buffer.from(out);
+}
+
+function isLong(v: unknown): boolean {
+  return (typeof v === 'number' && Number.isSafeInteger(v)) || (typeof v === 'bigint' && v >= INT64_MIN && v <= INT64_MAX);
+}
+
+/** avsc's hook for a long of our own (writes too, for producers and tests). */
+export const EXACT_LONG = avro.types.LongType.__with(
+  {
+    fromBuffer: longFromVarint,
+    toBuffer: varintOfLong,
+    fromJSON: (v: unknown) => fromBigInt(BigInt(v as number | string | bigint)),
+    toJSON: (v: number | bigint) => (typeof v === 'number' ? v : String(v)),
+    isValid: isLong,
+    compare: (a: number | bigint, b: number | bigint) => {
+      const x = BigInt(a);
+      const y = BigInt(b);
+      return x < y ? -1 : x > y ? 1 : 0;
+    },
+  },
+  true,
+);
+
+/** avsc's typeHook that makes every long (a reference or a type object with attributes) EXACT_LONG. */
+export function exactLongHook(schema: avro.Schema): avro.Type | undefined {
+  if (schema === 'long') return EXACT_LONG;
+  return typeof schema === 'object' && !Array.isArray(schema) && (schema as { type?: unknown }).type === 'long' ? EXACT_LONG : undefined;
+}
+
+const decodeOnly = (): never => {
+  throw new CdcError('ERR_CDC_INTERNAL', 'the Avro reader types decode only');
+};
+
+/** float and double: JsonConverter's words for what JSON has no number for. */
+class FloatWords extends avro.types.LogicalType {
+  protected override _fromValue(v: number): number | string {
+    if (v - v === 0) return v; // finite (NaN - NaN and Infinity - Infinity are NaN)
+    return v !== v ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
+  }
+  protected override _toValue = decodeOnly;
+}
+
+/** bytes and fixed: base64, as JsonConverter writes them. */
+class Base64 extends avro.types.LogicalType {
+  protected override _fromValue(v: Buffer): string {
+    return v.toString('base64');
+  }
+  protected override _toValue = decodeOnly;
+}
+
+/** Connect's Decimal: the unscaled two's complement at the schema's scale, as text. */
+class DecimalText extends avro.types.LogicalType {
+  readonly #scale: number;
+  constructor(schema: AvroObject, opts?: unknown) {
+    super(schema as unknown as avro.Schema, opts);
+    this.#scale = schema['cdc.scale'] as number;
+  }
+  protected override _fromValue(v: Buffer): string {
+    return decimalFromBytes(v, this.#scale);
+  }
+  protected override _toValue = decodeOnly;
+}
+
+/**
+ * Debezium's VariableScaleDecimal record {scale, value}: text at its scale. A scale numeric cannot hold
+ * is passed on as JsonConverter's object (value in base64), for the reader to refuse, naming the column.
+ */
+class VariableScaleText extends avro.types.LogicalType {
+  protected override _fromValue(v: { scale: number; value: Buffer }): string | { scale: number; value: string } {
+    return isNumericScale(v.scale) ? decimalFromBytes(v.value, v.scale) : { scale: v.scale, value: v.value.toString('base64') };
+  }
+  protected override _toValue = decodeOnly;
+}
+
+const LOGICAL_TYPES = {
+  'cdc-float': FloatWords,
+  'cdc-base64': Base64,
+  'cdc-decimal': DecimalText,
+  'cdc-variable-scale-decimal': VariableScaleText,
+} as unknown as Record<string, new (schema: avro.Schema, opts?: unknown) => avro.types.LogicalType>;
+
+function isDecimal(s: AvroObject): boolean {
+  return s['connect.name'] === DECIMAL || s.logicalType === 'decimal';
+}
+
+/**
+ * The writer schema with this engine's logical types put where its values need converting (a copy;
+ * Avro's own logical types are dropped, field defaults too: a writer schema reads its own bodies, so
+ * neither changes what is read).
+ */
+function readerSchema(s: AvroSchema, path: string): AvroSchema {
+  if (typeof s === 'string') {
+    if (s === 'float' || s === 'double') return { type: s, logicalType: 'cdc-float' };
+    if (s === 'bytes') return { type: s, logicalType: 'cdc-base64' };
+    return s;
+  }
+  if (Array.isArray(s)) return s.map((b) => readerSchema(b, path));
+  const t = s.type;
+  if (typeof t !== 'string') return readerSchema(t, path);
+  const { logicalType: _dropped, ...rest } = s;
+  switch (t) {
+    case 'record':
+    case 'error':
+      // The VariableScaleDecimal record's own fields stay raw: its logical type reads them.
+      if (s['connect.name'] === VARIABLE_SCALE_DECIMAL) return { ...rest, logicalType: 'cdc-variable-scale-decimal' };
+      return {
+        ...rest,
+        fields: (s.fields ?? []).map(({ default: _default, ...f }) => ({ ...f, type: readerSchema(f.type, `${path}.${f.name}`) })),
+      };
+    case 'array':
+      return { ...rest, items: readerSchema(s.items as AvroSchema, `${path}[]`) };
+    case 'map':
+      return { ...rest, values: readerSchema(s.values as AvroSchema, `${path}{}`) };
+    case 'bytes':
+    case 'fixed': {
+      if (!isDecimal(s)) return { ...rest, logicalType: 'cdc-base64' };
+      const scale = Number(s['connect.parameters']?.scale ?? s.scale ?? 0);
+      if (!isNumericScale(scale)) throw new CdcError('ERR_CDC_SCHEMA', `${path}: decimal scale ${scale} is beyond what numeric holds`);
+      return { ...rest, logicalType: 'cdc-decimal', 'cdc.scale': scale };
+    }
+    case 'float':
+    case 'double':
+      return { ...rest, logicalType: 'cdc-float' };
+    default:
+      return rest;
+  }
+}
+
+/** One writer schema, compiled. */
+export interface AvroDecoder {
+  /** The schema's Kafka Connect form (lib/sinks/connect-schema.ts derives columns from it). */
+  connect: ConnectSchema;
+  /** The values of one body (the bytes after the wire format's header). Throws ERR_CDC_AVRO_*. */
+  decode(body: Uint8Array): unknown;
+}
+
+/** Compiles a writer schema (its text, as the registry returns it, or parsed). Throws ERR_CDC_SCHEMA. */
+export function compileAvroDecoder(schema: string | AvroSchema, schemaId?: number): AvroDecoder {
+  const parsed: AvroSchema = typeof schema === 'string' ? (JSON.parse(schema) as AvroSchema) : schema;
+  const connect = connectSchemaOf(parsed);
+  let type: avro.Type;
+  try {
+    type = avro.Type.forSchema(readerSchema(parsed, '$') as avro.Schema, {
+      logicalTypes: LOGICAL_TYPES,
+      omitRecordMethods: true,
+      wrapUnions: 'auto',
+      typeHook: exactLongHook,
+    });
+  } catch (err) {
+    if (err instanceof CdcError) throw err;
+    throw new CdcError(
+      'ERR_CDC_SCHEMA',
+      `schema${schemaId === undefined ? '' : ` id ${schemaId}`} is not an Avro schema avsc compiles: ${(err as Error).message}`,
+      {
+        ...(schemaId === undefined ? {} : { schemaId }),
+      },
+    );
+  }
+  const withId = schemaId === undefined ? {} : { schemaId };
+  const named = schemaId === undefined ? 'its schema' : `schema id ${schemaId}`;
+  return {
+    connect,
+    decode: (body) => {
+      try {
+        return type.fromBuffer(Buffer.from(body.buffer, body.byteOffset, body.length));
+      } catch (err) {
+        const message = (err as Error).message;
+        if (message === 'truncated buffer') {
+          throw new CdcError('ERR_CDC_AVRO_TRUNCATED', `the Avro body (${body.length} bytes) ends before ${named} has read it all`, withId);
+        }
+        throw new CdcError('ERR_CDC_AVRO_BODY', `the Avro body (${body.length} bytes) is not one ${named} writes: ${message}`, withId);
+      }
+    },
+  };
+}
+
+/** What AvroDecoders needs of a registry (lib/avro/registry.ts's SchemaRegistry). */
+export interface SchemaSource {
+  schema(id: number): Promise<RegisteredSchema>;
+}
+
+/**
+ * Compiled decoders by schema id, each made once. `prepare` fetches and compiles the ids a batch brings
+ * (asynchronously, before it is decoded); `decode` then runs synchronously per message.
+ */
+export class AvroDecoders {
+  readonly #source: SchemaSource;
+  readonly #byId = new Map<number, AvroDecoder>();
+  readonly #pending = new Map<number, Promise<AvroDecoder>>();
+
+  constructor(source: SchemaSource) {
+    this.#source = source;
+  }
+
+  /** The decoder of every id given, fetched and compiled when new. Rejects with the first failure. */
+  async prepare(ids: Iterable<number>): Promise<void> {
+    const waits: Array<Promise<AvroDecoder>> = [];
+    for (const id of ids) if (!this.#byId.has(id)) waits.push(this.#compile(id));
+    await Promise.all(waits);
+  }
+
+  /** The schema ids of messages in the wire format (others are skipped: decode names what is wrong). */
+  static idsOf(messages: Iterable<Uint8Array | null>): Set<number> {
+    const ids = new Set<number>();
+    for (const m of messages) {
+      if (m === null || m.length < 5 || m[0] !== 0) continue;
+      ids.add(schemaIdOf(m));
+    }
+    return ids;
+  }
+
+  get(id: number): AvroDecoder | undefined {
+    return this.#byId.get(id);
+  }
+
+  /** One message: its schema id and values. Throws ERR_CDC_AVRO_* for what is not readable. */
+  decode(message: Uint8Array): { schemaId: number; value: unknown } {
+    const schemaId = schemaIdOf(message);
+    const decoder = this.#byId.get(schemaId);
+    // prepare() was given every id of the batch: a miss is a bug.
+    if (decoder === undefined) throw new CdcError('ERR_CDC_INTERNAL', `schema id ${schemaId} was not prepared`, { schemaId });
+    return { schemaId, value: decoder.decode(bodyOf(message)) };
+  }
+
+  get size(): number {
+    return this.#byId.size;
+  }
+
+  #compile(id: number): Promise<AvroDecoder> {
+    let pending = this.#pending.get(id);
+    if (pending === undefined) {
+      pending = this.#source.schema(id).then((registered) => {
+        const decoder = compileAvroDecoder(registered.schema, id);
+        this.#byId.set(id, decoder);
+        return decoder;
+      });
+      this.#pending.set(id, pending);
+      // Settled either way: a later prepare asks the registry (whose own cache remembers an unknown id).
+      const forget = () => this.#pending.delete(id);
+      pending.then(forget, forget);
+    }
+    return pending;
+  }
+}
+
+/**
+ * The readers' schema view of decoded values (lib/sinks/formats/debezium.ts FieldSchema), by field:
+ * the logical type names and scales, except that Decimal and VariableScaleDecimal fields, already
+ * decimal text, carry no name (a numeric column then reads the text as a decimal).
+ */
+export function fieldSchemasOf(row: ConnectSchema): Map<string, FieldSchema> {
+  const view = (s: ConnectSchema): FieldSchema => {
+    const text = s.name === DECIMAL || s.name === VARIABLE_SCALE_DECIMAL;
+    const scale = s.parameters?.scale;
+    return {
+      name: text ? undefined : s.name,
+      scale: scale === undefined ? undefined : Number(scale),
+      items: s.items === undefined ? undefined : view(s.items),
+    };
+  };
+  const out = new Map<string, FieldSchema>();
+  for (const f of row.fields ?? []) if (typeof f.field === 'string') out.set(f.field, view(f));
+  return out;
+}
