@@ -253,19 +253,24 @@ export interface SchemaSource {
 /**
  * Compiled decoders by schema id, each made once. `prepare` fetches and compiles the ids a batch brings
  * (asynchronously, before it is decoded); `decode` then runs synchronously per message.
+ *
+ * An id that cannot be read for good (the registry does not know it, its schema is not Avro or does not
+ * compile) is remembered with its error: prepare goes on, and decode throws that error for each of its
+ * messages, which become dead letters. A registry that cannot answer now makes prepare reject (the
+ * batch is retried); nothing of it is remembered.
  */
 export class AvroDecoders {
   readonly #source: SchemaSource;
-  readonly #byId = new Map<number, AvroDecoder>();
-  readonly #pending = new Map<number, Promise<AvroDecoder>>();
+  readonly #byId = new Map<number, AvroDecoder | CdcError>();
+  readonly #pending = new Map<number, Promise<void>>();
 
   constructor(source: SchemaSource) {
     this.#source = source;
   }
 
-  /** The decoder of every id given, fetched and compiled when new. Rejects with the first failure. */
+  /** The decoder of every id given, fetched and compiled when new. Rejects on a transient failure. */
   async prepare(ids: Iterable<number>): Promise<void> {
-    const waits: Array<Promise<AvroDecoder>> = [];
+    const waits: Array<Promise<void>> = [];
     for (const id of ids) if (!this.#byId.has(id)) waits.push(this.#compile(id));
     await Promise.all(waits);
   }
@@ -280,33 +285,47 @@ export class AvroDecoders {
     return ids;
   }
 
+  /** The decoder of a prepared id; undefined when not prepared or not readable. */
   get(id: number): AvroDecoder | undefined {
-    return this.#byId.get(id);
+    const entry = this.#byId.get(id);
+    return entry instanceof CdcError ? undefined : entry;
   }
 
-  /** One message: its schema id and values. Throws ERR_CDC_AVRO_* for what is not readable. */
+  /**
+   * One message: its schema id and values. Throws ERR_CDC_AVRO_* for what is not readable, the
+   * remembered error of an id that cannot be read (ERR_CDC_SCHEMA_UNKNOWN_ID, ...), ERR_CDC_INTERNAL
+   * for an id that was not prepared.
+   */
   decode(message: Uint8Array): { schemaId: number; value: unknown } {
     const schemaId = schemaIdOf(message);
-    const decoder = this.#byId.get(schemaId);
+    const entry = this.#byId.get(schemaId);
     // prepare() was given every id of the batch: a miss is a bug.
-    if (decoder === undefined) throw new CdcError('ERR_CDC_INTERNAL', `schema id ${schemaId} was not prepared`, { schemaId });
-    return { schemaId, value: decoder.decode(bodyOf(message)) };
+    if (entry === undefined) throw new CdcError('ERR_CDC_INTERNAL', `schema id ${schemaId} was not prepared`, { schemaId });
+    if (entry instanceof CdcError) throw entry;
+    return { schemaId, value: entry.decode(bodyOf(message)) };
   }
 
   get size(): number {
     return this.#byId.size;
   }
 
-  #compile(id: number): Promise<AvroDecoder> {
+  #compile(id: number): Promise<void> {
     let pending = this.#pending.get(id);
     if (pending === undefined) {
-      pending = this.#source.schema(id).then((registered) => {
-        const decoder = compileAvroDecoder(registered.schema, id);
-        this.#byId.set(id, decoder);
-        return decoder;
-      });
+      pending = this.#source.schema(id).then(
+        (registered) => {
+          try {
+            this.#byId.set(id, compileAvroDecoder(registered.schema, id));
+          } catch (err) {
+            this.#byId.set(id, err instanceof CdcError ? err : new CdcError('ERR_CDC_SCHEMA', (err as Error).message, { schemaId: id }));
+          }
+        },
+        (err: unknown) => {
+          if (err instanceof CdcError && !err.canRetry) this.#byId.set(id, err);
+          else throw err;
+        },
+      );
       this.#pending.set(id, pending);
-      // Settled either way: a later prepare asks the registry (whose own cache remembers an unknown id).
       const forget = () => this.#pending.delete(id);
       pending.then(forget, forget);
     }

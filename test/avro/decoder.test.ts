@@ -4,9 +4,10 @@ import type { AvroSchema } from '../../lib/avro/connect.js';
 import { AvroDecoders, compileAvroDecoder, exactLongHook, fieldSchemasOf, type SchemaSource } from '../../lib/avro/decoder.js';
 import { type RegisteredSchema, SchemaRegistry } from '../../lib/avro/registry.js';
 import { encodeWire } from '../../lib/avro/wire.js';
+import { CdcError } from '../../lib/errors.js';
 import { startDevSchemaRegistry } from '../../lib/devstack/schema-registry.js';
 import { type ConnectSchema, rowSchemaOf } from '../../lib/sinks/connect-schema.js';
-import { PRODUCTS_AVRO_SCHEMA, VSD_AVRO } from '../support/avro-fixtures.js';
+import { PRODUCTS_AVRO_SCHEMA, productsEvent, VSD_AVRO } from '../support/avro-fixtures.js';
 import { decimalBase64 } from '../support/debezium-events.js';
 import { cdcError, cdcRejection } from '../support/errors.js';
 
@@ -147,19 +148,7 @@ describe('avro/decoder', () => {
       at: null,
       stamp: null,
     };
-    const source = {
-      version: '2.7.0.Final',
-      connector: 'postgresql',
-      name: 'shop',
-      ts_ms: 1_700_000_000_000,
-      snapshot: 'false',
-      db: 'shop',
-      schema: 'public',
-      table: 'products',
-      txId: 591,
-      lsn: 24_023_128,
-    };
-    const body = w.toBuffer({ before: null, after: row, source, op: 'c', ts_ms: 1_700_000_000_100 });
+    const body = w.toBuffer(productsEvent('c', null, row));
     const decoder = compileAvroDecoder(JSON.stringify(PRODUCTS_AVRO_SCHEMA), 31);
     const event = decoder.decode(body) as { before: unknown; after: Record<string, unknown>; op: string; source: { lsn: unknown } };
     expect(event.op).to.equal('c');
@@ -227,6 +216,29 @@ describe('avro/decoder', () => {
     expect(cdcError(() => decoders.decode(Buffer.from('{"v":1}'))).code).to.equal('ERR_CDC_AVRO_MAGIC');
   });
 
+  it('remembers an id that cannot be read for good, and forgets a registry that could not answer', async () => {
+    let down = true;
+    const fetched: number[] = [];
+    const source: SchemaSource = {
+      schema: (id: number): Promise<RegisteredSchema> => {
+        fetched.push(id);
+        if (id === 1 && down)
+          return Promise.reject(new CdcError('ERR_CDC_SCHEMA_REGISTRY', 'unreachable', { canRetry: true, schemaId: 1 }));
+        if (id === 2) return Promise.resolve({ id, schema: '{"type":"record","name":"R","fields":[{"name":"f","type":"Nope"}]}' });
+        return Promise.resolve({ id, schema: JSON.stringify(record('int')) });
+      },
+    };
+    const decoders = new AvroDecoders(source);
+    expect(await cdcRejection(decoders.prepare([1]))).to.include({ code: 'ERR_CDC_SCHEMA_REGISTRY', canRetry: true });
+    down = false;
+    await decoders.prepare([1, 2]);
+    await decoders.prepare([1, 2]);
+    expect(fetched).to.deep.equal([1, 1, 2]);
+    expect({ ...(decoders.decode(encodeWire(1, Buffer.from([4]))).value as object) }).to.deep.equal({ v: 2 });
+    expect(cdcError(() => decoders.decode(encodeWire(2, Buffer.alloc(0)))).code).to.equal('ERR_CDC_SCHEMA');
+    expect(decoders.get(2)).to.equal(undefined);
+  });
+
   it('decodes what a producer registered in the development registry; an unknown id is its own error', async () => {
     const registry = await startDevSchemaRegistry();
     try {
@@ -254,7 +266,9 @@ describe('avro/decoder', () => {
       const message = encodeWire(id, body);
       await decoders.prepare(AvroDecoders.idsOf([message]));
       expect((decoders.decode(message).value as { op: string }).op).to.equal('t');
-      const unknown = await cdcRejection(decoders.prepare([id + 50]));
+      // An id the registry does not know: prepared as such, and each of its messages says so.
+      await decoders.prepare([id + 50]);
+      const unknown = cdcError(() => decoders.decode(encodeWire(id + 50, body)));
       expect(unknown).to.include({ code: 'ERR_CDC_SCHEMA_UNKNOWN_ID', schemaId: id + 50 });
     } finally {
       await registry.stop();

@@ -274,3 +274,22 @@ export const PRODUCTS_KEY_AVRO_SCHEMA: AvroObject = {
   fields: [{ name: 'id', type: 'long' }],
   'connect.name': 'shop.public.products.Key',
 };
+
+/** The PostgreSQL connector's source block of the products events. */
+export const PRODUCTS_SOURCE = {
+  version: '2.7.0.Final',
+  connector: 'postgresql',
+  name: 'shop',
+  ts_ms: 1_700_000_000_000,
+  snapshot: 'false',
+  db: 'shop',
+  schema: 'public',
+  table: 'products',
+  txId: 591,
+  lsn: 24_023_128,
+};
+
+/** A products change event's payload (either converter's values, as given). */
+export function productsEvent(op: string, before: unknown, after: unknown): Record<string, unknown> {
+  return { before, after, source: PRODUCTS_SOURCE, op, ts_ms: 1_700_000_000_100 };
+}
