@@ -41,22 +41,11 @@ function fromBigInt(v: bigint): number | bigint {
   return v <= MAX_SAFE && v >= -MAX_SAFE ? Number(v) : v;
 }
 
-/**
- * Avro's long (zig-zag varint) decoded from its own bytes: up to 7 bytes (49 bits) in a double, longer
- * ones through BigInt. avsc's default long refuses values beyond 2^53; this one is exact everywhere.
- */
-function longFromVarint(buf: Buffer): number | bigint {
-  const n = buf.length;
-  if (n <= 7) {
-    let v = 0;
-    for (let i = n - 1; i >= 0; i--) v = v * 128 + ((buf[i] as number) & 0x7f);
-    // Zig-zag: even is v/2, odd is -(v+1)/2; all exact below 2^49.
-    return v % 2 === 0 ? v / 2 : -(v + 1) / 2;
-  }
-  let v = 0n;
-  for (let i = n - 1; i >= 0; i--) v = (v << 7n) | BigInt((buf[i] as number) & 0x7f);
-  v = BigInt.asUintN(64, v);
-  return fromBigInt((v >> 1n) ^ -(v & 1n));
+/** What avsc's generated readers and writers hand a type: the buffer and the position in it. */
+interface Tap {
+  buf: Buffer;
+  pos: number;
+  writeFixed(buf: Buffer, len?: number): void;
 }
 
 function varintOfLong(value: number | bigint): Buffer {
@@ -75,22 +64,65 @@ function isLong(v: unknown): boolean {
   return (typeof v === 'number' && Number.isSafeInteger(v)) || (typeof v === 'bigint' && v >= INT64_MIN && v <= INT64_MAX);
 }
 
-/** avsc's hook for a long of our own (writes too, for producers and tests). */
-export const EXACT_LONG = avro.types.LongType.__with(
-  {
-    fromBuffer: longFromVarint,
-    toBuffer: varintOfLong,
-    fromJSON: (v: unknown) => fromBigInt(BigInt(v as number | string | bigint)),
-    toJSON: (v: number | bigint) => (typeof v === 'number' ? v : String(v)),
-    isValid: isLong,
-    compare: (a: number | bigint, b: number | bigint) => {
-      const x = BigInt(a);
-      const y = BigInt(b);
-      return x < y ? -1 : x > y ? 1 : 0;
-    },
-  },
-  true,
-);
+/**
+ * Avro's long, exact over the whole int64 range: avsc's own refuses values beyond 2^53. Not
+ * `LongType.__with` (avsc's documented hook), because it hands each value over as a Buffer of its own,
+ * one allocation per long: on a Debezium event of seven longs that took decoding from 3.6 to 5.3 µs.
+ * This reads the zig-zag varint where it lies: up to 7 bytes (49 bits) in a double, only longer ones
+ * through BigInt. Reading past the end leaves the position there, which avsc reports as truncated.
+ */
+class ExactLongType extends avro.types.LongType {
+  _read(tap: Tap): number | bigint {
+    const buf = tap.buf;
+    let pos = tap.pos;
+    let v = 0;
+    let scale = 1;
+    let b: number;
+    let n = 0;
+    do {
+      b = buf[pos++] as number;
+      v += (b & 0x7f) * scale;
+      scale *= 128;
+    } while (b & 0x80 && ++n < 7);
+    if (!(b & 0x80)) {
+      tap.pos = pos;
+      // Zig-zag: even is v/2, odd is -(v+1)/2; all exact below 2^49.
+      return v % 2 === 0 ? v / 2 : -(v + 1) / 2;
+    }
+    let big = BigInt(v);
+    let shift = 49n;
+    do {
+      b = buf[pos++] as number;
+      big |= BigInt(b & 0x7f) << shift;
+      shift += 7n;
+    } while (b & 0x80 && shift < 70n);
+    // Ten bytes hold 64 bits: an eleventh is not a long (Avro's Java reader refuses it too).
+    if (b & 0x80) throw new Error('a long of more than ten bytes');
+    tap.pos = pos;
+    const z = BigInt.asUintN(64, big);
+    return fromBigInt((z >> 1n) ^ -(z & 1n));
+  }
+
+  _write(tap: Tap, value: unknown): void {
+    if (!isLong(value)) throw new Error(`invalid "long": ${String(value)}`);
+    tap.writeFixed(varintOfLong(value as number | bigint));
+  }
+
+  _check(value: unknown, _flags: unknown, hook?: (value: unknown, type: avro.Type) => void): boolean {
+    const valid = isLong(value);
+    if (!valid && hook) hook(value, this);
+    return valid;
+  }
+}
+
+// As avsc's own custom longs (`__with`) name themselves: an unwrapped union then picks this branch for a
+// value by _check (a bigint is no JavaScript number), and the schema still says "long".
+Object.defineProperty(ExactLongType.prototype, 'typeName', { value: 'abstract:long' });
+Object.defineProperty(ExactLongType.prototype, '_deref', { value: () => 'long' });
+Object.defineProperty(ExactLongType.prototype, '_concreteTypeName', { value: 'long' });
+
+/** The long of every reader here (and of writers: producers, tests): numbers where exact, else bigints. */
+export const EXACT_LONG: avro.Type = new ExactLongType();
 
 /** avsc's typeHook that makes every long (a reference or a type object with attributes) EXACT_LONG. */
 export function exactLongHook(schema: avro.Schema): avro.Type | undefined {

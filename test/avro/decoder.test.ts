@@ -183,6 +183,9 @@ describe('avro/decoder', () => {
     const trailing = cdcError(() => decoder.decode(Buffer.concat([body, Buffer.from([0])])));
     expect(trailing).to.include({ code: 'ERR_CDC_AVRO_BODY', schemaId: 12 });
     expect(cdcError(() => decoder.decode(Buffer.from([0x08]))).code).to.equal('ERR_CDC_AVRO_BODY');
+    const long = compileAvroDecoder(record('long'));
+    expect(cdcError(() => long.decode(Buffer.alloc(11, 0xff))).message).to.include('more than ten bytes');
+    expect(cdcError(() => long.decode(Buffer.from([0xff, 0xff]))).code).to.equal('ERR_CDC_AVRO_TRUNCATED');
     expect(cdcError(() => compileAvroDecoder({ type: 'record', name: 'R', fields: [{ name: 'f', type: 'Nope' }] })).code).to.equal(
       'ERR_CDC_SCHEMA',
     );
