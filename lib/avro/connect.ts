@@ -1,11 +1,12 @@
 /**
  * Avro schemas as Kafka Connect's AvroConverter (Confluent's AvroData) writes them, read back into the
  * Kafka Connect schema model that JsonConverter's envelope carries (lib/sinks/connect-schema.ts), so that
- * a table's columns derive identically from either converter.
+ * a table's columns derive identically from either converter; and the other way (avroSchemaOf), a
+ * Connect schema written as AvroData writes it, what a producer registers.
  *
  * AvroData keeps what Avro cannot say in attributes of its own, and those decide here:
  * - `connect.name` (the logical type, `io.debezium.time.MicroTimestamp`, or a struct's name),
- *   `connect.version`, `connect.doc`, and `connect.parameters` (Debezium's `scale`,
+ *   `connect.version`, `connect.doc`, `connect.default`, and `connect.parameters` (Debezium's `scale`,
  *   `connect.decimal.precision`, `allowed`, `__debezium.source.column.type`, ...), copied as they are;
  * - `connect.type: int8 | int16` on an Avro `int` (Avro has no narrower integer);
  * - optional fields as the union `["null", T]` (`[T, "null"]` when the field has a non-null default);
@@ -41,6 +42,7 @@ export interface AvroObject {
   'connect.doc'?: string;
   'connect.parameters'?: Record<string, string>;
   'connect.type'?: string;
+  'connect.default'?: unknown;
   [attribute: string]: unknown;
 }
 
@@ -111,6 +113,7 @@ function connectAttributes(s: AvroObject, name: string | undefined): Partial<Con
   if (typeof s['connect.doc'] === 'string') out.doc = s['connect.doc'];
   const parameters = sourceParameters(s);
   if (parameters !== undefined) out.parameters = parameters;
+  if (s['connect.default'] !== undefined) out.default = s['connect.default'];
   return out;
 }
 
@@ -235,4 +238,106 @@ export function connectSchemaOf(avro: AvroSchema | string): ConnectSchema {
     }
   }
   return new Reader().read(schema, undefined);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Connect -> Avro
+
+const AVRO_PRIMITIVE: Record<string, string> = {
+  int8: 'int',
+  int16: 'int',
+  int32: 'int',
+  int64: 'long',
+  float: 'float',
+  float32: 'float',
+  double: 'double',
+  float64: 'double',
+  boolean: 'boolean',
+  string: 'string',
+  bytes: 'bytes',
+};
+
+/** Connect's logical types that are Avro's too: AvroData marks them with both names. */
+const AVRO_LOGICAL: Record<string, string> = {
+  'org.apache.kafka.connect.data.Date': 'date',
+  'org.apache.kafka.connect.data.Time': 'time-millis',
+  'org.apache.kafka.connect.data.Timestamp': 'timestamp-millis',
+};
+
+class Writer {
+  /** Records already written: a second use is a reference by full name (Avro defines a name once). */
+  readonly #defined = new Set<string>();
+  #anonymous = 0;
+
+  /**
+   * A field's or an item's type: optional as a union with null (first, or second behind a non-null
+   * default). `namespace` is the enclosing record's: names in it are written short, as Avro's own
+   * writer does.
+   */
+  type(s: ConnectSchema, namespace: string | undefined): AvroSchema {
+    const t = this.#required(s, namespace);
+    if (!s.optional) return t;
+    return s.default === undefined || s.default === null ? ['null', t] : [t, 'null'];
+  }
+
+  #attributes(s: ConnectSchema, into: AvroObject): AvroObject {
+    if (s.version !== undefined) into['connect.version'] = s.version;
+    if (s.doc !== undefined) into['connect.doc'] = s.doc;
+    if (s.parameters !== undefined) into['connect.parameters'] = { ...s.parameters };
+    if (s.default !== undefined && s.default !== null) into['connect.default'] = s.default;
+    if (s.name !== undefined) into['connect.name'] = s.name;
+    return into;
+  }
+
+  #required(s: ConnectSchema, namespace: string | undefined): AvroSchema {
+    switch (s.type) {
+      case 'struct':
+        return this.#record(s, namespace);
+      case 'array':
+        return this.#attributes(s, { type: 'array', items: this.type(s.items ?? { type: 'null' }, namespace) });
+      case 'map':
+        return this.#attributes(s, { type: 'map', values: this.type(s.values ?? { type: 'null' }, namespace) });
+      default: {
+        const primitive = AVRO_PRIMITIVE[s.type];
+        if (primitive === undefined) throw invalid(`no Avro type for the Connect type ${JSON.stringify(s.type)}`);
+        if (s.name === DECIMAL) {
+          const scale = Number(s.parameters?.scale ?? 0);
+          const precision = Number(s.parameters?.[PRECISION] ?? AVRODATA_DEFAULT_PRECISION);
+          return this.#attributes(s, { type: 'bytes', scale, precision, logicalType: 'decimal' });
+        }
+        const narrow = s.type === 'int8' || s.type === 'int16' ? { 'connect.type': s.type } : {};
+        const logical = s.name === undefined ? undefined : AVRO_LOGICAL[s.name];
+        const out = this.#attributes(s, { type: primitive, ...narrow, ...(logical === undefined ? {} : { logicalType: logical }) });
+        return Object.keys(out).length === 1 ? primitive : out;
+      }
+    }
+  }
+
+  #record(s: ConnectSchema, enclosing: string | undefined): AvroSchema {
+    const full = s.name ?? `io.confluent.connect.avro.ConnectDefault${++this.#anonymous}`;
+    const dot = full.lastIndexOf('.');
+    const namespace = dot > 0 ? full.slice(0, dot) : undefined;
+    const name = full.slice(dot + 1);
+    if (this.#defined.has(full)) return namespace === enclosing ? name : full;
+    this.#defined.add(full);
+    const record: AvroObject = {
+      type: 'record',
+      name,
+      ...(namespace !== undefined && namespace !== enclosing ? { namespace } : {}),
+      fields: (s.fields ?? []).map((f) => {
+        const type = this.type(f, namespace);
+        const fallback = f.default !== undefined ? f.default : f.optional ? null : undefined;
+        return { name: f.field as string, type, ...(fallback === undefined ? {} : { default: fallback }) };
+      }),
+    };
+    return this.#attributes({ ...s, default: undefined }, record);
+  }
+}
+
+/**
+ * A Connect schema (JsonConverter's, or connectSchemaOf's) as AvroConverter writes it: what a producer
+ * registers for its messages. connectSchemaOf reads it back to the same schema.
+ */
+export function avroSchemaOf(connect: ConnectSchema): AvroSchema {
+  return new Writer().type({ ...connect, optional: false }, undefined);
 }

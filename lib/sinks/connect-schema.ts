@@ -15,6 +15,8 @@ export interface ConnectSchema {
   version?: number;
   doc?: string;
   parameters?: Record<string, string>;
+  /** The field's default value (JsonConverter's `default`), in the JSON form of its values. */
+  default?: unknown;
   field?: string;
   fields?: ConnectSchema[];
   items?: ConnectSchema;

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import { type AvroSchema, connectSchemaOf } from '../../lib/avro/connect.js';
+import { type AvroSchema, avroSchemaOf, connectSchemaOf } from '../../lib/avro/connect.js';
+import { compileAvroDecoder } from '../../lib/avro/decoder.js';
+import { debeziumKeySchema, debeziumValueSchema } from '../../lib/loadgen/generator/debezium.js';
 import { type ConnectSchema, deriveColumns, isEnvelope, rowSchemaOf } from '../../lib/sinks/connect-schema.js';
 import {
   PRODUCTS_AVRO_SCHEMA,
@@ -7,6 +9,7 @@ import {
   PRODUCTS_KEY_AVRO_SCHEMA,
   PRODUCTS_KEY_JSON_SCHEMA,
 } from '../support/avro-fixtures.js';
+import { SourceDatabase } from '../support/debezium-events.js';
 import { cdcError } from '../support/errors.js';
 
 const columnsOf = (schema: ConnectSchema) => deriveColumns(rowSchemaOf(schema) as ConnectSchema);
@@ -140,5 +143,69 @@ describe('avro/connect', () => {
     );
     expect(cdcError(() => connectSchemaOf('{not json')).code).to.equal('ERR_CDC_SCHEMA');
     expect(cdcError(() => connectSchemaOf('null')).message).to.include('"null" outside a union');
+  });
+
+  describe('avroSchemaOf (what a producer registers)', () => {
+    it("writes JsonConverter's schema of a change event as AvroConverter does", () => {
+      expect(avroSchemaOf(PRODUCTS_JSON_SCHEMA)).to.deep.equal(PRODUCTS_AVRO_SCHEMA);
+      expect(avroSchemaOf(PRODUCTS_KEY_JSON_SCHEMA)).to.deep.equal(PRODUCTS_KEY_AVRO_SCHEMA);
+    });
+
+    /** Schemas JsonConverter writes elsewhere in the project: the load generator's and the tests' source database. */
+    function projectSchemas(): Array<[string, ConnectSchema]> {
+      const db = new SourceDatabase('dbserver1', 'inventory');
+      db.insert(
+        {
+          name: 'mixed',
+          key: ['id', 'line'],
+          fields: [
+            { name: 'id', type: 'int64' },
+            { name: 'line', type: 'int16' },
+            { name: 'level', type: 'int8' },
+            { name: 'total', type: 'bytes', logical: 'org.apache.kafka.connect.data.Decimal', parameters: { scale: '3' }, optional: true },
+            { name: 'took', type: 'int64', logical: 'io.debezium.time.MicroDuration' },
+            { name: 'ports', type: 'array', items: 'int32' },
+            { name: 'kind', type: 'string', logical: 'io.debezium.data.Enum', parameters: { allowed: 'A,B' } },
+          ],
+        },
+        { id: 1, line: 2, level: 3, total: null, took: 4, ports: [], kind: 'A' },
+      );
+      const [message] = db.messages;
+      const schemaOf = (text: unknown) => (JSON.parse(String(text)) as { schema: ConnectSchema }).schema;
+      return [
+        ['generator users value', debeziumValueSchema('users', 'users') as unknown as ConnectSchema],
+        ['generator orders value', debeziumValueSchema('orders', 'orders') as unknown as ConnectSchema],
+        ['generator key', debeziumKeySchema('users') as unknown as ConnectSchema],
+        ['source database value', schemaOf(message?.value)],
+        ['source database key', schemaOf(message?.key)],
+      ];
+    }
+
+    it('writes schemas that connectSchemaOf reads back unchanged, and avsc compiles', () => {
+      for (const [what, schema] of [...projectSchemas(), ['products', PRODUCTS_JSON_SCHEMA] as [string, ConnectSchema]]) {
+        const avro = avroSchemaOf(schema);
+        expect(connectSchemaOf(avro), what).to.deep.equal(schema);
+        expect(columnsOf(connectSchemaOf(JSON.stringify(avro))), what).to.deep.equal(
+          isEnvelope(schema) ? columnsOf(schema) : deriveColumns(schema),
+        );
+        expect(() => compileAvroDecoder(avro), what).to.not.throw();
+      }
+    });
+
+    it("writes a nameless struct under AvroData's default name and an optional field with a default behind it", () => {
+      const avro = avroSchemaOf({
+        type: 'struct',
+        fields: [{ type: 'boolean', optional: true, default: false, field: 'b' }],
+        optional: false,
+      }) as { name: string; namespace: string; fields: unknown[] };
+      expect(avro.namespace).to.equal('io.confluent.connect.avro');
+      expect(avro.name).to.equal('ConnectDefault1');
+      expect(avro.fields).to.deep.equal([{ name: 'b', type: [{ type: 'boolean', 'connect.default': false }, 'null'], default: false }]);
+      expect(connectSchemaOf(avro as AvroSchema)).to.deep.equal({
+        type: 'struct',
+        fields: [{ type: 'boolean', optional: true, default: false, field: 'b' }],
+        optional: false,
+      });
+    });
   });
 });

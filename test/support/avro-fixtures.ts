@@ -20,8 +20,11 @@ interface Column {
 }
 
 /** A column of a Connect primitive type. */
-function plain(name: string, optional: boolean, json: string, avro: AvroSchema, avroDefault?: unknown): Column {
-  return { name, optional, json: { type: json }, avro, ...(avroDefault === undefined ? {} : { avroDefault }) };
+function plain(name: string, optional: boolean, json: string, avro: string | AvroObject, fallback?: unknown): Column {
+  if (fallback === undefined) return { name, optional, json: { type: json }, avro };
+  // A default: JsonConverter shows it; AvroData writes it on the field and as connect.default on the type.
+  const type: AvroObject = typeof avro === 'string' ? { type: avro } : avro;
+  return { name, optional, json: { type: json, default: fallback }, avro: { ...type, 'connect.default': fallback }, avroDefault: fallback };
 }
 
 /**
@@ -182,7 +185,15 @@ const JSON_SOURCE: ConnectSchema = {
   type: 'struct',
   fields: [
     ...SOURCE.slice(0, 4).map(([field, type, optional]) => ({ type, optional, field })),
-    { type: 'string', optional: true, name: 'io.debezium.data.Enum', version: 1, parameters: SNAPSHOT_ALLOWED, field: 'snapshot' },
+    {
+      type: 'string',
+      optional: true,
+      name: 'io.debezium.data.Enum',
+      version: 1,
+      parameters: SNAPSHOT_ALLOWED,
+      default: 'false',
+      field: 'snapshot',
+    },
     ...SOURCE.slice(4).map(([field, type, optional]) => ({ type, optional, field })),
   ],
   optional: false,
