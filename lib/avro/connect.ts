@@ -229,15 +229,20 @@ class Reader {
  * fields).
  */
 export function connectSchemaOf(avro: AvroSchema | string): ConnectSchema {
-  let schema: AvroSchema = avro;
-  if (typeof avro === 'string' && /^\s*[[{"]/.test(avro)) {
-    try {
-      schema = JSON.parse(avro) as AvroSchema;
-    } catch (err) {
-      throw invalid(`its text is not JSON (${(err as Error).message})`);
-    }
+  return new Reader().read(parseAvroSchema(avro), undefined);
+}
+
+/**
+ * A schema's text (as the registry returns it) parsed; a bare type name (`"long"`, or `long`) and an
+ * already parsed schema as they are. Throws ERR_CDC_SCHEMA for text that is not JSON.
+ */
+export function parseAvroSchema(avro: AvroSchema | string): AvroSchema {
+  if (typeof avro !== 'string' || !/^\s*[[{"]/.test(avro)) return avro;
+  try {
+    return JSON.parse(avro) as AvroSchema;
+  } catch (err) {
+    throw invalid(`its text is not JSON (${(err as Error).message})`);
   }
-  return new Reader().read(schema, undefined);
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ import type { ConnectSchema } from '../sinks/connect-schema.js';
 import type { FieldSchema } from '../sinks/formats/debezium.js';
 import { decimalFromBytes, isNumericScale } from '../sinks/formats/debezium-values.js';
 import { CdcError } from '../errors.js';
-import { type AvroObject, type AvroSchema, connectSchemaOf } from './connect.js';
+import { type AvroObject, type AvroSchema, connectSchemaOf, parseAvroSchema } from './connect.js';
 import type { RegisteredSchema } from './registry.js';
 import { bodyOf, schemaIdOf } from './wire.js';
 
@@ -239,7 +239,7 @@ export interface AvroDecoder {
 
 /** Compiles a writer schema (its text, as the registry returns it, or parsed). Throws ERR_CDC_SCHEMA. */
 export function compileAvroDecoder(schema: string | AvroSchema, schemaId?: number): AvroDecoder {
-  const parsed: AvroSchema = typeof schema === 'string' ? (JSON.parse(schema) as AvroSchema) : schema;
+  const parsed = parseAvroSchema(schema);
   const connect = connectSchemaOf(parsed);
   let type: avro.Type;
   try {

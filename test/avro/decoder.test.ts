@@ -186,6 +186,7 @@ describe('avro/decoder', () => {
     const long = compileAvroDecoder(record('long'));
     expect(cdcError(() => long.decode(Buffer.alloc(11, 0xff))).message).to.include('more than ten bytes');
     expect(cdcError(() => long.decode(Buffer.from([0xff, 0xff]))).code).to.equal('ERR_CDC_AVRO_TRUNCATED');
+    expect(cdcError(() => compileAvroDecoder('{"type": "record",', 3)).code).to.equal('ERR_CDC_SCHEMA');
     expect(cdcError(() => compileAvroDecoder({ type: 'record', name: 'R', fields: [{ name: 'f', type: 'Nope' }] })).code).to.equal(
       'ERR_CDC_SCHEMA',
     );
