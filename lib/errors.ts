@@ -13,6 +13,16 @@ export const ErrorCodes = [
   'ERR_CDC_POSTGRES',
   /** A worker thread itself failed (ran out of memory, crashed): the batch is retried on a new one. */
   'ERR_CDC_WORKER',
+  /** A message in the Confluent wire format whose first byte is not the magic byte 0 (lib/avro/wire.ts). */
+  'ERR_CDC_AVRO_MAGIC',
+  /** A message too short for the wire format's 5-byte header, or an Avro body shorter than its schema says. */
+  'ERR_CDC_AVRO_TRUNCATED',
+  /** An Avro body its writer schema cannot read: bytes left over, an invalid union branch or length. */
+  'ERR_CDC_AVRO_BODY',
+  /** The schema registry does not know the message's schema id (Confluent error 40403): permanent. */
+  'ERR_CDC_SCHEMA_UNKNOWN_ID',
+  /** The schema registry failed: unreachable, timed out or 5xx (`canRetry`), or refused the request. */
+  'ERR_CDC_SCHEMA_REGISTRY',
   'ERR_CDC_INTERNAL',
 ] as const;
 
@@ -26,6 +36,8 @@ export interface ErrorDetails {
   fatal?: string;
   /** A system error's code (ECONNREFUSED, ETIMEDOUT), when that was the cause. */
   systemCode?: string;
+  /** The Confluent schema id the error is about (the message's, or the one asked of the registry). */
+  schemaId?: number;
 }
 
 const DETAILS = ['sqlState', 'fatal', 'systemCode'] as const satisfies ReadonlyArray<keyof ErrorDetails>;
@@ -59,6 +71,7 @@ export class CdcError extends Error {
   declare readonly sqlState?: string;
   declare readonly fatal?: string;
   declare readonly systemCode?: string;
+  declare readonly schemaId?: number;
 
   constructor(code: ErrorCode, message: string, options: CdcErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -72,6 +85,7 @@ export class CdcError extends Error {
       const value = options[field];
       if (typeof value === 'string') Object.defineProperty(this, field, { value, enumerable: true });
     }
+    if (Number.isInteger(options.schemaId)) Object.defineProperty(this, 'schemaId', { value: options.schemaId, enumerable: true });
   }
 }
 
@@ -97,6 +111,7 @@ export function toPlainError(err: unknown, foreignCode: ErrorCode = 'ERR_CDC_INT
       const value = err[field];
       if (value !== undefined) plain[field] = value;
     }
+    if (err.schemaId !== undefined) plain.schemaId = err.schemaId;
     return plain;
   }
   if (err instanceof Error) {
@@ -114,11 +129,12 @@ export function toPlainError(err: unknown, foreignCode: ErrorCode = 'ERR_CDC_INT
 
 /** The other side of toPlainError: a CdcError with the same code, retry flag and fields. */
 export function fromPlainError(plain: PlainError): CdcError {
-  const { sqlState, fatal, systemCode } = plain;
+  const { sqlState, fatal, systemCode, schemaId } = plain;
   return new CdcError(isErrorCode(plain.code) ? plain.code : 'ERR_CDC_INTERNAL', plain.message, {
     canRetry: plain.canRetry === true,
     sqlState,
     fatal,
     systemCode,
+    schemaId,
   });
 }

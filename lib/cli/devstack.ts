@@ -1,6 +1,6 @@
 /**
- * cdc-devstack: the hermetic dev stack as a process. Prints `KAFKA_BROKERS=...` and `DATABASE_URL=...`
- * on stdout when ready (logs go to stderr) and stays up until SIGINT/SIGTERM.
+ * cdc-devstack: the hermetic dev stack as a process. Prints `KAFKA_BROKERS=...`, `DATABASE_URL=...` and
+ * `SCHEMA_REGISTRY_URL=...` on stdout when ready (logs go to stderr) and stays up until SIGINT/SIGTERM.
  */
 import { addOptions, option, parse, resolveOptions } from '../config/index.js';
 import { startDevStack } from '../devstack/index.js';
@@ -23,6 +23,14 @@ export const devstackOptions = {
     defaultText: 'a free port',
     parse: parse.optional(parse.integer(1, 65535)),
   }),
+  schemaRegistryPort: option<number | undefined>({
+    flag: 'schema-registry-port',
+    env: 'CDC_DEVSTACK_SCHEMA_REGISTRY_PORT',
+    describe: 'TCP port for the development schema registry (a stand-in, in memory) on 127.0.0.1; default: a free port',
+    default: undefined,
+    defaultText: 'a free port',
+    parse: parse.optional(parse.integer(1, 65535)),
+  }),
   verbose: option<boolean>({
     flag: 'verbose',
     env: 'CDC_DEVSTACK_VERBOSE',
@@ -39,7 +47,7 @@ export async function main(argv: string[]): Promise<void> {
       cliParser(
         argv,
         'cdc-devstack',
-        '$0 [options]\n\nStart an embedded Postgres and a 3-broker Kafka mock cluster for development.\nPrints two shell-sourceable lines when ready; stop with Ctrl-C (SIGINT) or SIGTERM.',
+        '$0 [options]\n\nStart an embedded Postgres, a 3-broker Kafka mock cluster and a stand-in schema registry for development.\nPrints three shell-sourceable lines when ready; stop with Ctrl-C (SIGINT) or SIGTERM.',
       ),
       devstackOptions,
     ).epilogue(
@@ -53,9 +61,12 @@ export async function main(argv: string[]): Promise<void> {
     const stack = await startDevStack({
       dataDir: opts.dataDir,
       port: opts.pgPort,
+      schemaRegistryPort: opts.schemaRegistryPort,
       log: opts.verbose ? log : (line) => (line.startsWith('postgres:') ? undefined : log(line)),
     });
-    process.stdout.write(`KAFKA_BROKERS=${stack.brokers}\nDATABASE_URL=${stack.databaseUrl}\n`);
+    process.stdout.write(
+      `KAFKA_BROKERS=${stack.brokers}\nDATABASE_URL=${stack.databaseUrl}\nSCHEMA_REGISTRY_URL=${stack.schemaRegistryUrl}\n`,
+    );
     log(`ready in ${Date.now() - started} ms; Ctrl-C to stop`);
     await new Promise<void>((resolve) => {
       const onSignal = (signal: NodeJS.Signals) => {

@@ -197,21 +197,40 @@ export const brokers: Parser<string> = (value, name) => {
   return out.join(',');
 };
 
-const DATABASE_URL_FORM = 'a URL such as postgres://user:password@host:5432/database';
-
-export const databaseUrl: Parser<string> = (value, name) => {
-  if (typeof value !== 'string') return fail(name, value, DATABASE_URL_FORM);
+/**
+ * A URL with one of `schemes`; the raw value is never echoed (it may hold a password), only what is
+ * wrong with it.
+ */
+function urlOf(value: unknown, name: string, schemes: readonly string[], form: string): URL {
+  if (typeof value !== 'string') return fail(name, value, form);
   let url: URL;
   try {
     url = new URL(value.trim());
   } catch {
-    // Never echo the raw value: it may hold a password.
-    throw new InvalidOptionError(name, `invalid ${name}: not a URL; expected ${DATABASE_URL_FORM}`);
+    throw new InvalidOptionError(name, `invalid ${name}: not a URL; expected ${form}`);
   }
-  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
-    throw new InvalidOptionError(name, `invalid ${name}: scheme "${url.protocol}" is not postgres:; expected ${DATABASE_URL_FORM}`);
+  if (!schemes.includes(url.protocol)) {
+    throw new InvalidOptionError(name, `invalid ${name}: scheme "${url.protocol}" is not ${schemes[0]}; expected ${form}`);
   }
-  return value.trim();
+  return url;
+}
+
+const DATABASE_URL_FORM = 'a URL such as postgres://user:password@host:5432/database';
+
+export const databaseUrl: Parser<string> = (value, name) => {
+  urlOf(value, name, ['postgres:', 'postgresql:'], DATABASE_URL_FORM);
+  return (value as string).trim();
+};
+
+const SCHEMA_REGISTRY_URL_FORM = 'an http or https URL such as http://localhost:8081 (user:password@ in it for basic auth)';
+
+/** A schema registry's base URL: http or https, any path prefix; returned as given (trimmed). */
+export const schemaRegistryUrl: Parser<string> = (value, name) => {
+  const url = urlOf(value, name, ['http:', 'https:'], SCHEMA_REGISTRY_URL_FORM);
+  if (url.search !== '' || url.hash !== '') {
+    throw new InvalidOptionError(name, `invalid ${name}: a query or fragment has no meaning here; expected ${SCHEMA_REGISTRY_URL_FORM}`);
+  }
+  return (value as string).trim();
 };
 
 /** A Postgres schema (namespace) name; any text is allowed because it is always quoted as an identifier. */

@@ -7,12 +7,16 @@
 import { type ColumnType, parseColumnType } from './column-types.js';
 import { BIT_MAX_LENGTH, NUMERIC_MAX_DECLARED_PRECISION, VARCHAR_MAX_LENGTH } from './pg-limits.js';
 
-/** One field's schema, as JsonConverter writes it. */
+/** One field's schema, as JsonConverter writes it (or lib/avro/connect.ts reads it from an Avro schema). */
 export interface ConnectSchema {
   type: string;
   optional?: boolean;
   name?: string;
+  version?: number;
+  doc?: string;
   parameters?: Record<string, string>;
+  /** The field's default value (JsonConverter's `default`), in the JSON form of its values. */
+  default?: unknown;
   field?: string;
   fields?: ConnectSchema[];
   items?: ConnectSchema;

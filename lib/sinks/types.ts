@@ -32,6 +32,8 @@ export const DeadLetterCodes = [
   'SCHEMA_CHANGE', // the event's schema gives a column a type its table's column cannot hold (text where the column is integer)
   'MISSING_KEY', // the message has no key, and the sink declares none to take from the row
   'UNSUPPORTED_TYPE', // the event's schema has a field of a type cdc-pipeline does not load
+  'INVALID_AVRO', // not a message in the Confluent wire format (first byte not 0, shorter than its header), or an Avro body its schema cannot read
+  'UNKNOWN_SCHEMA_ID', // the message's schema id is not in the schema registry
 ] as const;
 
 export type DeadLetterCode = (typeof DeadLetterCodes)[number];

@@ -105,7 +105,7 @@ describe('devstack (integration)', () => {
     }
   });
 
-  it('bin/cdc-devstack prints two sourceable lines when ready and stops cleanly on SIGTERM', async function () {
+  it('bin/cdc-devstack prints three sourceable lines when ready and stops cleanly on SIGTERM', async function () {
     this.timeout(60_000);
     const child = spawn(process.execPath, ['bin/cdc-devstack'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -115,14 +115,15 @@ describe('devstack (integration)', () => {
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
       const started = Date.now();
-      while (out.split('\n').length < 3 && Date.now() - started < 20_000 && child.exitCode === null) {
+      while (out.split('\n').length < 4 && Date.now() - started < 20_000 && child.exitCode === null) {
         await new Promise((r) => setTimeout(r, 100));
       }
       const readyMs = Date.now() - started;
       const lines = out.trim().split('\n');
-      expect(lines, err).to.have.length(2);
+      expect(lines, err).to.have.length(3);
       expect(lines[0]).to.match(/^KAFKA_BROKERS=127\.0\.0\.1:\d+,127\.0\.0\.1:\d+,127\.0\.0\.1:\d+$/);
       expect(lines[1]).to.match(/^DATABASE_URL=postgres:\/\/cdc:cdc@127\.0\.0\.1:\d+\/cdc$/);
+      expect(lines[2]).to.match(/^SCHEMA_REGISTRY_URL=http:\/\/127\.0\.0\.1:\d+$/);
       expect(readyMs).to.be.below(10_000);
 
       // The advertised database is really there.
@@ -131,6 +132,9 @@ describe('devstack (integration)', () => {
       const { rows } = await client.query<{ v: string }>("SELECT current_setting('server_version') AS v");
       await client.end();
       expect(rows[0]?.v).to.match(/^\d+/);
+      // And so is the schema registry stand-in.
+      const subjects = await fetch(`${(lines[2] as string).slice('SCHEMA_REGISTRY_URL='.length)}/subjects`);
+      expect(await subjects.json()).to.deep.equal([]);
 
       const dataDir = /initialising a Postgres cluster in (\S+)/.exec(err)?.[1];
       child.kill('SIGTERM');

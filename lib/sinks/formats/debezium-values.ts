@@ -413,6 +413,33 @@ export function decimalFromBase64(column: string, base64: string, scale: number)
   return scaled(negative, (negative ? -value : value).toString(), scale);
 }
 
+/** Whether Postgres' numeric can hold a decimal of this scale (what decimalFromBytes can be given). */
+export function isNumericScale(scale: number): boolean {
+  return Number.isInteger(scale) && scale <= NUMERIC_MAX_FRACTION_DIGITS && scale >= -NUMERIC_MAX_INTEGER_DIGITS;
+}
+
+/**
+ * A decimal's unscaled value as big-endian two's complement bytes (Avro's decimal logical type, Kafka
+ * Connect's Decimal) -> plain decimal text with exactly `scale` fraction digits, as decimalFromBase64
+ * without the base64. No bytes is zero. The caller checks the scale (isNumericScale).
+ */
+export function decimalFromBytes(bytes: Uint8Array, scale: number): string {
+  const n = bytes.length;
+  // Up to 6 bytes (48 bits): exact in a double.
+  if (n <= 6) {
+    let unsigned = 0;
+    for (let i = 0; i < n; i++) unsigned = unsigned * 256 + (bytes[i] as number);
+    const value = n > 0 && (bytes[0] as number) >= 0x80 ? unsigned - 2 ** (n * 8) : unsigned;
+    return scaled(value < 0, String(value < 0 ? -value : value), scale);
+  }
+  let hex = '';
+  for (let i = 0; i < n; i++) hex += HEX2[bytes[i] as number];
+  let value = BigInt(`0x${hex}`);
+  if ((bytes[0] as number) >= 0x80) value -= 1n << BigInt(n * 8);
+  const negative = value < 0n;
+  return scaled(negative, (negative ? -value : value).toString(), scale);
+}
+
 /**
  * io.debezium.data.VariableScaleDecimal (a numeric column without a declared scale): an object
  * `{ "scale": int, "value": base64 }` -> as decimalFromBase64.

@@ -19,6 +19,8 @@
  *   text, numeric as base64 bytes at the declared scale, also plain JSON numbers and decimal strings),
  *   unless the column declares another `encoding`.
  */
+import { type AvroDecoders, fieldSchemasOf } from '../../avro/decoder.js';
+import { CdcError, type ErrorCode } from '../../errors.js';
 import { BITS, bitsLength, type ConnectSchema, isEnvelope, isTransformField } from '../connect-schema.js';
 import { isNullSpan, splitEnvelope } from '../envelope.js';
 import type { ColumnType } from '../column-types.js';
@@ -26,7 +28,7 @@ import { keyOf, type Layout, type StagedColumn } from '../layout.js';
 import type { Encoding, SinkDeclaration } from '../mapping.js';
 import { SchemaCache } from '../schema-cache.js';
 import { BIGINT_MAX, BIGINT_MIN, INTEGER_MAX, INTEGER_MIN, SMALLINT_MAX, SMALLINT_MIN } from '../pg-limits.js';
-import type { DecodeResult, RowEvent, Value } from '../types.js';
+import type { DeadLetterCode, DecodeResult, RowEvent, Value } from '../types.js';
 import {
   isRejection,
   jsonText,
@@ -157,6 +159,11 @@ function integerText(
   lo: bigint,
   hi: bigint,
 ): string | number | Rejection {
+  // An Avro long beyond 2^53 (lib/avro/decoder.ts): exact already.
+  if (typeof raw === 'bigint') {
+    if (raw < lo || raw > hi) return reject('OUT_OF_RANGE', `${column}: ${raw} out of range ${lo}..${hi}`);
+    return String(raw);
+  }
   if (typeof raw !== 'number') return wrongType(column, 'an integer', raw);
   if (!Number.isInteger(raw)) return reject('WRONG_TYPE', `${column}: ${raw} is not an integer`);
   if (Number.isSafeInteger(raw)) {
@@ -195,6 +202,7 @@ function readerFor(c: StagedColumn): ColumnReader {
         else if (s?.name === 'io.debezium.data.VariableScaleDecimal' || (typeof raw === 'object' && raw !== null))
           text = variableScaleDecimal(column, raw);
         else if (typeof raw === 'number') text = decimalText(column, numberTextAtPath(json, path) ?? String(raw));
+        else if (typeof raw === 'bigint') text = String(raw);
         else if (typeof raw === 'string') {
           text = numericString(raw, encoding, s !== undefined) ? decimalText(column, raw) : decimalFromBase64(column, raw, type.scale ?? 0);
         } else text = wrongType(column, 'a decimal (base64 bytes, a number or decimal text)', raw);
@@ -210,7 +218,7 @@ function readerFor(c: StagedColumn): ColumnReader {
     case 'double precision':
       return (raw) => {
         if (typeof raw === 'string' && FLOAT_WORDS.has(raw)) return raw;
-        return validateFloat(column, raw, type.kind === 'real');
+        return validateFloat(column, typeof raw === 'bigint' ? Number(raw) : raw, type.kind === 'real');
       };
     case 'boolean':
       return (raw) => (typeof raw === 'boolean' ? raw : wrongType(column, 'a boolean', raw));
@@ -234,9 +242,10 @@ function readerFor(c: StagedColumn): ColumnReader {
       const fallback = ENCODING_UNIT[encoding ?? adaptiveEncoding(type)] ?? 'us';
       return (raw, s, json, path) => {
         if (typeof raw === 'string') return zoned ? validateTimestamp(column, raw) : localTimestamp(column, raw);
+        const unit = (s?.name && UNIT_OF[s.name]) || fallback;
+        if (typeof raw === 'bigint') return timestampFromEpoch(column, String(raw), unit, zoned);
         if (typeof raw !== 'number')
           return wrongType(column, zoned ? 'an ISO-8601 timestamp string' : 'a number of µs since the epoch', raw);
-        const unit = (s?.name && UNIT_OF[s.name]) || fallback;
         return timestampFromEpoch(column, Number.isSafeInteger(raw) ? raw : (numberTextAtPath(json, path) ?? raw), unit, zoned);
       };
     }
@@ -244,8 +253,9 @@ function readerFor(c: StagedColumn): ColumnReader {
       const fallback = ENCODING_UNIT[encoding ?? adaptiveEncoding(type)] ?? 'us';
       return (raw, s, json, path) => {
         if (typeof raw === 'string') return validateTime(column, raw);
-        if (typeof raw !== 'number') return wrongType(column, 'a number of µs since midnight', raw);
         const unit = (s?.name && UNIT_OF[s.name]) || fallback;
+        if (typeof raw === 'bigint') return timeFromEpoch(column, String(raw), unit);
+        if (typeof raw !== 'number') return wrongType(column, 'a number of µs since midnight', raw);
         return timeFromEpoch(column, Number.isSafeInteger(raw) ? raw : (numberTextAtPath(json, path) ?? raw), unit);
       };
     }
@@ -313,7 +323,7 @@ function readerFor(c: StagedColumn): ColumnReader {
     case 'interval':
       return (raw, _s, json, path) => {
         // io.debezium.time.MicroDuration: microseconds (its months already converted to days by Debezium).
-        if (typeof raw === 'number') {
+        if (typeof raw === 'number' || typeof raw === 'bigint') {
           const us = integerText(column, raw, json, path, BIGINT_MIN, BIGINT_MAX);
           return typeof us === 'object' ? us : `0 mons 0 days ${us} microseconds`;
         }
@@ -402,6 +412,17 @@ export function structSchemas(struct: unknown): Map<string, FieldSchema> | undef
 
 const OPS = new Set(['c', 'r', 'u', 'd', 't', 'm']);
 
+/** What an Avro message that cannot be read becomes (lib/avro/decoder.ts AvroDecoders.decode). */
+const AVRO_DEAD_LETTERS: Partial<Record<ErrorCode, DeadLetterCode>> = {
+  ERR_CDC_AVRO_MAGIC: 'INVALID_AVRO',
+  ERR_CDC_AVRO_TRUNCATED: 'INVALID_AVRO',
+  ERR_CDC_AVRO_BODY: 'INVALID_AVRO',
+  ERR_CDC_SCHEMA_UNKNOWN_ID: 'UNKNOWN_SCHEMA_ID',
+  // A schema id read for good but not usable here: not Avro, or not a schema avsc compiles.
+  ERR_CDC_SCHEMA: 'INVALID_AVRO',
+  ERR_CDC_SCHEMA_REGISTRY: 'INVALID_AVRO',
+};
+
 /**
  * A change event has its row images (`before`, `after`) or `op` beside `source`; anything else is taken
  * for a flattened record (the row itself), unless the sink declares which it reads (`envelope`).
@@ -431,11 +452,18 @@ export interface FieldObserver {
   ignored(field: string): void;
 }
 
+/**
+ * The decoder of a Debezium sink. With `avro`, values are in the Confluent wire format (Avro, as
+ * AvroConverter writes them; a null value is a tombstone), read by the schema id's compiled reader
+ * (which `avro.prepare` must have been given before), and so are keys in that format; the Avro schema
+ * says each field's logical type as the JSON envelope's schema does.
+ */
 export function compileDebeziumDecoder(
   sink: SinkDeclaration,
   layout: Layout,
   binding?: SchemaBinding,
   observer?: FieldObserver,
+  avro?: AvroDecoders,
 ): (key: Uint8Array | null, value: Uint8Array | null) => DecodeResult<RowEvent> {
   const cols = layout.columns;
   const n = cols.length;
@@ -472,6 +500,11 @@ export function compileDebeziumDecoder(
   /** `missing`: the first key field that `before` lacks. */
   const keyFromMessage = (key: Uint8Array | null, values: Value[], missing: string): Rejection | undefined => {
     if (key === null || key.length === 0) return reject('MISSING_FIELD', `${missing}: missing in before, and the message has no key`);
+    if (avro !== undefined && key[0] === 0) {
+      const decoded = decodeAvroKey(key);
+      if (isRejection(decoded)) return reject(decoded.code, decoded.message);
+      return readKey(decoded.object, decoded.schemas, '', [], values);
+    }
     const parsed = parseJsonObject(key);
     if (isRejection(parsed)) return reject(parsed.code, `message key: ${parsed.message}`);
     let o = parsed.object;
@@ -484,11 +517,21 @@ export function compileDebeziumDecoder(
       prefix = ['payload'];
       o = p as Record<string, unknown>;
     }
+    return readKey(o, schemas, parsed.json, prefix, values);
+  };
+  /** The key columns from the message key's fields. */
+  const readKey = (
+    o: Record<string, unknown>,
+    schemas: Map<string, FieldSchema> | undefined,
+    json: string,
+    prefix: string[],
+    values: Value[],
+  ): Rejection | undefined => {
     for (const i of keyIndexes) {
       const field = fields[i] as string;
       const raw = o[field];
       if (raw === undefined || raw === null) return reject('MISSING_FIELD', `${field}: missing in before and in the message key`);
-      const v = (readers[i] as ColumnReader)(raw, schemas?.get(field), parsed.json, [...prefix, field]);
+      const v = (readers[i] as ColumnReader)(raw, schemas?.get(field), json, [...prefix, field]);
       if (isRejection(v)) return v;
       values[i] = v;
     }
@@ -517,7 +560,72 @@ export function compileDebeziumDecoder(
   const schemas = new SchemaCache<SchemaBinding>();
   const noneAbsent: ReadonlySet<number> = new Set();
 
+  /** Bindings of Avro value schemas by id (their row images' logical types), each made once. */
+  const avroBindings = new Map<number, SchemaBinding>();
+  /** Field schemas of Avro key schemas by id. */
+  const avroKeys = new Map<number, Map<string, FieldSchema>>();
+  const connectOf = (schemaId: number) => (avro as AvroDecoders).get(schemaId)?.connect as ConnectSchema;
+
+  const avroBinding = (schemaId: number): SchemaBinding => {
+    let bound = avroBindings.get(schemaId);
+    if (bound === undefined) {
+      const connect = connectOf(schemaId);
+      const image = (name: string) => {
+        const struct = connect.fields?.find((f) => f.field === name && f.type === 'struct');
+        return struct ? fieldSchemasOf(struct) : undefined;
+      };
+      const envelope = isEnvelope(connect);
+      const after = envelope ? image('after') : fieldSchemasOf(connect);
+      const declared = new Set(fields);
+      const ignored = [...(after?.keys() ?? [])].filter((f) => !declared.has(f) && !isTransformField(f));
+      bound = { before: envelope ? image('before') : after, after, absent: noneAbsent, ignored };
+      avroBindings.set(schemaId, bound);
+      if (ignored.length > 0) observer?.unknownFields(ignored);
+    }
+    return bound;
+  };
+
+  /** A record in the Confluent wire format, decoded; what is not one is a dead letter naming `what`. */
+  const decodeAvroStruct = (message: Uint8Array, what: string): { object: Record<string, unknown>; schemaId: number } | Rejection => {
+    let decoded: { schemaId: number; value: unknown };
+    try {
+      decoded = (avro as AvroDecoders).decode(message);
+    } catch (err) {
+      const code = err instanceof CdcError ? AVRO_DEAD_LETTERS[err.code] : undefined;
+      if (code === undefined) throw err;
+      return reject(code, `${what}: ${(err as CdcError).message}`);
+    }
+    const o = decoded.value;
+    if (o === null || typeof o !== 'object' || Array.isArray(o)) {
+      return reject('NOT_AN_OBJECT', `${what}: schema id ${decoded.schemaId} is not an Avro record`);
+    }
+    return { object: o as Record<string, unknown>, schemaId: decoded.schemaId };
+  };
+
+  const decodeAvroKey = (key: Uint8Array): { object: Record<string, unknown>; schemas: Map<string, FieldSchema> } | Rejection => {
+    const decoded = decodeAvroStruct(key, 'message key');
+    if (isRejection(decoded)) return decoded;
+    let schemas = avroKeys.get(decoded.schemaId);
+    if (schemas === undefined) {
+      schemas = fieldSchemasOf(connectOf(decoded.schemaId));
+      avroKeys.set(decoded.schemaId, schemas);
+    }
+    return { object: decoded.object, schemas };
+  };
+
+  const decodeAvro = (key: Uint8Array | null, value: Uint8Array | null): DecodeResult<RowEvent> => {
+    if (value === null) return tombstone(key);
+    if (value.length === 0) return reject('EMPTY_VALUE', 'value: empty (zero bytes), not a message in the Confluent wire format');
+    const decoded = decodeAvroStruct(value, 'value');
+    if (isRejection(decoded)) return decoded;
+    if (binding !== undefined) return decodeObject(key, decoded.object, '', binding, false, undefined);
+    const bound = avroBinding(decoded.schemaId);
+    if (observer !== undefined && bound.ignored !== undefined) for (const f of bound.ignored) observer.ignored(f);
+    return decodeObject(key, decoded.object, '', bound, false, undefined);
+  };
+
   const decode = (key: Uint8Array | null, value: Uint8Array | null): DecodeResult<RowEvent> => {
+    if (avro !== undefined) return decodeAvro(key, value);
     if (value === null || binding !== undefined) return decodeWith(key, value, binding);
     const same = schemas.matchLast(value);
     if (same !== undefined) return decodeBound(key, value.subarray(same.payload.start, same.payload.end), same.entry);
@@ -566,7 +674,22 @@ export function compileDebeziumDecoder(
     if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
       return reject('NOT_AN_OBJECT', `payload: expected a JSON object, got ${jsonType(payload)}`);
     }
-    const p = payload as Record<string, unknown>;
+    return decodeObject(key, payload as Record<string, unknown>, parsed.json, binding, enveloped, schema);
+  };
+
+  /**
+   * A payload (a change event, or a flattened row), parsed from JSON or decoded from Avro; `json` is the
+   * message's text, where the readers find the digits of numbers JSON.parse rounds ('' for Avro, whose
+   * numbers are exact), and `schema` the envelope's when there is one and no binding.
+   */
+  const decodeObject = (
+    key: Uint8Array | null,
+    p: Record<string, unknown>,
+    json: string,
+    binding: SchemaBinding | undefined,
+    enveloped: boolean,
+    schema: unknown,
+  ): DecodeResult<RowEvent> => {
     // A flattened record (ExtractNewRecordState) is the row itself: `__deleted` marks a delete.
     const flat = envelope === 'flattened' || (envelope === 'auto' && !isChangeEvent(p));
     const prefix = enveloped ? ['payload'] : [];
@@ -593,7 +716,7 @@ export function compileDebeziumDecoder(
             missing = fields[i] as string;
             break;
           }
-          const v = (readers[i] as ColumnReader)(raw, bs?.get(fields[i] as string), parsed.json, [
+          const v = (readers[i] as ColumnReader)(raw, bs?.get(fields[i] as string), json, [
             ...prefix,
             ...(flat ? [] : ['before']),
             fields[i] as string,
@@ -647,7 +770,7 @@ export function compileDebeziumDecoder(
         set[i] = 0;
         continue;
       }
-      const v = read(raw, as?.get(field), parsed.json, pathsNow[i] as string[]);
+      const v = read(raw, as?.get(field), json, pathsNow[i] as string[]);
       if (isRejection(v)) return v;
       values[i] = v;
     }

@@ -3,6 +3,7 @@ import {
   checkNumericRange,
   dateFromEpochDays,
   decimalFromBase64,
+  decimalFromBytes,
   decimalText,
   hexFromBase64,
   timeFromEpoch,
@@ -366,6 +367,20 @@ describe('sinks/formats/debezium-values', () => {
         const expected = referenceDecimal(twosComplement(bytes), scale);
         expect(decimalFromBase64('col', base64, scale), `${base64} scale ${scale}`).to.equal(expected);
         expect(decimalFromBase64('col', base64.replace(/=+$/, ''), scale), `${base64} unpadded`).to.equal(expected);
+      }
+    });
+  });
+
+  describe('decimalFromBytes', () => {
+    it('reads the bytes exactly as decimalFromBase64 reads their base64, at every length and scale', () => {
+      const random = seededRandom(20);
+      for (let i = 0; i < 2000; i++) {
+        const bytes = Buffer.alloc(Math.floor(random() * 20));
+        for (let j = 0; j < bytes.length; j++) bytes[j] = Math.floor(random() * 256);
+        // Edges too: all ones, the sign bit alone.
+        if (i % 10 === 0 && bytes.length > 0) bytes.fill(i % 20 === 0 ? 0xff : 0).writeUInt8(i % 20 === 0 ? 0xff : 0x80, 0);
+        const scale = Math.floor(random() * 12) - 3;
+        expect(decimalFromBytes(bytes, scale), bytes.toString('hex')).to.equal(decimalFromBase64('col', bytes.toString('base64'), scale));
       }
     });
   });
