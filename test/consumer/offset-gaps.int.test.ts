@@ -181,6 +181,31 @@ describe('consumer/offset gaps (integration)', function () {
     expect(await deadLetterOffsets()).to.deep.equal(Array.from({ length: 110 - range.low }, (_, i) => range.low + i));
   });
 
+  it("without a cdc_offsets row, checks Kafka's committed offset: below the log start, fail holds the partition", async () => {
+    // A first run applies 10 events of partition 0 and commits offset 10 to Kafka; with its cdc_offsets
+    // rows gone (a table emptied), Kafka's committed offset is what the next run would start from.
+    await produceTo(users, 0, userEvents(users, 10, 33));
+    const first = consume(['--idle', '2s']);
+    expect(await first.exited, first.stderr()).to.equal(0);
+    expect(await stored(0)).to.equal(10);
+    await sql(`DELETE FROM ${qualified(schema, 'cdc_offsets')}`);
+    await produceTo(
+      users,
+      0,
+      Array.from({ length: 110 }, () => Buffer.alloc(64 * 1024, '7')),
+    );
+    const range = await logRange(users, 0);
+    expect(range.low, 'the mock cluster dropped the oldest messages').to.be.above(10);
+
+    const held = consume(['--idle', '3s']);
+    expect(await held.exited, held.stderr()).to.equal(1);
+    expect(held.stderr()).to.include(
+      `${users}/0: stored offset 10 (kafka) is below the log start ${range.low}: offsets 10-${range.low - 1} (${range.low - 10} events) were deleted before they were applied`,
+    );
+    expect(await stored(0)).to.equal(undefined);
+    expect(await deadLetterOffsets()).to.deep.equal([]);
+  });
+
   it('above the log end (a recreated topic): fail holds the partition; earliest moves cdc_offsets back and applies the new log', async () => {
     await produceTo(users, 0, userEvents(users, 30, 32));
     await storeOffset(0, 5000);
