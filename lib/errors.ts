@@ -23,6 +23,8 @@ export const ErrorCodes = [
   'ERR_CDC_SCHEMA_UNKNOWN_ID',
   /** The schema registry failed: unreachable, timed out or 5xx (`canRetry`), or refused the request. */
   'ERR_CDC_SCHEMA_REGISTRY',
+  /** A partition's stored offset outside the log Kafka holds, left for an operator (--on-offset-gap fail). */
+  'ERR_CDC_OFFSET_GAP',
   'ERR_CDC_INTERNAL',
 ] as const;
 

@@ -38,7 +38,7 @@ export interface TopicPartition {
   partition: number;
 }
 
-export type WorkerTask = MigrateTask | StoredOffsetsTask | ApplyTask | PingTask;
+export type WorkerTask = MigrateTask | StoredOffsetsTask | MoveOffsetsTask | ApplyTask | PingTask;
 
 /** `SELECT 1`: does Postgres answer (for /healthz)? */
 export interface PingTask {
@@ -56,6 +56,16 @@ export interface MigrateTask {
 export interface StoredOffsetsTask {
   kind: 'stored-offsets';
   partitions: TopicPartition[];
+}
+
+/**
+ * Move `cdc_offsets` rows back to where their partitions restart after an offset gap above the log's
+ * end (lib/consumer/offset-gaps.ts): a batch skips every message below its row's offset, so a row left
+ * there would skip the recreated topic's events. A row no longer at `from` is left alone.
+ */
+export interface MoveOffsetsTask {
+  kind: 'move-offsets';
+  moves: Array<TopicPartition & { from: number; to: number }>;
 }
 
 export interface ApplyTask {
@@ -130,7 +140,7 @@ export type TaskResult<T extends WorkerTask> =
       ? MigrateResult
       : T extends StoredOffsetsTask
         ? StoredOffsetsResult
-        : T extends PingTask
+        : T extends PingTask | MoveOffsetsTask
           ? PingResult
           : ApplyResult)
   | TaskFailure;

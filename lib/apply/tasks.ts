@@ -12,7 +12,16 @@ import { serverKeepaliveSql, sessionConfig } from '../postgres/session.js';
 import { applySchema } from '../postgres/schema.js';
 import { prepareSinkTables } from '../sinks/tables.js';
 import { BatchApplier } from './batch.js';
-import type { MigrateResult, StoredOffsetsResult, StoredOffsetsTask, TaskFailure, WorkerConfig, WorkerTask } from '../worker-protocol.js';
+import type {
+  MigrateResult,
+  MoveOffsetsTask,
+  PingResult,
+  StoredOffsetsResult,
+  StoredOffsetsTask,
+  TaskFailure,
+  WorkerConfig,
+  WorkerTask,
+} from '../worker-protocol.js';
 
 /**
  * The configuration of the one pool all of a worker's tasks use (schema application included), so
@@ -88,6 +97,17 @@ export function createTaskHandler(config: WorkerConfig): (task: WorkerTask) => P
     return { ok: true, offsets: rows.map((r) => ({ topic: r.topic, partition: r.partition, nextOffset: Number(r.next_offset) })) };
   }
 
+  async function moveOffsets(task: MoveOffsetsTask): Promise<PingResult> {
+    const m = task.moves;
+    await pool.query(
+      `UPDATE ${qualified(config.dbSchema, 'cdc_offsets')} AS o SET next_offset = m.next_offset, updated_at = now()
+         FROM unnest($2::text[], $3::int[], $4::bigint[], $5::bigint[]) AS m(topic, partition, from_offset, next_offset)
+        WHERE o.group_id = $1 AND (o.topic, o.partition, o.next_offset) = (m.topic, m.partition, m.from_offset)`,
+      [config.groupId, m.map((x) => x.topic), m.map((x) => x.partition), m.map((x) => x.from), m.map((x) => x.to)],
+    );
+    return { ok: true };
+  }
+
   return async (task: WorkerTask) => {
     try {
       switch (task.kind) {
@@ -95,6 +115,8 @@ export function createTaskHandler(config: WorkerConfig): (task: WorkerTask) => P
           return await migrate(task.apply);
         case 'stored-offsets':
           return await storedOffsets(task);
+        case 'move-offsets':
+          return await moveOffsets(task);
         case 'apply':
           return await applier.apply(task);
         case 'ping':

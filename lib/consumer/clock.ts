@@ -15,3 +15,18 @@ export const systemClock: Clock = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (timer) => clearTimeout(timer),
 };
+
+/** Whether `work` settles within `ms` (true) or the time runs out first (false); its outcome is not awaited after that. */
+export async function settlesWithin(work: Promise<unknown>, ms: number, clock: Clock): Promise<boolean> {
+  let timer: Timer | undefined;
+  try {
+    return await Promise.race([
+      work.then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = clock.setTimeout(() => resolve(false), ms);
+      }),
+    ]);
+  } finally {
+    clock.clearTimeout(timer);
+  }
+}

@@ -6,6 +6,7 @@
  */
 import type Kafka from 'node-rdkafka';
 import type { BackoffPolicy } from '../backoff.js';
+import type { OffsetGapPolicy } from './offset-gaps.js';
 
 /** The defaults of cdc-consume's options (lib/consumer/options.ts): a flag or variable changes each. */
 export const consumerDefaults = {
@@ -23,6 +24,13 @@ export const consumerDefaults = {
   /** Bytes of messages held by the engine (pending + in flight) across partitions before fetching pauses. */
   maxBytesInFlight: 16 * 1024 * 1024,
   from: 'beginning' as 'beginning' | 'end',
+  /**
+   * A partition whose stored offset is outside the log (retention deleted events never applied, or the
+   * topic was recreated) is held, not started somewhere else: either way rows are missing or wrong in
+   * Postgres, and only a person can say whether to reload, skip or investigate. Starting at the log's
+   * start or end silently is what librdkafka did before; an operator chooses that with earliest/latest.
+   */
+  onOffsetGap: 'fail' as OffsetGapPolicy,
   /** How long a child row may wait for its parent row before it becomes a dead letter. */
   orphanWaitMs: 30_000,
   /** Larger values are dead-lettered before decoding (Kafka's default max message size is 1 MiB). */
@@ -111,6 +119,8 @@ export const engineDefaults = {
   pausedPollMs: 50,
   /** Bound on the first connection to the brokers: a wrong address fails start-up instead of hanging. */
   kafkaConnectTimeoutMs: 30_000,
+  /** Bound on asking Kafka for a partition's watermarks or the group's committed offsets at assignment. */
+  kafkaQueryTimeoutMs: 10_000,
   /** How long start-up waits for an unreachable Postgres (still starting, say) before giving up. */
   startupRetryMs: 60_000,
   /** How long a release waits for cdc_offsets before committing its own view to Kafka (lib/consumer/offsets.ts). */

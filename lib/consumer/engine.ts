@@ -15,17 +15,19 @@ import Kafka from 'node-rdkafka';
 import { redactUrl } from '../config/redact.js';
 import { CdcError } from '../errors.js';
 import { checkKafkaConfig, consumerConfig, topicNames } from '../kafka/consumer-config.js';
+import { offsetQueries } from '../kafka/offsets.js';
 import type { Logger } from '../log.js';
 import type { EngineMetrics } from '../metrics/metrics.js';
-import { loadMapping, type Mapping, selectSinks } from '../sinks/mapping.js';
+import { loadMapping, type Mapping, parentTables, selectSinks } from '../sinks/mapping.js';
 import { SinkRouter } from '../sinks/topic-sinks.js';
 import { type ApplyStats, type TopicPartition, workerConfig } from '../worker-protocol.js';
-import { type Clock, systemClock } from './clock.js';
+import { type Clock, settlesWithin, systemClock } from './clock.js';
 import { engineDefaults } from './defaults.js';
 import { Dispatcher } from './dispatcher.js';
 import { allPaused, backpressure, isIdle, nextFetchCount } from './flow-control.js';
 import { type Health, HealthCheck } from './health.js';
 import { KafkaLinks } from './links.js';
+import { OffsetGapGuard } from './offset-gaps.js';
 import { OffsetCommitter, startOffsets } from './offsets.js';
 import { type ConsumerOptions, defaultWorkers } from './options.js';
 import { byPartition, partitionKey, PartitionState } from './partition-state.js';
@@ -74,6 +76,7 @@ export class ConsumerEngine {
   #unassigned = true;
   readonly #links: KafkaLinks;
   readonly #offsets: OffsetCommitter;
+  readonly #gaps: OffsetGapGuard;
   readonly #retries: RetryScheduler;
   readonly #dispatcher: Dispatcher;
   /** Worker notices already logged (each once per process, whichever worker saw it). */
@@ -82,6 +85,7 @@ export class ConsumerEngine {
     () => (this.#stopping ? 'stopping' : this.#assignedOnce && !this.#unassigned ? 'joined' : 'joining'),
     () => this.#slot(0).run({ kind: 'ping' }),
     () => this.#links.unreachable(),
+    () => this.#gaps.held(),
   );
 
   constructor(options: ConsumerOptions, hooks: EngineHooks = {}) {
@@ -92,13 +96,7 @@ export class ConsumerEngine {
     // The mapping file is read and validated here, once, before anything connects.
     this.#mapping = loadMapping(options.sinks);
     this.#router = new SinkRouter(this.#mapping, selectSinks(this.#mapping, options.topics));
-    /** sink name -> its parents' tables, for the orphan log line. */
-    const parentsOf = new Map(
-      this.#mapping.sinks.map((s) => [
-        s.name,
-        [...new Set(s.columns.flatMap((c) => (c.references ? [c.references.parentTable] : [])))].join(' and '),
-      ]),
-    );
+    const parentsOf = parentTables(this.#mapping);
     checkKafkaConfig(options.kafkaConfig);
     this.#maxSlots = options.workers ?? defaultWorkers();
     this.stats = createEngineStats(this.#router.literalTopics());
@@ -109,6 +107,13 @@ export class ConsumerEngine {
       clock: this.#clock,
       releaseReadMs: engineDefaults.releaseReadMs,
       commitIntervalMs: engineDefaults.kafkaCommitIntervalMs,
+    });
+    this.#gaps = new OffsetGapGuard({
+      policy: options.onOffsetGap,
+      log: this.#log,
+      ...offsetQueries(() => this.#consumer, engineDefaults.kafkaQueryTimeoutMs),
+      moveStored: (moves) => this.#retries.withRetry('move stored offsets', () => this.#slot(0).run({ kind: 'move-offsets', moves })),
+      countGap: (gap) => hooks.metrics?.offsetGap(gap.topic, gap.partition, gap.kind),
     });
     this.#retries = new RetryScheduler({
       log: this.#log,
@@ -130,10 +135,7 @@ export class ConsumerEngine {
       offsets: this.#offsets,
       retries: this.#retries,
       stopping: () => this.#stopping,
-      fatal: (err) => {
-        this.#fatal ??= this.#asFatal(err);
-        this.stop('fatal error');
-      },
+      fatal: (err) => this.#fail(err, 'fatal error'),
       settled: () => this.#wake?.(),
       notice: (n) => {
         if (this.#noticed.has(n.key)) return;
@@ -214,10 +216,13 @@ export class ConsumerEngine {
     return new CdcError('ERR_CDC_POSTGRES', `Postgres: ${detail}`, { cause: err });
   }
 
+  #fail(err: unknown, reason: string): void {
+    this.#fatal ??= this.#asFatal(err);
+    this.stop(reason);
+  }
+
   #slot(index: number): WorkerSlot {
-    while (this.#slots.length <= index) {
-      this.#slots.push(new WorkerSlot(this.#slots.length, workerConfig(this.#options, this.#mapping)));
-    }
+    while (this.#slots.length <= index) this.#slots.push(new WorkerSlot(this.#slots.length, workerConfig(this.#options, this.#mapping)));
     return this.#slots[index] as WorkerSlot;
   }
 
@@ -227,13 +232,17 @@ export class ConsumerEngine {
       consumerConfig({
         brokers: o.brokers,
         group: o.group,
+        instanceId: o.instanceId,
         kafkaConfig: o.kafkaConfig,
         debug: process.env.CDC_RDKAFKA_DEBUG,
         rebalance: (err, assignment) => this.#onRebalance(err, assignment),
       }),
       { 'auto.offset.reset': o.from === 'end' ? 'latest' : 'earliest' },
     );
-    consumer.on('event.error', (err) => this.#links.clientError(err.message));
+    consumer.on('event.error', (err) => {
+      const fatal = this.#links.error(err);
+      if (fatal) this.#fail(fatal, 'fatal Kafka error');
+    });
     consumer.on('event.log', (e) => this.#log('debug', 'rdkafka', { fac: e.fac, message: e.message }));
     // Lag on the progress line and in the metrics comes from librdkafka's statistics.
     consumer.on('event.stats', (event) => {
@@ -264,8 +273,7 @@ export class ConsumerEngine {
         else if (err.code === Kafka.CODES.ERRORS.ERR__REVOKE_PARTITIONS) await this.#revoke(assignment);
         else this.#log('warn', 'rebalance error', { error: err.message });
       } catch (e) {
-        this.#fatal ??= e as Error;
-        this.stop('fatal error during rebalance');
+        this.#fail(e, 'fatal error during rebalance');
       }
     });
   }
@@ -274,11 +282,13 @@ export class ConsumerEngine {
     const consumer = this.#consumer;
     if (!consumer) return;
     // Start offsets: cdc_offsets in Postgres first (it is written with the rows, so it is exact), then
-    // Kafka's committed offset, then --from (both of which librdkafka applies when no offset is given).
+    // Kafka's committed offset, then --from (librdkafka applies both when no offset is given); one
+    // outside the log is an offset gap (offset-gaps.ts).
     const stored = await this.#retries.withRetry('read stored offsets', () =>
       this.#slot(0).run({ kind: 'stored-offsets', partitions: assignment.map((a) => ({ topic: a.topic, partition: a.partition })) }),
     );
     const byKey = byPartition(stored.offsets);
+    const starts = await this.#gaps.check(startOffsets(assignment, byKey));
     // node-rdkafka gathers a consume call's messages on a libuv thread and hands them over when the
     // call returns: one that began before the revocation's unassign can still carry messages of the
     // old assignment, fetched ahead of what was applied. Taken after the new states exist, they would
@@ -286,7 +296,6 @@ export class ConsumerEngine {
     // offset then dropped as duplicates up to them: a gap. So the call in progress (it returns within
     // the consume timeout: nothing is assigned) is taken, and its messages dropped, first.
     await this.#consuming;
-    const starts = startOffsets(assignment, byKey);
     const slotCount = Math.min(this.#maxSlots, Math.max(1, starts.length));
     starts.forEach((a, i) => {
       const route = this.#router.route(a.topic);
@@ -313,6 +322,7 @@ export class ConsumerEngine {
   async #revoke(assignment: Kafka.Assignment[]): Promise<void> {
     const revoked = assignment.map((a) => this.#partitions.get(partitionKey(a.topic, a.partition))).filter((p): p is PartitionState => !!p);
     this.#unassigned = true;
+    this.#gaps.release(assignment);
     await this.#release(revoked);
     this.#consumer?.unassign();
     if (revoked.length > 0) this.#log('info', 'partitions revoked', { partitions: revoked.map((p) => p.key).join(' ') });
@@ -335,16 +345,7 @@ export class ConsumerEngine {
       }
     }
     for (const p of states) p.release(this.#clock);
-    const running = Promise.all(states.map((p) => p.settled));
-    let timer: ReturnType<Clock['setTimeout']> | undefined;
-    const timedOut = await Promise.race([
-      running.then(() => false),
-      new Promise<boolean>((resolve) => {
-        timer = this.#clock.setTimeout(() => resolve(true), this.#options.shutdownTimeoutMs);
-      }),
-    ]);
-    this.#clock.clearTimeout(timer);
-    if (timedOut) {
+    if (!(await settlesWithin(Promise.all(states.map((p) => p.settled)), this.#options.shutdownTimeoutMs, this.#clock))) {
       this.#log('warn', 'in-flight batches did not finish in time; the next owner resumes from cdc_offsets', {
         timeoutMs: this.#options.shutdownTimeoutMs,
       });
@@ -390,6 +391,7 @@ export class ConsumerEngine {
         idleMs: this.#options.idleMs,
         holdingAssignment: this.#assignedOnce && !this.#unassigned,
       });
+      if (idle) this.#gaps.throwIfHeld();
       if (idle) this.stop(`idle for ${this.#options.idleMs} ms with everything committed`);
       // Everything paused (backpressure): wait for a batch to finish instead of spinning.
       if (messages.length === 0 && allPaused(states)) {

@@ -1,6 +1,6 @@
 /**
  * The consumer's health as GET /healthz reports it: joined to its group (holding an assignment) and
- * Postgres answering. The answer is kept for a second, so a scraper polling often does not queue a
+ * Postgres answering, and no partition held at an offset gap (lib/consumer/offset-gaps.ts). The answer is kept for a second, so a scraper polling often does not queue a
  * ping per request in a worker that is busy with batches. A broker the consumer lost is named, but does
  * not make it unhealthy by itself: the other brokers' partitions still flow, and if the group's
  * coordinator is the one lost, the session runs out and the group state says so.
@@ -14,6 +14,8 @@ export interface Health {
   reason?: string;
   /** Brokers the consumer was connected to and lost (host:port), when there are any. */
   brokersUnreachable?: string[];
+  /** Partitions held at an offset gap (--on-offset-gap fail), one line each: unhealthy until an operator acts. */
+  offsetGaps?: string[];
 }
 
 export type GroupState = 'joined' | 'joining' | 'stopping';
@@ -22,12 +24,19 @@ export class HealthCheck {
   readonly #groupState: () => GroupState;
   readonly #pingPostgres: () => Promise<unknown>;
   readonly #unreachable: () => string[];
+  readonly #offsetGaps: () => string[];
   #cached: { at: number; value: Health } | undefined;
 
-  constructor(groupState: () => GroupState, pingPostgres: () => Promise<unknown>, unreachableBrokers: () => string[] = () => []) {
+  constructor(
+    groupState: () => GroupState,
+    pingPostgres: () => Promise<unknown>,
+    unreachableBrokers: () => string[] = () => [],
+    offsetGaps: () => string[] = () => [],
+  ) {
     this.#groupState = groupState;
     this.#pingPostgres = pingPostgres;
     this.#unreachable = unreachableBrokers;
+    this.#offsetGaps = offsetGaps;
   }
 
   async check(): Promise<Health> {
@@ -43,13 +52,16 @@ export class HealthCheck {
       reason = `Postgres: ${(err as Error).message}`;
     }
     if (kafka !== 'joined') reason ??= `Kafka: consumer group ${kafka}`;
+    const gaps = this.#offsetGaps();
+    if (gaps.length > 0) reason ??= `offset gap: ${gaps.join('; ')}`;
     const lost = this.#unreachable();
     const value: Health = {
-      ok: kafka === 'joined' && postgres === 'up',
+      ok: kafka === 'joined' && postgres === 'up' && gaps.length === 0,
       kafka,
       postgres,
       ...(reason ? { reason } : {}),
       ...(lost.length > 0 ? { brokersUnreachable: lost } : {}),
+      ...(gaps.length > 0 ? { offsetGaps: gaps } : {}),
     };
     this.#cached = { at: now, value };
     return value;

@@ -5,9 +5,13 @@
  * Broker states come from librdkafka's statistics (`brokers.*.state`, every statistics.interval.ms);
  * client errors are logged once per distinct text per quiet period.
  */
+import { CdcError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { linkDefaults } from './defaults.js';
 import type { RdkafkaStatistics } from './stats.js';
+
+/** librdkafka's RD_KAFKA_RESP_ERR__FATAL (node-rdkafka's CODES.ERRORS.ERR__FATAL). */
+const FATAL = -150;
 
 export class KafkaLinks {
   readonly #log: Logger;
@@ -45,6 +49,17 @@ export class KafkaLinks {
   /** Brokers this consumer had and lost, for /healthz. */
   unreachable(): string[] {
     return [...this.#down.values()].map((d) => d.broker);
+  }
+
+  /**
+   * librdkafka's error event. A fatal one ends the client for good (a static member fenced by another
+   * process with its --instance-id): returned as the error to end the run with, instead of a consumer
+   * that consumes nothing while it looks healthy. Others are logged as clientError says.
+   */
+  error(err: { code: number; message: string }): CdcError | undefined {
+    if (err.code === FATAL) return new CdcError('ERR_CDC_KAFKA', `Kafka: ${err.message}`);
+    this.clientError(err.message);
+    return undefined;
   }
 
   /** A client error event: logged unless the same text was logged within the quiet period. */

@@ -6,6 +6,7 @@ import { connectionOptions, option, parse, type SpecValues } from '../config/ind
 import type { Parser } from '../config/parsers.js';
 import { InvalidOptionError } from '../errors.js';
 import { consumerDefaults } from './defaults.js';
+import { offsetGapPolicies, type OffsetGapPolicy } from './offset-gaps.js';
 
 /** Postgres takes its timeouts as a 32-bit count of milliseconds; a day is far beyond any use. */
 const PG_TIMEOUT_MAX_MS = 24 * 3_600_000;
@@ -35,6 +36,19 @@ export function defaultWorkers(cores = availableParallelism()): number {
   return Math.max(1, Math.min(cores - 1, consumerDefaults.maxWorkers));
 }
 
+/**
+ * A static member's id as Kafka accepts it (JoinGroup refuses others): 1 to 249 of [a-zA-Z0-9._-],
+ * checked here so a bad one fails at start-up naming the flag, not at the first join.
+ */
+const instanceId: Parser<string> = (value, name) => {
+  const id = parse.nonEmptyString(value, name);
+  if (id.length <= 249 && /^[a-zA-Z0-9._-]+$/.test(id)) return id;
+  throw new InvalidOptionError(
+    name,
+    `invalid ${name} ${JSON.stringify(id)}: expected 1 to 249 of the characters a-z, A-Z, 0-9, '.', '_' and '-'`,
+  );
+};
+
 export const consumerOptions = {
   ...connectionOptions,
   group: option<string>({
@@ -43,6 +57,15 @@ export const consumerOptions = {
     describe: 'Kafka consumer group id (also the key of the offsets stored in Postgres)',
     default: consumerDefaults.group,
     parse: parse.nonEmptyString,
+  }),
+  instanceId: option<string | undefined>({
+    flag: 'instance-id',
+    env: 'CDC_INSTANCE_ID',
+    describe:
+      "Static group membership (Kafka's group.instance.id, KIP-345): a consumer restarted with the same id within the session timeout gets its partitions back without a rebalance. Unique per process in the group (a second process with the same id fences the first); see docs/operations.md",
+    default: undefined,
+    defaultText: 'none (a dynamic member)',
+    parse: parse.optional(instanceId),
   }),
   sinks: option<string | undefined>({
     flag: 'sinks',
@@ -107,6 +130,14 @@ export const consumerOptions = {
     describe: 'Where to start a partition that has no stored offset (neither in Postgres nor in Kafka)',
     default: consumerDefaults.from,
     parse: parse.oneOf(['beginning', 'end'] as const),
+  }),
+  onOffsetGap: option<OffsetGapPolicy>({
+    flag: 'on-offset-gap',
+    env: 'CDC_ON_OFFSET_GAP',
+    describe:
+      "A partition whose stored offset is below the log's start (retention deleted events not applied) or above its end (topic recreated): fail = do not consume it, /healthz 503, until restarted with another setting; earliest / latest = continue from the log's start / end. Logged as an error and counted either way",
+    default: consumerDefaults.onOffsetGap,
+    parse: parse.oneOf(offsetGapPolicies),
   }),
   migrate: option<boolean>({
     flag: 'migrate',

@@ -12,6 +12,8 @@ export const ENGINE_OWNED_SETTINGS: ReadonlySet<string> = new Set([
   'metadata.broker.list',
   'bootstrap.servers',
   'group.id',
+  // Set by --instance-id, so the one way to set it is validated and documented (docs/operations.md).
+  'group.instance.id',
   'enable.auto.commit',
   'enable.auto.offset.store',
   'auto.commit.enable',
@@ -25,6 +27,9 @@ export const ENGINE_OWNED_SETTINGS: ReadonlySet<string> = new Set([
 /** Refuses a --kafka-config that names a setting the engine owns. */
 export function checkKafkaConfig(kafkaConfig: Readonly<Record<string, string>>): void {
   for (const key of Object.keys(kafkaConfig)) {
+    if (key === 'group.instance.id') {
+      throw new InvalidOptionError('--kafka-config', `invalid --kafka-config: set ${key} with --instance-id (CDC_INSTANCE_ID)`);
+    }
     if (ENGINE_OWNED_SETTINGS.has(key)) {
       throw new InvalidOptionError(
         '--kafka-config',
@@ -37,6 +42,8 @@ export function checkKafkaConfig(kafkaConfig: Readonly<Record<string, string>>):
 export interface ConsumerConfigInput {
   brokers: string;
   group: string;
+  /** Static group membership (KIP-345): librdkafka's group.instance.id; none = a dynamic member. */
+  instanceId?: string | undefined;
   kafkaConfig: Readonly<Record<string, string>>;
   /** librdkafka debug contexts (CDC_RDKAFKA_DEBUG), logged at debug level. */
   debug?: string | undefined;
@@ -50,6 +57,7 @@ export function consumerConfig(input: ConsumerConfigInput): Kafka.ConsumerGlobal
     ...(input.kafkaConfig as Kafka.ConsumerGlobalConfig),
     'metadata.broker.list': input.brokers,
     'group.id': input.group,
+    ...(input.instanceId === undefined ? {} : { 'group.instance.id': input.instanceId }),
     ...(input.debug ? { debug: input.debug, event_cb: true } : {}),
     // Offsets are committed only after the rows are durable in Postgres, by this engine.
     'enable.auto.commit': false,

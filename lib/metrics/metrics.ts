@@ -11,6 +11,8 @@ export interface EngineMetrics {
   batchApplied(topic: string, table: string, rows: number, deadLetters: number, durationSeconds: number): void;
   /** Events whose field no column takes (a sink with evolve: none), per sink and field. */
   fieldsIgnored(sink: string, field: string, events: number): void;
+  /** A partition found at assignment with its stored offset outside the log (lib/consumer/offset-gaps.ts). */
+  offsetGap(topic: string, partition: number, kind: 'below-start' | 'above-end'): void;
 }
 
 export class PipelineMetrics implements EngineMetrics {
@@ -20,6 +22,7 @@ export class PipelineMetrics implements EngineMetrics {
   readonly #dead: Counter<'topic'>;
   readonly #batchSeconds: Histogram;
   readonly #ignored: Counter<'sink' | 'field'>;
+  readonly #gaps: Counter<'topic' | 'partition' | 'kind'>;
 
   constructor(stats: () => Pick<EngineStats, 'lag' | 'inflightBatches'>) {
     collectDefaultMetrics({ register: this.registry });
@@ -45,6 +48,12 @@ export class PipelineMetrics implements EngineMetrics {
       name: 'cdc_fields_ignored_total',
       help: 'Events carrying a field no column takes (evolve: none), per sink and field',
       labelNames: ['sink', 'field'],
+      registers: [this.registry],
+    });
+    this.#gaps = new Counter({
+      name: 'cdc_offset_gaps_total',
+      help: "Partitions found at assignment with their stored offset below the log's start (below-start) or above its end (above-end)",
+      labelNames: ['topic', 'partition', 'kind'],
       registers: [this.registry],
     });
     this.#batchSeconds = new Histogram({
@@ -88,6 +97,10 @@ export class PipelineMetrics implements EngineMetrics {
 
   fieldsIgnored(sink: string, field: string, events: number): void {
     this.#ignored.inc({ sink, field }, events);
+  }
+
+  offsetGap(topic: string, partition: number, kind: 'below-start' | 'above-end'): void {
+    this.#gaps.inc({ topic, partition: String(partition), kind });
   }
 
   /** Makes every labelled series visible from the start (at 0), so dashboards need no special cases. */

@@ -763,6 +763,16 @@ export interface SinkSelection {
  * `--topics`: which sinks run, by name, optionally reading another topic (`name=topic`, for a sink
  * declared whole). Undefined runs every sink.
  */
+/** sink name -> its parents' tables ("users", "users and accounts"), for the orphan log line. */
+export function parentTables(mapping: Mapping): Map<string, string> {
+  return new Map(
+    mapping.sinks.map((s) => [
+      s.name,
+      [...new Set(s.columns.flatMap((c) => (c.references ? [c.references.parentTable] : [])))].join(' and '),
+    ]),
+  );
+}
+
 export function selectSinks(mapping: Mapping, topics: readonly string[] | undefined): SinkSelection {
   const names = [...mapping.sinks, ...mapping.topicSinks].map((s) => s.name);
   const selected: SinkSelection = { whole: new Map(), topicSinks: undefined };

@@ -211,6 +211,7 @@ describe('consumer/dispatcher', () => {
       messagesConsumed: () => {},
       batchApplied: () => {},
       fieldsIgnored: (sink: string, field: string, n: number) => counted.push([sink, field, n]),
+      offsetGap: () => {},
     };
     const result = applied(1, 1);
     const notice: Notice = { level: 'warn', key: 'k', message: 'a field no column takes is ignored', fields: { field: 'warehouse' } };

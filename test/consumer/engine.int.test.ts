@@ -257,6 +257,30 @@ describe('consumer/engine (integration)', function () {
     expect(new Set(state.deadLetters.map((d) => d.key)).size).to.equal(poisonCount);
   });
 
+  it('a consumer SIGKILLed and restarted with the same --instance-id gets its partitions back and loads exactly once', async () => {
+    // Static membership (KIP-345). librdkafka's mock cluster keeps no member by its instance id (it
+    // treats the restarted consumer as a new member and waits out the old one's session), so this shows
+    // that an instance id changes nothing for exactly-once, not how fast a real broker hands back.
+    const produced = events(setup, 20_000, 19);
+    await produceAll(testStack().brokers, produced);
+    const id = uniqueName('instance');
+    const first = consume(['--instance-id', id, '--batch-max-rows', '500']);
+    for (const deadline = Date.now() + 60_000; (await offsetsCommitted(setup.schema, setup.group)) < 2000;) {
+      if (Date.now() > deadline) throw new Error(`nothing applied:\n${first.stderr()}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const killedAt = Date.now();
+    const second = consume(['--instance-id', id, '--idle', '3s']);
+    await second.waitFor(/partitions assigned/);
+    // Generous: the session timeout (6 s here) and the mock coordinator's join wait, on a loaded machine.
+    expect(Date.now() - killedAt).to.be.below(60_000);
+    expect(await second.exited, second.stderr()).to.equal(0);
+    expectModel(await readTables(setup.schema), produced);
+    expect(await offsetsCommitted(setup.schema, setup.group)).to.equal(produced.length);
+  });
+
   it('two consumers in one group, one leaving mid-run: the state still equals the model', async () => {
     const produced = events(setup, 20_000, 16);
     const half = produced.length / 2;

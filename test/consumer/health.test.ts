@@ -38,6 +38,18 @@ describe('consumer/health', () => {
     expect(await h.check()).to.deep.equal({ ok: true, kafka: 'joined', postgres: 'up', brokersUnreachable: ['127.0.0.1:9093'] });
   });
 
+  it('is unhealthy while a partition is held at an offset gap, naming it', async () => {
+    const gap =
+      'users/1: stored offset 3 (cdc_offsets) is below the log start 8: offsets 3-7 (5 events) were deleted before they were applied';
+    const h = new HealthCheck(
+      () => 'joined',
+      async () => undefined,
+      () => [],
+      () => [gap],
+    );
+    expect(await h.check()).to.deep.equal({ ok: false, kafka: 'joined', postgres: 'up', reason: `offset gap: ${gap}`, offsetGaps: [gap] });
+  });
+
   it('answers from its cache for a second instead of pinging Postgres per request', async () => {
     let pings = 0;
     let state: GroupState = 'joined';

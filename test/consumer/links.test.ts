@@ -68,4 +68,17 @@ describe('consumer/links', () => {
       ['warn', '127.0.0.1:9094/2: Connect failed'],
     ]);
   });
+
+  it("returns librdkafka's fatal error (a fenced static member) as the run's error, and logs the others", () => {
+    const { links: l, lines } = links();
+    const fenced = l.error({
+      code: -150,
+      message: 'Fatal error: Broker: Static consumer fenced by other consumer with same group.instance.id',
+    });
+    expect(fenced).to.include({ code: 'ERR_CDC_KAFKA' });
+    expect(fenced?.message).to.match(/^Kafka: Fatal error: .*fenced/);
+    expect(lines).to.deep.equal([]);
+    expect(l.error({ code: -195, message: '1/1 brokers are down' })).to.equal(undefined);
+    expect(lines.map(([level, , f]) => [level, f?.error])).to.deep.equal([['warn', '1/1 brokers are down']]);
+  });
 });

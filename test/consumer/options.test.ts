@@ -20,6 +20,21 @@ describe('consumer/options', () => {
     expect(o.migrate).to.equal(true);
     expect(o.orphanWaitMs).to.equal(30_000);
     expect(o.kafkaConfig).to.deep.equal({});
+    expect(o.onOffsetGap).to.equal('fail');
+    expect(o.instanceId).to.equal(undefined);
+  });
+
+  it('reads --on-offset-gap and --instance-id, and refuses an id Kafka would refuse at the join, naming the flag', () => {
+    const o = resolveOptions(consumerOptions, { onOffsetGap: 'earliest' }, { CDC_INSTANCE_ID: 'cdc-consumer-0.eu_1' });
+    expect(o.onOffsetGap).to.equal('earliest');
+    expect(o.instanceId).to.equal('cdc-consumer-0.eu_1');
+    expect(resolveOptions(consumerOptions, {}, { CDC_ON_OFFSET_GAP: 'latest' }).onOffsetGap).to.equal('latest');
+    expect(() => resolveOptions(consumerOptions, { onOffsetGap: 'skip' }, {})).to.throw(
+      InvalidOptionError,
+      /--on-offset-gap.*fail, earliest, latest/,
+    );
+    expect(() => resolveOptions(consumerOptions, { instanceId: 'host 1' }, {})).to.throw(InvalidOptionError, /--instance-id "host 1"/);
+    expect(() => resolveOptions(consumerOptions, {}, { CDC_INSTANCE_ID: 'x'.repeat(250) })).to.throw(InvalidOptionError, /CDC_INSTANCE_ID/);
   });
 
   it("defaults to one worker per core less the main thread's: at least 1, at most 8", () => {

@@ -37,6 +37,12 @@ describe('kafka/consumer-config', () => {
     }
   });
 
+  it('sets group.instance.id from --instance-id only, and sends --kafka-config users to that flag', () => {
+    expect(consumerConfig(base)['group.instance.id']).to.equal(undefined);
+    expect(consumerConfig({ ...base, instanceId: 'cdc-0' })['group.instance.id']).to.equal('cdc-0');
+    expect(() => consumerConfig({ ...base, kafkaConfig: { 'group.instance.id': 'x' } })).to.throw(InvalidOptionError, /--instance-id/);
+  });
+
   it('turns on librdkafka debug contexts only when asked', () => {
     const c = consumerConfig({ ...base, debug: 'consumer,fetch' });
     expect(c.debug).to.equal('consumer,fetch');

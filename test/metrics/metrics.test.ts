@@ -14,6 +14,7 @@ describe('metrics/metrics', () => {
     m.messagesConsumed('users', 10);
     m.messagesConsumed('users', 5);
     m.batchApplied('users', 'users', 12, 3, 0.02);
+    m.offsetGap('users', 2, 'below-start');
     const text = await m.registry.metrics();
     expect(text).to.contain('cdc_messages_consumed_total{topic="users"} 15');
     expect(text).to.contain('cdc_rows_applied_total{table="users"} 12');
@@ -24,6 +25,7 @@ describe('metrics/metrics', () => {
     // A topic name with a slash keeps it: only the last segment is the partition.
     expect(text).to.contain('cdc_consumer_lag{topic="a/b",partition="1"} 2');
     expect(text).to.contain('cdc_inflight_batches 3');
+    expect(text).to.contain('cdc_offset_gaps_total{topic="users",partition="2",kind="below-start"} 1');
     expect(text).to.match(/process_resident_memory_bytes \d+/);
     expect(text).to.match(/nodejs_eventloop_lag_seconds /);
     current = stats({ lag: {}, inflightBatches: 0 });
