@@ -7,6 +7,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { AvroDecoders } from '../avro/decoder.js';
+import { SchemaRegistry } from '../avro/registry.js';
 import { CdcError } from '../errors.js';
 import { isDataError, sqlState } from '../postgres/errors.js';
 import { qualified } from '../postgres/identifiers.js';
@@ -153,6 +155,13 @@ export function decodeMessage(sink: Pick<Sink, 'decode'>, message: PackedMessage
   }
 }
 
+/** The schema ids of a batch's values and of its keys in the wire format (a JSON key never starts with 0). */
+function prepareAvro(avro: AvroDecoders, messages: readonly PackedMessage[]): Promise<void> {
+  const ids = AvroDecoders.idsOf(messages.map((m) => m.value));
+  for (const id of AvroDecoders.idsOf(messages.map((m) => m.key))) ids.add(id);
+  return avro.prepare(ids);
+}
+
 export class BatchApplier {
   readonly #config: WorkerConfig;
   readonly #pool: pg.Pool;
@@ -168,7 +177,13 @@ export class BatchApplier {
     this.#config = config;
     this.#pool = pool;
     const schema = config.dbSchema;
-    this.#sinks = compileMapping(config.mapping, schema);
+    // One registry client and one set of compiled readers per worker thread: each schema id is fetched
+    // and compiled once here, whichever of the thread's sinks meets it.
+    const avro =
+      config.schemaRegistry === undefined
+        ? undefined
+        : new AvroDecoders(new SchemaRegistry({ url: config.schemaRegistry, auth: config.schemaRegistryAuth }));
+    this.#sinks = compileMapping(config.mapping, schema, avro);
     this.#byName = new Map(this.#sinks.map((s) => [s.name, s]));
     this.#offsetsTable = qualified(schema, 'cdc_offsets');
     this.#deadLettersTable = qualified(schema, 'cdc_dead_letters');
@@ -191,6 +206,9 @@ export class BatchApplier {
       decoder = prepared.decoder;
       extra = { notices: prepared.notices, ignoredFields: prepared.ignoredFields };
     }
+    // The batch's Avro schema ids, fetched and compiled before the synchronous decode. A registry that
+    // cannot answer rejects with a retryable error: the batch is tried again, nothing is dead-lettered.
+    if (sink.avro !== undefined) await prepareAvro(sink.avro, messages);
     // Decoding is CPU work: do it before the transaction so row locks are held as briefly as possible.
     let good: Decoded[] = [];
     const dead: DeadLetter[] = [];

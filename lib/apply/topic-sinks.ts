@@ -408,6 +408,7 @@ class TopicSink {
       truncate: this.#decl.truncate,
       unavailableValue: this.#decl.unavailableValue,
       envelope: this.#decl.envelope,
+      encoding: this.#decl.encoding,
     };
     return compileTopicSink(decl, this.#config.dbSchema, this.#nextId());
   }

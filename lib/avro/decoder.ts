@@ -353,7 +353,9 @@ export class AvroDecoders {
           }
         },
         (err: unknown) => {
-          if (err instanceof CdcError && !err.canRetry) this.#byId.set(id, err);
+          // Refused credentials or a URL that is not a registry (`fatal`) say nothing of the id: the
+          // batch fails and an operator acts, rather than every message becoming a dead letter.
+          if (err instanceof CdcError && !err.canRetry && err.fatal === undefined) this.#byId.set(id, err);
           else throw err;
         },
       );

@@ -17,7 +17,7 @@ import { CdcError } from '../errors.js';
 import { checkKafkaConfig, consumerConfig, topicNames } from '../kafka/consumer-config.js';
 import type { Logger } from '../log.js';
 import type { EngineMetrics } from '../metrics/metrics.js';
-import { loadMapping, type Mapping, selectSinks } from '../sinks/mapping.js';
+import { loadMapping, type Mapping, requireSchemaRegistry, selectSinks } from '../sinks/mapping.js';
 import { SinkRouter } from '../sinks/topic-sinks.js';
 import { type ApplyStats, type TopicPartition, workerConfig } from '../worker-protocol.js';
 import { type Clock, systemClock } from './clock.js';
@@ -91,7 +91,9 @@ export class ConsumerEngine {
     this.#links = new KafkaLinks(this.#log);
     // The mapping file is read and validated here, once, before anything connects.
     this.#mapping = loadMapping(options.sinks);
-    this.#router = new SinkRouter(this.#mapping, selectSinks(this.#mapping, options.topics));
+    const selection = selectSinks(this.#mapping, options.topics);
+    requireSchemaRegistry(this.#mapping, selection, options.schemaRegistry);
+    this.#router = new SinkRouter(this.#mapping, selection);
     /** sink name -> its parents' tables, for the orphan log line. */
     const parentsOf = new Map(
       this.#mapping.sinks.map((s) => [
@@ -171,6 +173,7 @@ export class ConsumerEngine {
       topics: this.#router.describe(),
       workers: o.workers ?? `auto (max ${this.#maxSlots})`,
       database: redactUrl(o.databaseUrl),
+      ...(o.schemaRegistry === undefined ? {} : { schemaRegistry: redactUrl(o.schemaRegistry) }),
       schema: o.dbSchema,
     });
     try {
