@@ -155,13 +155,6 @@ export function decodeMessage(sink: Pick<Sink, 'decode'>, message: PackedMessage
   }
 }
 
-/** The schema ids of a batch's values and of its keys in the wire format (a JSON key never starts with 0). */
-function prepareAvro(avro: AvroDecoders, messages: readonly PackedMessage[]): Promise<void> {
-  const ids = AvroDecoders.idsOf(messages.map((m) => m.value));
-  for (const id of AvroDecoders.idsOf(messages.map((m) => m.key))) ids.add(id);
-  return avro.prepare(ids);
-}
-
 export class BatchApplier {
   readonly #config: WorkerConfig;
   readonly #pool: pg.Pool;
@@ -189,7 +182,7 @@ export class BatchApplier {
     this.#deadLettersTable = qualified(schema, 'cdc_dead_letters');
     this.#groupLiteral = escapeLiteral(config.groupId);
     this.#tableStats = new YoungTableStats(pool);
-    this.#topicSinks = new TopicSinks(config, pool);
+    this.#topicSinks = new TopicSinks(config, pool, avro);
   }
 
   async apply(task: ApplyTask): Promise<ApplyResult> {
@@ -205,10 +198,12 @@ export class BatchApplier {
       sink = prepared.sink;
       decoder = prepared.decoder;
       extra = { notices: prepared.notices, ignoredFields: prepared.ignoredFields };
+    } else if (sink.avro !== undefined) {
+      // The batch's Avro schema ids, fetched and compiled before the synchronous decode (a topic sink
+      // does it in its prepare). A registry that cannot answer rejects with a retryable error: the batch
+      // is tried again, nothing is dead-lettered.
+      await sink.avro.prepareBatch(messages);
     }
-    // The batch's Avro schema ids, fetched and compiled before the synchronous decode. A registry that
-    // cannot answer rejects with a retryable error: the batch is tried again, nothing is dead-lettered.
-    if (sink.avro !== undefined) await prepareAvro(sink.avro, messages);
     // Decoding is CPU work: do it before the transaction so row locks are held as briefly as possible.
     let good: Decoded[] = [];
     const dead: DeadLetter[] = [];

@@ -307,6 +307,16 @@ export class AvroDecoders {
     await Promise.all(waits);
   }
 
+  /**
+   * The schema ids of a batch's values and of its keys in the wire format (a JSON or string key never
+   * starts with the magic byte 0), prepared.
+   */
+  prepareBatch(messages: ReadonlyArray<{ key: Uint8Array | null; value: Uint8Array | null }>): Promise<void> {
+    const ids = AvroDecoders.idsOf(messages.map((m) => m.value));
+    for (const id of AvroDecoders.idsOf(messages.map((m) => m.key))) ids.add(id);
+    return this.prepare(ids);
+  }
+
   /** The schema ids of messages in the wire format (others are skipped: decode names what is wrong). */
   static idsOf(messages: Iterable<Uint8Array | null>): Set<number> {
     const ids = new Set<number>();

@@ -134,7 +134,7 @@ function displayName(sink: SinkDeclaration): string {
  * (the engine refuses a selected Avro sink then: requireSchemaRegistry), a sink the mapping declares but
  * --topics leaves out is still compiled, with readers that fail any batch it were given.
  */
-function avroOf(d: SinkDeclaration, avro: AvroDecoders | undefined): AvroDecoders | undefined {
+export function avroOf(d: Pick<SinkDeclaration, 'name' | 'encoding'>, avro: AvroDecoders | undefined): AvroDecoders | undefined {
   if (d.encoding !== 'avro') return undefined;
   if (avro !== undefined) return avro;
   const refusal = new CdcError('ERR_CDC_SCHEMA_REGISTRY', `sink "${d.name}" reads Avro, and no schema registry was given`, {
@@ -228,8 +228,9 @@ export function compileMapping(mapping: Mapping, dbSchema: string, avro?: AvroDe
  * statement names from `id`, which changes whenever its columns do (a connection's prepared statements
  * and staging table of the old columns are then never reused).
  */
-export function compileTopicSink(d: SinkDeclaration, dbSchema: string, id: string): Sink {
+export function compileTopicSink(d: SinkDeclaration, dbSchema: string, id: string, avro?: AvroDecoders): Sink {
   const layout = layoutOf(d);
+  const sinkAvro = avroOf(d, avro);
   const table = qualified(tableSchema(d, dbSchema), d.table);
   const stage = `pg_temp.${quoteIdent(`cdc_stage_${id}`)}`;
   const sql = sinkSql(table, stage, layout, [], [], false);
@@ -240,9 +241,8 @@ export function compileTopicSink(d: SinkDeclaration, dbSchema: string, id: strin
     table,
     declaration: d,
     layout,
-    decode: compileDebeziumDecoder(d, layout),
-    // Avro topic sinks are not accepted by the mapping yet (lib/sinks/mapping.ts).
-    avro: undefined,
+    decode: compileDebeziumDecoder(d, layout, undefined, undefined, sinkAvro),
+    avro: sinkAvro,
     encodeRow: stageRowEncoder(layout),
     encodeStage: stageEncoder(layout, sql),
     sql,

@@ -10,17 +10,59 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
+import pg from 'pg';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { SchemaRegistry } from '../../lib/avro/registry.js';
+import { qualified } from '../../lib/postgres/index.js';
 import { encodeWire } from '../../lib/avro/wire.js';
 import { createGenerator, DebeziumAvroWriter, DebeziumEncoder, expectedTables } from '../../lib/loadgen/generator/index.js';
 import { type ConsumerRun, ensureStopped, startConsumer } from '../support/consumer.js';
-import { produceAll, type TestMessage, TestTopics } from '../support/kafka.js';
+import { decimalBase64, SourceDatabase, type SourceTable } from '../support/debezium-events.js';
+import { deleteTestTopics, produceAll, type TestMessage, TestTopics } from '../support/kafka.js';
 import { testStack, uniqueName, withTestSchema } from '../support/stack.js';
 import { readTables, sortById } from '../support/tables.js';
 
 /** A schema id no registry of this run hands out. */
 const UNKNOWN_ID = 0x7fff_fff0;
+
+async function query(sql: string): Promise<unknown[][]> {
+  const c = new pg.Client({ connectionString: testStack().databaseUrl });
+  await c.connect();
+  try {
+    return (await c.query({ text: sql, rowMode: 'array' })).rows as unknown[][];
+  } finally {
+    await c.end();
+  }
+}
+
+const customersV1: SourceTable = {
+  name: 'customers',
+  key: ['id'],
+  fields: [
+    { name: 'id', type: 'int32' },
+    { name: 'first_name', type: 'string' },
+    { name: 'email', type: 'string', optional: true },
+  ],
+};
+/** The same table after ALTER TABLE ... ADD COLUMN: a new schema, so a new registry id. */
+const customersV2: SourceTable = {
+  ...customersV1,
+  fields: [...customersV1.fields, { name: 'loyalty_points', type: 'int64', optional: true }],
+};
+const orders: SourceTable = {
+  name: 'orders',
+  key: ['order_number'],
+  fields: [
+    { name: 'order_number', type: 'int32' },
+    { name: 'order_date', type: 'int32', logical: 'io.debezium.time.Date' },
+    {
+      name: 'total',
+      type: 'bytes',
+      logical: 'org.apache.kafka.connect.data.Decimal',
+      parameters: { scale: '2', 'connect.decimal.precision': '10' },
+    },
+  ],
+};
 
 describe('apply/avro (integration)', function () {
   this.timeout(180_000);
@@ -29,6 +71,8 @@ describe('apply/avro (integration)', function () {
   let schema: string;
   let drop: () => Promise<void>;
   let dir: string;
+  /** Topics a test names itself (a source database's), removed after it. */
+  const sourceTopics = new Set<string>();
 
   beforeEach(async () => {
     ({ schema, drop } = await withTestSchema('avro'));
@@ -40,6 +84,8 @@ describe('apply/avro (integration)', function () {
     rmSync(dir, { recursive: true, force: true });
     await drop();
     await topics.remove();
+    await deleteTestTopics([...sourceTopics]);
+    sourceTopics.clear();
   });
 
   function registryUrl(): string {
@@ -140,5 +186,69 @@ describe('apply/avro (integration)', function () {
     const model = expectedTables(seedEvents);
     expect(state.users).to.deep.equal(sortById(model.users));
     expect(state.orders).to.deep.equal(sortById(model.orders));
+  });
+  it('loads a multi-table Avro stream through one topic-pattern sink, adding the optional field a new schema id brings (evolve: add-columns)', async () => {
+    const server = uniqueName('srv');
+    const db = new SourceDatabase(server, 'inventory');
+    for (let i = 1; i <= 40; i++) db.insert(customersV1, { id: i, first_name: `f${i}`, email: i % 3 === 0 ? null : `e${i}` }, 'r');
+    for (let i = 1; i <= 20; i++)
+      db.insert(orders, { order_number: i, order_date: 19_000 + i, total: decimalBase64(BigInt(i * 1234 - 5000)) });
+    // int64 beyond 2^53: exact through Avro's long.
+    db.update(
+      customersV2,
+      { id: 1, first_name: 'f1', email: 'e1' },
+      { id: 1, first_name: 'f1', email: 'e1', loyalty_points: 2n ** 53n + 1n },
+    );
+    for (let i = 41; i <= 45; i++) db.insert(customersV2, { id: i, first_name: `f${i}`, email: null, loyalty_points: i * 10 });
+    db.delete(orders, { order_number: 2, order_date: 19_002, total: decimalBase64(BigInt(2 * 1234 - 5000)) });
+    const writer = new DebeziumAvroWriter(new SchemaRegistry({ url: registryUrl() }));
+    const avro: TestMessage[] = [];
+    for (const m of db.messages) {
+      sourceTopics.add(m.topic);
+      const written = await writer.record(m.topic, Buffer.from(m.key as string), m.value);
+      avro.push({ topic: m.topic, key: written.key, value: written.value });
+    }
+    await produceAll(testStack().brokers, avro);
+    const mapping = join(dir, 'inventory.yaml');
+    writeFileSync(
+      mapping,
+      `sinks:
+  - name: inventory
+    topic-pattern: '${server}\\.inventory\\.(.+)'
+    table: '\${1}'
+    format: debezium
+    encoding: avro
+    create-table: true
+    evolve: add-columns
+    delete: hard
+`,
+    );
+    const run = startConsumer(['--sinks', mapping, '--group', uniqueName('group'), '--db-schema', schema, '--idle', '3s', '--json'], {
+      CDC_SCHEMA_REGISTRY_URL: registryUrl(),
+    });
+    runs.push(run);
+    expect(await run.exited, run.stderr()).to.equal(0);
+    const summary = JSON.parse(run.stdout()) as { events: number; deadLetters: number };
+    expect(summary.deadLetters).to.equal(0);
+    expect(summary.events).to.equal(avro.length);
+    expect(run.stderr().match(/column added from a new field/g) ?? [], run.stderr()).to.have.lengthOf(1);
+    const customers = await query(
+      `SELECT id::text, first_name, email, loyalty_points::text FROM ${qualified(schema, 'customers')} ORDER BY id + 0`,
+    );
+    const expected = Array.from({ length: 45 }, (_, n) => {
+      const i = n + 1;
+      if (i > 40) return [String(i), `f${i}`, null, String(i * 10)];
+      return [String(i), `f${i}`, i % 3 === 0 ? null : `e${i}`, i === 1 ? String(2n ** 53n + 1n) : null];
+    });
+    expect(customers).to.deep.equal(expected);
+    const day = (d: number) => new Date(d * 86_400_000).toISOString().slice(0, 10);
+    const total = (i: number) => ((i * 1234 - 5000) / 100).toFixed(2);
+    expect(
+      await query(`SELECT order_number::text, order_date::text, total::text FROM ${qualified(schema, 'orders')} ORDER BY order_number + 0`),
+    ).to.deep.equal(
+      Array.from({ length: 20 }, (_, n) => n + 1)
+        .filter((i) => i !== 2)
+        .map((i) => [String(i), day(19_000 + i), total(i)]),
+    );
   });
 });

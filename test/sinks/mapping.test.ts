@@ -385,10 +385,12 @@ describe('sinks/mapping', () => {
       );
     });
 
-    it('refuses encoding: avro on a sink whose columns come from the schemas, for now', () => {
-      expect(onlyProblem({ sinks: [{ 'topic-pattern': 'db[.](.*)', table: '${1}', format: 'debezium', encoding: 'avro' }] })).to.equal(
-        'sinks[0].encoding: avro is read by sinks declared whole (topic, key and columns) only, for now',
-      );
+    it('takes encoding: avro on a sink whose columns come from the schemas', () => {
+      const m = resolved({ sinks: [{ 'topic-pattern': 'db[.](.*)', table: '${1}', format: 'debezium', encoding: 'avro' }] });
+      expect(m.topicSinks[0]?.encoding).to.equal('avro');
+      expect(
+        onlyProblem({ sinks: [{ 'topic-pattern': 'db[.](.*)', table: '${1}', key: ['id'], columns: { id: 'int' }, encoding: 'avro' }] }),
+      ).to.equal('sinks[0].encoding: avro only for format debezium (the seed format is JSON)');
     });
 
     it('refuses truncate and unavailable-value on a seed sink', () => {

@@ -42,11 +42,14 @@ export class DebeziumAvroWriter {
 
   /** The message with key and value in the wire format. */
   async encode(message: DebeziumMessage): Promise<DebeziumMessage> {
-    const [key, value] = await Promise.all([
-      this.#avroOf(message.key, `${message.topic}-key`),
-      this.#avroOf(message.value, `${message.topic}-value`),
-    ]);
-    return { ...message, key, value };
+    const { key, value } = await this.record(message.topic, message.key, message.value);
+    return { ...message, key, value: value as Buffer };
+  }
+
+  /** Any JsonConverter key and value of `topic` in the wire format; a null value (a tombstone) stays null. */
+  async record(topic: string, key: Buffer, value: Buffer | null): Promise<{ key: Buffer; value: Buffer | null }> {
+    const [k, v] = await Promise.all([this.#avroOf(key, `${topic}-key`), value === null ? null : this.#avroOf(value, `${topic}-value`)]);
+    return { key: k, value: v };
   }
 
   async #avroOf(json: Buffer, subject: string): Promise<Buffer> {
