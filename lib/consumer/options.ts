@@ -2,7 +2,7 @@
  * cdc-consume's options: declared once, used by the CLI (flags + environment) and the library API.
  */
 import { availableParallelism } from 'node:os';
-import { connectionOptions, option, parse, type SpecValues } from '../config/index.js';
+import { connectionOptions, option, parse, schemaRegistryOptions, type SpecValues } from '../config/index.js';
 import type { Parser } from '../config/parsers.js';
 import { InvalidOptionError } from '../errors.js';
 import { consumerDefaults } from './defaults.js';
@@ -132,23 +132,7 @@ export const consumerOptions = {
     unit: 'bytes',
     parse: parse.bytes(1),
   }),
-  schemaRegistry: option<string | undefined>({
-    flag: 'schema-registry',
-    env: 'CDC_SCHEMA_REGISTRY_URL',
-    describe:
-      'Confluent Schema Registry (or Apicurio, Karapace) the writer schemas of sinks with encoding: avro are read from, http(s)://[user:password@]host:port[/path]; required by such a sink',
-    default: undefined,
-    defaultText: 'none',
-    parse: parse.optional(parse.schemaRegistryUrl),
-  }),
-  schemaRegistryAuth: option<string | undefined>({
-    flag: 'schema-registry-auth',
-    env: 'CDC_SCHEMA_REGISTRY_AUTH',
-    describe: "Basic auth for --schema-registry, user:password (Confluent's basic.auth.user.info); wins over the URL's user:password",
-    default: undefined,
-    defaultText: 'none',
-    parse: parse.optional(parse.basicAuth),
-  }),
+  ...schemaRegistryOptions,
   kafkaConfig: option<Record<string, string>>({
     flag: 'kafka-config',
     env: 'CDC_KAFKA_CONFIG',
