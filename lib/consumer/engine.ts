@@ -82,6 +82,7 @@ export class ConsumerEngine {
     () => (this.#stopping ? 'stopping' : this.#assignedOnce && !this.#unassigned ? 'joined' : 'joining'),
     () => this.#slot(0).run({ kind: 'ping' }),
     () => this.#links.unreachable(),
+    () => this.#retries.registryFailing,
   );
 
   constructor(options: ConsumerOptions, hooks: EngineHooks = {}) {

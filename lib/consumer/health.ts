@@ -14,6 +14,8 @@ export interface Health {
   reason?: string;
   /** Brokers the consumer was connected to and lost (host:port), when there are any. */
   brokersUnreachable?: string[];
+  /** Present when batches of Avro sinks are being retried because the schema registry fails them. */
+  schemaRegistry?: 'down';
 }
 
 export type GroupState = 'joined' | 'joining' | 'stopping';
@@ -22,12 +24,19 @@ export class HealthCheck {
   readonly #groupState: () => GroupState;
   readonly #pingPostgres: () => Promise<unknown>;
   readonly #unreachable: () => string[];
+  readonly #registryDown: () => boolean;
   #cached: { at: number; value: Health } | undefined;
 
-  constructor(groupState: () => GroupState, pingPostgres: () => Promise<unknown>, unreachableBrokers: () => string[] = () => []) {
+  constructor(
+    groupState: () => GroupState,
+    pingPostgres: () => Promise<unknown>,
+    unreachableBrokers: () => string[] = () => [],
+    registryDown: () => boolean = () => false,
+  ) {
     this.#groupState = groupState;
     this.#pingPostgres = pingPostgres;
     this.#unreachable = unreachableBrokers;
+    this.#registryDown = registryDown;
   }
 
   async check(): Promise<Health> {
@@ -43,11 +52,15 @@ export class HealthCheck {
       reason = `Postgres: ${(err as Error).message}`;
     }
     if (kafka !== 'joined') reason ??= `Kafka: consumer group ${kafka}`;
+    // Avro batches wait on it: nothing is lost, but they are not applied.
+    const registryDown = this.#registryDown();
+    if (registryDown) reason ??= 'schema registry: failing; the batches that need it are retried';
     const lost = this.#unreachable();
     const value: Health = {
-      ok: kafka === 'joined' && postgres === 'up',
+      ok: kafka === 'joined' && postgres === 'up' && !registryDown,
       kafka,
       postgres,
+      ...(registryDown ? { schemaRegistry: 'down' as const } : {}),
       ...(reason ? { reason } : {}),
       ...(lost.length > 0 ? { brokersUnreachable: lost } : {}),
     };

@@ -14,12 +14,15 @@ import { SchemaRegistry } from '../../lib/avro/registry.js';
 import { qualified } from '../../lib/postgres/index.js';
 import { encodeWire } from '../../lib/avro/wire.js';
 import { avroSeedMappingFile } from '../../lib/devstack/open-stack.js';
+import { findFreePort } from '../../lib/devstack/ports.js';
+import { type DevSchemaRegistry, startDevSchemaRegistry } from '../../lib/devstack/schema-registry.js';
 import { createGenerator, DebeziumAvroWriter, DebeziumEncoder, expectedTables } from '../../lib/loadgen/generator/index.js';
 import { type ConsumerRun, ensureStopped, startConsumer } from '../support/consumer.js';
 import { decimalBase64, SourceDatabase, type SourceTable } from '../support/debezium-events.js';
 import { deleteTestTopics, produceAll, type TestMessage, TestTopics } from '../support/kafka.js';
 import { testStack, uniqueName, withTestSchema } from '../support/stack.js';
 import { readTables, sortById } from '../support/tables.js';
+import { get, until } from '../support/wait.js';
 
 /** A schema id no registry of this run hands out. */
 const UNKNOWN_ID = 0x7fff_fff0;
@@ -72,6 +75,8 @@ describe('apply/avro (integration)', function () {
   let dir: string;
   /** Topics a test names itself (a source database's), removed after it. */
   const sourceTopics = new Set<string>();
+  /** A registry of a test's own (one it stops and starts again). */
+  let ownRegistry: DevSchemaRegistry | undefined;
 
   beforeEach(async () => {
     ({ schema, drop } = await withTestSchema('avro'));
@@ -85,6 +90,8 @@ describe('apply/avro (integration)', function () {
     await topics.remove();
     await deleteTestTopics([...sourceTopics]);
     sourceTopics.clear();
+    await ownRegistry?.stop();
+    ownRegistry = undefined;
   });
 
   function registryUrl(): string {
@@ -99,11 +106,12 @@ describe('apply/avro (integration)', function () {
   async function generated(
     count: number,
     seed: number,
+    registry = registryUrl(),
   ): Promise<{ names: { users: string; orders: string }; avro: TestMessage[]; seedEvents: Buffer[] }> {
     const names = { users: topics.name('avro_users'), orders: topics.name('avro_orders') };
     const gen = createGenerator({ seed, topics: names });
     const json = new DebeziumEncoder({ schemas: true, topics: names });
-    const writer = new DebeziumAvroWriter(new SchemaRegistry({ url: registryUrl() }));
+    const writer = new DebeziumAvroWriter(new SchemaRegistry({ url: registry }));
     const seedEvents: Buffer[] = [];
     const avro: TestMessage[] = [];
     for (let i = 0; i < count; i++) {
@@ -117,7 +125,13 @@ describe('apply/avro (integration)', function () {
     return { names, avro, seedEvents };
   }
 
-  function consume(mapping: string, names: { users: string; orders: string }, group: string): ConsumerRun {
+  function consume(
+    mapping: string,
+    names: { users: string; orders: string },
+    group: string,
+    registry = registryUrl(),
+    extra: string[] = [],
+  ): ConsumerRun {
     const run = startConsumer(
       [
         '--sinks',
@@ -131,8 +145,9 @@ describe('apply/avro (integration)', function () {
         '--idle',
         '2s',
         '--json',
+        ...extra,
       ],
-      { CDC_SCHEMA_REGISTRY_URL: registryUrl() },
+      { CDC_SCHEMA_REGISTRY_URL: registry },
     );
     runs.push(run);
     return run;
@@ -253,5 +268,40 @@ describe('apply/avro (integration)', function () {
         .filter((i) => i !== 2)
         .map((i) => [String(i), day(19_000 + i), total(i)]),
     );
+  });
+  it('retries while the schema registry is unreachable: /healthz says so, nothing is dead-lettered, and all loads once it answers', async () => {
+    const port = await findFreePort();
+    ownRegistry = await startDevSchemaRegistry({ port });
+    const url = ownRegistry.url;
+    const { names, avro, seedEvents } = await generated(1000, 23, url);
+    // The registry forgets its schemas when stopped: kept here, in id order, to be registered again.
+    const client = new SchemaRegistry({ url });
+    const schemas: string[] = [];
+    for (let id = 1; id <= 4; id++) schemas.push((await client.schema(id)).schema);
+    await ownRegistry.stop();
+    ownRegistry = undefined;
+    await produceAll(testStack().brokers, avro);
+    const run = consume(avroSeedMapping(), names, uniqueName('group'), url, ['--metrics-port', '0']);
+    await run.waitFor(/serving metrics/);
+    const base = /(http:\/\/127\.0\.0\.1:\d+)\/metrics/.exec(run.stderr())?.[1] as string;
+    const down = await until('healthz 503 naming the registry', async () => {
+      const r = await get(`${base}/healthz`);
+      return r.status === 503 && (JSON.parse(r.body) as { schemaRegistry?: string }).schemaRegistry === 'down' ? r : undefined;
+    });
+    expect(JSON.parse(down.body)).to.include({ ok: false, postgres: 'up' });
+    await run.waitFor(/schema registry failing/);
+    // The same schemas under the same ids: a registry back from an outage.
+    ownRegistry = await startDevSchemaRegistry({ port });
+    const again = new SchemaRegistry({ url });
+    for (const [i, text] of schemas.entries()) expect(await again.register('restored', text)).to.equal(i + 1);
+    expect(await run.exited, run.stderr()).to.equal(0);
+    const summary = JSON.parse(run.stdout().trim().split('\n').at(-1) as string) as { events: number; deadLetters: number };
+    expect(summary).to.deep.include({ events: avro.length, deadLetters: 0 });
+    expect(run.stderr().match(/schema registry failing/g)).to.have.lengthOf(1);
+    expect(run.stderr().match(/schema registry recovered/g)).to.have.lengthOf(1);
+    const state = await readTables(schema);
+    const model = expectedTables(seedEvents);
+    expect(state.users).to.deep.equal(sortById(model.users));
+    expect(state.orders).to.deep.equal(sortById(model.orders));
   });
 });
