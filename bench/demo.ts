@@ -6,6 +6,9 @@
  * produced, rows per table, dead letters, throughput, and a check that every row equals what the
  * events say it should be (the same model the tests use). Exit status 1 if the check fails.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exitCodes, runCli } from '../lib/cli/run.js';
 import { TableModel } from '../lib/loadgen/generator/index.js';
@@ -14,7 +17,7 @@ import { produce, resolveProduceOptions } from '../lib/loadgen/produce/index.js'
 import { type ChildRun, cleanEnv, consumeBin, spawnNode } from '../lib/devstack/child.js';
 import { type DemoPlan, demoDefaults, parseDemoArgs } from './options.js';
 import { alignColumns, formatInt } from './report.js';
-import { Cleanup, freshSchema, openStack, runId, withClient } from '../lib/devstack/open-stack.js';
+import { avroSeedMappingFile, Cleanup, freshSchema, openStack, runId, withClient } from '../lib/devstack/open-stack.js';
 import { compareTables, countDeadLetters, readTables } from './tables.js';
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
@@ -79,6 +82,17 @@ async function demo(plan: DemoPlan, cleanup: Cleanup): Promise<number> {
   const schema = stack.external ? `demo_${id}` : 'public';
   const group = stack.external ? `demo-${id}` : 'cdc-demo';
   if (stack.external) await freshSchema(stack.databaseUrl, schema);
+  const avro = plan.encoding === 'avro';
+  if (avro && stack.schemaRegistryUrl === undefined) {
+    out(bad('   --encoding avro on an external stack needs SCHEMA_REGISTRY_URL (a Schema Registry for the schemas)'));
+    return exitCodes.usage;
+  }
+  let mapping = plan.format === 'debezium' ? DEBEZIUM_MAPPING : undefined;
+  if (avro) {
+    const dir = mkdtempSync(join(tmpdir(), 'cdc-demo-'));
+    cleanup.add(() => rmSync(dir, { recursive: true, force: true }));
+    mapping = avroSeedMappingFile(dir);
+  }
 
   const model = new TableModel();
   const abort = new AbortController();
@@ -106,7 +120,8 @@ async function demo(plan: DemoPlan, cleanup: Cleanup): Promise<number> {
         '--idle',
         `${demoDefaults.idleMs}ms`,
         '--json',
-        ...(plan.format === 'debezium' ? ['--sinks', DEBEZIUM_MAPPING] : []),
+        ...(mapping !== undefined ? ['--sinks', mapping] : []),
+        ...(avro ? ['--schema-registry', stack.schemaRegistryUrl as string] : []),
       ],
       {
         env: cleanEnv(),
@@ -128,7 +143,10 @@ async function demo(plan: DemoPlan, cleanup: Cleanup): Promise<number> {
   ]
     .filter((s) => s !== '')
     .join(' ');
-  const form = plan.format === 'debezium' ? ` in Debezium form${plan.schemas ? ' (with schemas)' : ''}` : '';
+  const form =
+    plan.format === 'debezium'
+      ? ` in Debezium form${avro ? ' (Avro, schemas in the registry)' : plan.schemas ? ' (with schemas)' : ''}`
+      : '';
   out(
     `2. Producing User and Order change events${form} to topics ${topics.users} and ${topics.orders}, ${limit}, while cdc-consume loads them`,
   );
@@ -145,6 +163,8 @@ async function demo(plan: DemoPlan, cleanup: Cleanup): Promise<number> {
       ...(plan.seed !== undefined ? { seed: plan.seed } : {}),
       format: plan.format,
       schemas: plan.schemas,
+      encoding: plan.encoding,
+      ...(avro ? { schemaRegistry: stack.schemaRegistryUrl } : {}),
       // The mock cluster never answers CreateTopics (it creates topics on first write): do not wait long.
       createTimeoutMs: 1000,
     }),

@@ -327,6 +327,13 @@ export const demoOptions = {
     kind: 'boolean',
     parse: parse.boolean,
   }),
+  encoding: option<'json' | 'avro'>({
+    flag: 'encoding',
+    describe:
+      "With --format debezium: json (JsonConverter) or avro (AvroConverter: the Confluent wire format, schemas in the dev stack's schema registry, or SCHEMA_REGISTRY_URL's with an external stack)",
+    default: 'json',
+    parse: parse.oneOf(['json', 'avro'] as const),
+  }),
   keep: option<boolean>({
     flag: 'keep',
     describe: 'Keep the dev stack running after the summary (prints how to connect) until Ctrl-C',
@@ -354,6 +361,7 @@ export interface DemoPlan {
   seed: number | undefined;
   format: 'seed' | 'debezium';
   schemas: boolean;
+  encoding: 'json' | 'avro';
   keep: boolean;
   verbose: boolean;
 }
@@ -362,6 +370,8 @@ export function demoPlan(o: DemoOptions): DemoPlan {
   if (o.durationMs === 0 && o.count === undefined) {
     throw new InvalidOptionError('--duration', 'invalid --duration 0: give a duration above 0, or a --count');
   }
+  if (o.encoding === 'avro' && o.format !== 'debezium')
+    throw new InvalidOptionError('--encoding', 'invalid --encoding avro: only with --format debezium (the seed format is JSON)');
   return {
     rate: o.rate,
     count: o.count,
@@ -370,6 +380,7 @@ export function demoPlan(o: DemoOptions): DemoPlan {
     seed: o.seed,
     format: o.format,
     schemas: o.schemas,
+    encoding: o.encoding,
     keep: o.keep,
     verbose: o.verbose,
   };

@@ -15,6 +15,9 @@ export const WORKER_OPTIONS = [
   'dbSchema',
   // Values larger than this are dead-lettered before any decoding.
   'maxValueBytes',
+  // Where the writer schemas of Avro sinks are read (each worker thread has its own client and cache).
+  'schemaRegistry',
+  'schemaRegistryAuth',
 ] as const satisfies ReadonlyArray<keyof ConsumerOptions>;
 
 /** Given to every worker thread at start (piscina `workerData`). */

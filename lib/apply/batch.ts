@@ -7,6 +7,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { AvroDecoders } from '../avro/decoder.js';
+import { SchemaRegistry } from '../avro/registry.js';
 import { CdcError } from '../errors.js';
 import { isDataError, sqlState } from '../postgres/errors.js';
 import { qualified } from '../postgres/identifiers.js';
@@ -168,13 +170,19 @@ export class BatchApplier {
     this.#config = config;
     this.#pool = pool;
     const schema = config.dbSchema;
-    this.#sinks = compileMapping(config.mapping, schema);
+    // One registry client and one set of compiled readers per worker thread: each schema id is fetched
+    // and compiled once here, whichever of the thread's sinks meets it.
+    const avro =
+      config.schemaRegistry === undefined
+        ? undefined
+        : new AvroDecoders(new SchemaRegistry({ url: config.schemaRegistry, auth: config.schemaRegistryAuth }));
+    this.#sinks = compileMapping(config.mapping, schema, avro);
     this.#byName = new Map(this.#sinks.map((s) => [s.name, s]));
     this.#offsetsTable = qualified(schema, 'cdc_offsets');
     this.#deadLettersTable = qualified(schema, 'cdc_dead_letters');
     this.#groupLiteral = escapeLiteral(config.groupId);
     this.#tableStats = new YoungTableStats(pool);
-    this.#topicSinks = new TopicSinks(config, pool);
+    this.#topicSinks = new TopicSinks(config, pool, avro);
   }
 
   async apply(task: ApplyTask): Promise<ApplyResult> {
@@ -190,6 +198,11 @@ export class BatchApplier {
       sink = prepared.sink;
       decoder = prepared.decoder;
       extra = { notices: prepared.notices, ignoredFields: prepared.ignoredFields };
+    } else if (sink.avro !== undefined) {
+      // The batch's Avro schema ids, fetched and compiled before the synchronous decode (a topic sink
+      // does it in its prepare). A registry that cannot answer rejects with a retryable error: the batch
+      // is tried again, nothing is dead-lettered.
+      await sink.avro.prepareBatch(messages);
     }
     // Decoding is CPU work: do it before the transaction so row locks are held as briefly as possible.
     let good: Decoded[] = [];

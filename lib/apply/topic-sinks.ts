@@ -10,6 +10,8 @@
  * its events SCHEMA_CHANGE dead letters.
  */
 import type pg from 'pg';
+import { AvroDecoders, fieldSchemasOf } from '../avro/decoder.js';
+import { schemaIdOf } from '../avro/wire.js';
 import { CdcError } from '../errors.js';
 import { isDataError } from '../postgres/errors.js';
 import { qualified, quoteIdent } from '../postgres/identifiers.js';
@@ -19,7 +21,7 @@ import { isNullSpan, splitEnvelope } from '../sinks/envelope.js';
 import { compileDebeziumDecoder, type FieldSchema, structSchemas } from '../sinks/formats/debezium.js';
 import type { ColumnDeclaration, SinkDeclaration, TopicSinkDeclaration } from '../sinks/mapping.js';
 import { SchemaCache } from '../sinks/schema-cache.js';
-import { compileTopicSink, type Sink } from '../sinks/sink.js';
+import { avroOf, compileTopicSink, type Sink } from '../sinks/sink.js';
 import { TABLES_LOCK_NAMESPACE } from '../sinks/tables.js';
 import { type Route, SinkRouter } from '../sinks/topic-sinks.js';
 import type { DeadLetterCode, DecodeResult, RowEvent } from '../sinks/types.js';
@@ -84,6 +86,10 @@ class TopicSink {
   readonly #config: WorkerConfig;
   readonly #pool: pg.Pool;
   readonly #nextId: () => string;
+  /** The worker thread's Avro readers, for encoding: avro. */
+  readonly #avro: AvroDecoders | undefined;
+  /** Avro: a schema id's Connect schema as JSON text, the key of its entry (ids with equal schemas share one). */
+  readonly #textById = new Map<number, string | undefined>();
   readonly #schema: string;
   readonly #table: string;
   /** The table's columns as last read, in their order; undefined until the table is known to exist. */
@@ -97,8 +103,17 @@ class TopicSink {
   #notices: Notice[] = [];
   #ignoredCounts: Record<string, number> = {};
 
-  constructor(decl: TopicSinkDeclaration, route: Route, topic: string, config: WorkerConfig, pool: pg.Pool, nextId: () => string) {
+  constructor(
+    decl: TopicSinkDeclaration,
+    route: Route,
+    topic: string,
+    config: WorkerConfig,
+    pool: pg.Pool,
+    nextId: () => string,
+    avro: AvroDecoders | undefined,
+  ) {
     this.#decl = decl;
+    this.#avro = avroOf(decl, avro);
     this.#route = route;
     this.#topic = topic;
     this.#config = config;
@@ -112,6 +127,28 @@ class TopicSink {
   async prepare(messages: readonly PackedMessage[]): Promise<PreparedTopicSink> {
     const fresh = new Map<string, { keySchema: string | undefined; key: Uint8Array | null }>();
     const current = (entry: SchemaEntry | undefined) => entry?.boundTo !== undefined && entry.boundTo === this.#compiled;
+    if (this.#avro !== undefined) await this.#freshAvro(this.#avro, messages, fresh, current);
+    else this.#freshJson(messages, fresh, current);
+    if (this.#compiled === undefined || fresh.size > 0) await this.#sync(fresh);
+    const notices = this.#notices;
+    const ignoredFields = this.#ignoredCounts;
+    this.#notices = [];
+    this.#ignoredCounts = {};
+    const prepared: PreparedTopicSink = {
+      sink: this.#compiled as Sink,
+      decoder: { decode: (k, v) => (this.#avro === undefined ? this.#decode(k, v) : this.#decodeAvro(k, v)) },
+      notices,
+      ignoredFields,
+    };
+    return prepared;
+  }
+
+  /** The JSON schemas of the batch that have no entry bound to the current columns. */
+  #freshJson(
+    messages: readonly PackedMessage[],
+    fresh: Map<string, { keySchema: string | undefined; key: Uint8Array | null }>,
+    current: (entry: SchemaEntry | undefined) => boolean,
+  ): void {
     for (const m of messages) {
       if (m.value === null) continue;
       // The previous message's schema again (nearly always): a memcmp, no scan and no string.
@@ -122,18 +159,46 @@ class TopicSink {
       const schemaText = SchemaCache.text(m.value, spans.schema);
       if (!fresh.has(schemaText)) fresh.set(schemaText, { keySchema: this.#keySchemaText(m.key), key: m.key });
     }
-    if (this.#compiled === undefined || fresh.size > 0) await this.#sync(fresh);
-    const notices = this.#notices;
-    const ignoredFields = this.#ignoredCounts;
-    this.#notices = [];
-    this.#ignoredCounts = {};
-    const prepared: PreparedTopicSink = {
-      sink: this.#compiled as Sink,
-      decoder: { decode: (k, v) => this.#decode(k, v) },
-      notices,
-      ignoredFields,
-    };
-    return prepared;
+  }
+
+  /**
+   * Avro: the batch's schema ids fetched and compiled (a registry that cannot answer rejects: the batch
+   * is retried), then the Connect schemas of its value ids that have no entry bound to the current
+   * columns, in the JSON envelope's form, so columns derive and evolve exactly as from JSON. A key in
+   * the wire format gives its Connect schema as the key schema.
+   */
+  async #freshAvro(
+    avro: AvroDecoders,
+    messages: readonly PackedMessage[],
+    fresh: Map<string, { keySchema: string | undefined; key: Uint8Array | null }>,
+    current: (entry: SchemaEntry | undefined) => boolean,
+  ): Promise<void> {
+    await avro.prepareBatch(messages);
+    for (const m of messages) {
+      const text = this.#avroText(m.value);
+      if (text === undefined || current(this.#schemas.byText(text)) || fresh.has(text)) continue;
+      const keySchema = m.key !== null && m.key.length >= 5 && m.key[0] === 0 ? this.#avroText(m.key) : undefined;
+      fresh.set(text, { keySchema, key: m.key });
+    }
+  }
+
+  /** The Connect schema (JSON text) of a prepared message in the wire format; undefined for any other. */
+  #avroText(message: Uint8Array | null): string | undefined {
+    if (message === null || message.length < 5 || message[0] !== 0) return undefined;
+    const id = schemaIdOf(message);
+    if (!this.#textById.has(id)) {
+      const connect = this.#avro?.get(id)?.connect;
+      this.#textById.set(id, connect === undefined ? undefined : JSON.stringify(connect));
+    }
+    return this.#textById.get(id);
+  }
+
+  /** Avro: the entry of the value's schema id; what is not readable, the compiled sink names (INVALID_AVRO, ...). */
+  #decodeAvro(key: Uint8Array | null, value: Uint8Array | null): DecodeResult<RowEvent> {
+    const text = this.#avroText(value);
+    const entry = text === undefined ? undefined : this.#schemas.byText(text);
+    if (entry === undefined) return (this.#compiled as Sink).decode(key, value);
+    return this.#decodeWith(entry, key, value as Uint8Array);
   }
 
   #keySchemaText(key: Uint8Array | null): string | undefined {
@@ -408,8 +473,9 @@ class TopicSink {
       truncate: this.#decl.truncate,
       unavailableValue: this.#decl.unavailableValue,
       envelope: this.#decl.envelope,
+      encoding: this.#decl.encoding,
     };
-    return compileTopicSink(decl, this.#config.dbSchema, this.#nextId());
+    return compileTopicSink(decl, this.#config.dbSchema, this.#nextId(), this.#avro);
   }
 
   /** A schema's decoder over the compiled columns, or the dead letter its events become. */
@@ -465,10 +531,11 @@ class TopicSink {
     layout.columns.forEach((l, i) => {
       if (l.declaration !== undefined && !byName.has(l.name)) absent.add(i);
     });
-    const schemas: Map<string, FieldSchema> | undefined = structSchemas(row);
+    // Avro's decoded values carry decimals as text already: their schema view says so (fieldSchemasOf).
+    const schemas: Map<string, FieldSchema> | undefined = this.#avro === undefined ? structSchemas(row) : fieldSchemasOf(row);
     return {
       boundTo: sink,
-      decode: compileDebeziumDecoder(sink.declaration, layout, { before: schemas, after: schemas, absent }),
+      decode: compileDebeziumDecoder(sink.declaration, layout, { before: schemas, after: schemas, absent }, undefined, this.#avro),
       rejection: undefined,
       ignored,
       row,
@@ -485,9 +552,12 @@ export class TopicSinks {
   readonly #instances = new Map<string, TopicSink>();
   #ids = 0;
 
-  constructor(config: WorkerConfig, pool: pg.Pool) {
+  readonly #avro: AvroDecoders | undefined;
+
+  constructor(config: WorkerConfig, pool: pg.Pool, avro?: AvroDecoders) {
     this.#config = config;
     this.#pool = pool;
+    this.#avro = avro;
     this.#router = new SinkRouter(config.mapping, { whole: new Map(), topicSinks: undefined });
     this.#decls = new Map(config.mapping.topicSinks.map((t) => [t.name, t]));
   }
@@ -501,7 +571,7 @@ export class TopicSinks {
     if (!instance) {
       const decl = this.#decls.get(sink) as TopicSinkDeclaration;
       const route = this.#router.route(topic);
-      instance = new TopicSink(decl, route, topic, this.#config, this.#pool, () => `t${++this.#ids}`);
+      instance = new TopicSink(decl, route, topic, this.#config, this.#pool, () => `t${++this.#ids}`, this.#avro);
       this.#instances.set(topic, instance);
     }
     return instance.prepare(messages);

@@ -307,6 +307,16 @@ export class AvroDecoders {
     await Promise.all(waits);
   }
 
+  /**
+   * The schema ids of a batch's values and of its keys in the wire format (a JSON or string key never
+   * starts with the magic byte 0), prepared.
+   */
+  prepareBatch(messages: ReadonlyArray<{ key: Uint8Array | null; value: Uint8Array | null }>): Promise<void> {
+    const ids = AvroDecoders.idsOf(messages.map((m) => m.value));
+    for (const id of AvroDecoders.idsOf(messages.map((m) => m.key))) ids.add(id);
+    return this.prepare(ids);
+  }
+
   /** The schema ids of messages in the wire format (others are skipped: decode names what is wrong). */
   static idsOf(messages: Iterable<Uint8Array | null>): Set<number> {
     const ids = new Set<number>();
@@ -353,7 +363,9 @@ export class AvroDecoders {
           }
         },
         (err: unknown) => {
-          if (err instanceof CdcError && !err.canRetry) this.#byId.set(id, err);
+          // Refused credentials or a URL that is not a registry (`fatal`) say nothing of the id: the
+          // batch fails and an operator acts, rather than every message becoming a dead letter.
+          if (err instanceof CdcError && !err.canRetry && err.fatal === undefined) this.#byId.set(id, err);
           else throw err;
         },
       );

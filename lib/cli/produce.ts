@@ -13,7 +13,8 @@ const usage = `$0 [options]
 
 Generate User and Order change events in the seed wire format and send them to Kafka; with
 --format debezium, send instead the changes they make to the Go pipeline's tables as Debezium's
-PostgreSQL connector captures them (Kafka Connect JsonConverter JSON; --schemas adds the schema).
+PostgreSQL connector captures them (Kafka Connect JsonConverter JSON; --schemas adds the schema;
+--encoding avro writes AvroConverter's wire format, registering the schemas in --schema-registry).
 Users go to the first --topics topic, orders to the second; each message is keyed by its entity id.
 Stops after --count events or --duration, whichever comes first (1000 events when neither is given).
 Ctrl-C stops generating, waits for the delivery reports of what was sent, and prints the summary.`;
@@ -23,6 +24,7 @@ const epilogue = `Examples:
   cdc-produce --duration 30s --rate 0 --json > summary.json
   cdc-produce --seed 42 --mix 70,20,10 --user-share 30 --topics users_test,orders_test
   cdc-produce --format debezium --schemas --count 10000 --topics dbz_users,dbz_orders
+  cdc-produce --format debezium --encoding avro --schema-registry http://localhost:8081 --count 10000
 
 Exit status: 0 all events delivered; 1 some event failed delivery, or an error; 2 invalid usage.`;
 

@@ -97,6 +97,31 @@ export const connectionOptions = {
   }),
 };
 
+/**
+ * A Confluent Schema Registry (Apicurio's and Karapace's answer the same), for Avro in the Confluent
+ * wire format: cdc-consume reads writer schemas from it, cdc-produce registers them. The password, in
+ * the URL or the auth, is never echoed or logged.
+ */
+export const schemaRegistryOptions = {
+  schemaRegistry: option<string | undefined>({
+    flag: 'schema-registry',
+    env: 'CDC_SCHEMA_REGISTRY_URL',
+    describe:
+      'Confluent Schema Registry (or Apicurio, Karapace) holding the schemas of Avro messages (encoding: avro), http(s)://[user:password@]host:port[/path]; required with Avro',
+    default: undefined,
+    defaultText: 'none',
+    parse: parse.optional(parse.schemaRegistryUrl),
+  }),
+  schemaRegistryAuth: option<string | undefined>({
+    flag: 'schema-registry-auth',
+    env: 'CDC_SCHEMA_REGISTRY_AUTH',
+    describe: "Basic auth for --schema-registry, user:password (Confluent's basic.auth.user.info); wins over the URL's user:password",
+    default: undefined,
+    defaultText: 'none',
+    parse: parse.optional(parse.basicAuth),
+  }),
+};
+
 function camel(flag: string): string {
   return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }

@@ -233,6 +233,15 @@ export const schemaRegistryUrl: Parser<string> = (value, name) => {
   return (value as string).trim();
 };
 
+/**
+ * `user:password` for a schema registry's basic auth (Confluent's `basic.auth.user.info`). The value is
+ * a secret: a refusal says what is wrong, never the value.
+ */
+export const basicAuth: Parser<string> = (value, name) => {
+  if (typeof value === 'string' && value.indexOf(':') > 0) return value;
+  throw new InvalidOptionError(name, `invalid ${name}: expected user:password (the user before the first colon, not empty)`);
+};
+
 /** A Postgres schema (namespace) name; any text is allowed because it is always quoted as an identifier. */
 export const identifier: Parser<string> = (value, name) => {
   if (typeof value === 'string' && value.length > 0 && value.length <= 63 && !value.includes('\0')) return value;

@@ -85,7 +85,7 @@ export class Dispatcher {
         },
         (err: Error) => {
           // A worker's failure arrives as the CdcError it was, its retry flag included (worker-pool.ts).
-          if (err instanceof CdcError && err.canRetry) retries.failed(p, flight, err.message, rerun);
+          if (err instanceof CdcError && err.canRetry) retries.failed(p, flight, err, rerun);
           else this.#deps.fatal(err);
         },
       )

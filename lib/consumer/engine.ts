@@ -1,10 +1,10 @@
 /**
  * The consumer engine's main thread: a node-rdkafka KafkaConsumer, per-partition accumulation and
- * dispatch to worker threads, and offset commits once a worker reports the rows durable. It does no JSON
- * decoding and no SQL: both happen in the workers. This class keeps the life cycle, the rebalance
- * steps, the consume loop and shutdown; the parts it composes each have a file of their own:
- * partition-state.ts (a partition's messages and batch cutting), flow-control.ts (backpressure and
- * idleness), offsets.ts (start offsets and Kafka commits), retry-scheduler.ts (retries and orphan waits).
+ * dispatch to worker threads, and offset commits once a worker reports the rows durable (no JSON, no
+ * SQL: both happen in the workers). This class keeps the life cycle, the rebalance steps, the consume
+ * loop and shutdown; its parts each have a file: partition-state.ts (messages, batch cutting),
+ * flow-control.ts (backpressure, idleness), offsets.ts (start offsets, Kafka commits), offset-gaps.ts,
+ * retry-scheduler.ts (retries, orphan waits).
  *
  *   Kafka ──consume──▶ partition queues ──packed batch (transferred)──▶ worker slot (thread)
  *                                                                      └─ one Postgres transaction:
@@ -18,7 +18,7 @@ import { checkKafkaConfig, consumerConfig, topicNames } from '../kafka/consumer-
 import { offsetQueries } from '../kafka/offsets.js';
 import type { Logger } from '../log.js';
 import type { EngineMetrics } from '../metrics/metrics.js';
-import { loadMapping, type Mapping, parentTables, selectSinks } from '../sinks/mapping.js';
+import { loadMapping, type Mapping, parentTables, requireSchemaRegistry, selectSinks } from '../sinks/mapping.js';
 import { SinkRouter } from '../sinks/topic-sinks.js';
 import { type ApplyStats, type TopicPartition, workerConfig } from '../worker-protocol.js';
 import { type Clock, settlesWithin, systemClock } from './clock.js';
@@ -86,6 +86,7 @@ export class ConsumerEngine {
     () => this.#slot(0).run({ kind: 'ping' }),
     () => this.#links.unreachable(),
     () => this.#gaps.held(),
+    () => this.#retries.registryFailing,
   );
 
   constructor(options: ConsumerOptions, hooks: EngineHooks = {}) {
@@ -93,9 +94,9 @@ export class ConsumerEngine {
     this.#hooks = hooks;
     this.#log = hooks.log ?? (() => {});
     this.#links = new KafkaLinks(this.#log);
-    // The mapping file is read and validated here, once, before anything connects.
-    this.#mapping = loadMapping(options.sinks);
-    this.#router = new SinkRouter(this.#mapping, selectSinks(this.#mapping, options.topics));
+    this.#mapping = loadMapping(options.sinks); // read and validated once, before anything connects
+    const selection = requireSchemaRegistry(this.#mapping, selectSinks(this.#mapping, options.topics), options.schemaRegistry);
+    this.#router = new SinkRouter(this.#mapping, selection);
     const parentsOf = parentTables(this.#mapping);
     checkKafkaConfig(options.kafkaConfig);
     this.#maxSlots = options.workers ?? defaultWorkers();
@@ -105,8 +106,6 @@ export class ConsumerEngine {
       readStored: async (partitions) => (await this.#slot(0).run({ kind: 'stored-offsets', partitions })).offsets,
       log: this.#log,
       clock: this.#clock,
-      releaseReadMs: engineDefaults.releaseReadMs,
-      commitIntervalMs: engineDefaults.kafkaCommitIntervalMs,
     });
     this.#gaps = new OffsetGapGuard({
       policy: options.onOffsetGap,
@@ -173,6 +172,7 @@ export class ConsumerEngine {
       topics: this.#router.describe(),
       workers: o.workers ?? `auto (max ${this.#maxSlots})`,
       database: redactUrl(o.databaseUrl),
+      ...(o.schemaRegistry === undefined ? {} : { schemaRegistry: redactUrl(o.schemaRegistry) }),
       schema: o.dbSchema,
     });
     try {

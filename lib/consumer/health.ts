@@ -1,6 +1,7 @@
 /**
  * The consumer's health as GET /healthz reports it: joined to its group (holding an assignment) and
- * Postgres answering, and no partition held at an offset gap (lib/consumer/offset-gaps.ts). The answer is kept for a second, so a scraper polling often does not queue a
+ * Postgres answering, no partition held at an offset gap (lib/consumer/offset-gaps.ts) and no schema
+ * registry failing Avro batches. The answer is kept for a second, so a scraper polling often does not queue a
  * ping per request in a worker that is busy with batches. A broker the consumer lost is named, but does
  * not make it unhealthy by itself: the other brokers' partitions still flow, and if the group's
  * coordinator is the one lost, the session runs out and the group state says so.
@@ -16,6 +17,8 @@ export interface Health {
   brokersUnreachable?: string[];
   /** Partitions held at an offset gap (--on-offset-gap fail), one line each: unhealthy until an operator acts. */
   offsetGaps?: string[];
+  /** Present when batches of Avro sinks are being retried because the schema registry fails them. */
+  schemaRegistry?: 'down';
 }
 
 export type GroupState = 'joined' | 'joining' | 'stopping';
@@ -25,6 +28,7 @@ export class HealthCheck {
   readonly #pingPostgres: () => Promise<unknown>;
   readonly #unreachable: () => string[];
   readonly #offsetGaps: () => string[];
+  readonly #registryDown: () => boolean;
   #cached: { at: number; value: Health } | undefined;
 
   constructor(
@@ -32,11 +36,13 @@ export class HealthCheck {
     pingPostgres: () => Promise<unknown>,
     unreachableBrokers: () => string[] = () => [],
     offsetGaps: () => string[] = () => [],
+    registryDown: () => boolean = () => false,
   ) {
     this.#groupState = groupState;
     this.#pingPostgres = pingPostgres;
     this.#unreachable = unreachableBrokers;
     this.#offsetGaps = offsetGaps;
+    this.#registryDown = registryDown;
   }
 
   async check(): Promise<Health> {
@@ -54,11 +60,15 @@ export class HealthCheck {
     if (kafka !== 'joined') reason ??= `Kafka: consumer group ${kafka}`;
     const gaps = this.#offsetGaps();
     if (gaps.length > 0) reason ??= `offset gap: ${gaps.join('; ')}`;
+    // Avro batches wait on it: nothing is lost, but they are not applied.
+    const registryDown = this.#registryDown();
+    if (registryDown) reason ??= 'schema registry: failing; the batches that need it are retried';
     const lost = this.#unreachable();
     const value: Health = {
-      ok: kafka === 'joined' && postgres === 'up' && gaps.length === 0,
+      ok: kafka === 'joined' && postgres === 'up' && gaps.length === 0 && !registryDown,
       kafka,
       postgres,
+      ...(registryDown ? { schemaRegistry: 'down' as const } : {}),
       ...(reason ? { reason } : {}),
       ...(lost.length > 0 ? { brokersUnreachable: lost } : {}),
       ...(gaps.length > 0 ? { offsetGaps: gaps } : {}),

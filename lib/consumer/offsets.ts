@@ -9,6 +9,7 @@
 import type { Logger } from '../log.js';
 import type { TopicPartition } from '../worker-protocol.js';
 import type { Clock } from './clock.js';
+import { engineDefaults } from './defaults.js';
 import { byPartition, partitionKey, type PartitionState } from './partition-state.js';
 
 /** The part of node-rdkafka's KafkaConsumer that commits. */
@@ -40,10 +41,10 @@ export interface OffsetCommitterDeps {
   readStored: StoredOffsetsReader;
   log: Logger;
   clock: Clock;
-  /** How long a release waits for cdc_offsets before committing what this consumer saw. */
-  releaseReadMs: number;
-  /** Applied batches' offsets are committed to Kafka together at most this often (commitSoon). */
-  commitIntervalMs: number;
+  /** How long a release waits for cdc_offsets before committing what this consumer saw (default: engineDefaults'). */
+  releaseReadMs?: number;
+  /** Applied batches' offsets are committed to Kafka together at most this often (commitSoon; default: engineDefaults'). */
+  commitIntervalMs?: number;
 }
 
 export class OffsetCommitter {
@@ -63,7 +64,7 @@ export class OffsetCommitter {
    */
   commitSoon(p: PartitionState): void {
     this.#due.set(p.key, p);
-    this.#timer ??= this.#deps.clock.setTimeout(() => this.flush(), this.#deps.commitIntervalMs);
+    this.#timer ??= this.#deps.clock.setTimeout(() => this.flush(), this.#deps.commitIntervalMs ?? engineDefaults.kafkaCommitIntervalMs);
   }
 
   /** Commits what commitSoon gathered now (and stops its timer). */
@@ -113,7 +114,7 @@ export class OffsetCommitter {
           return new Map<string, number>();
         }),
       new Promise<Map<string, number>>((resolve) => {
-        timer = clock.setTimeout(() => resolve(new Map()), this.#deps.releaseReadMs);
+        timer = clock.setTimeout(() => resolve(new Map()), this.#deps.releaseReadMs ?? engineDefaults.releaseReadMs);
       }),
     ]);
     clock.clearTimeout(timer);

@@ -2,7 +2,7 @@
  * cdc-consume's options: declared once, used by the CLI (flags + environment) and the library API.
  */
 import { availableParallelism } from 'node:os';
-import { connectionOptions, option, parse, type SpecValues } from '../config/index.js';
+import { connectionOptions, option, parse, schemaRegistryOptions, type SpecValues } from '../config/index.js';
 import type { Parser } from '../config/parsers.js';
 import { InvalidOptionError } from '../errors.js';
 import { consumerDefaults } from './defaults.js';
@@ -163,6 +163,7 @@ export const consumerOptions = {
     unit: 'bytes',
     parse: parse.bytes(1),
   }),
+  ...schemaRegistryOptions,
   kafkaConfig: option<Record<string, string>>({
     flag: 'kafka-config',
     env: 'CDC_KAFKA_CONFIG',

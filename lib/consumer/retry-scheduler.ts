@@ -33,6 +33,12 @@ export class RetryScheduler {
   readonly #deps: RetrySchedulerDeps;
   /** Postgres state as last logged, so a flapping database logs once per change, not per retry. */
   #postgresDown = false;
+  /**
+   * Partitions whose last batch failed on the schema registry (an Avro sink's schema ids could not be
+   * fetched): the registry is failing until each has applied a batch or was let go. Logged once per
+   * outage, and /healthz says so.
+   */
+  readonly #registryFailing = new Set<string>();
 
   constructor(deps: RetrySchedulerDeps) {
     this.#deps = deps;
@@ -99,15 +105,36 @@ export class RetryScheduler {
     this.#schedule(p, flight, retryDefaults.orphans, rerun);
   }
 
-  /** A batch failed on a transient error: retry it with the Postgres backoff. */
-  failed(p: PartitionState, flight: InFlight, message: string, rerun: () => void): void {
-    this.postgresDown(`batch ${p.key}`, message);
+  /** A batch failed on a transient error (Postgres', or the schema registry's): retry it with the Postgres backoff. */
+  failed(p: PartitionState, flight: InFlight, err: CdcError, rerun: () => void): void {
+    if (err.code === 'ERR_CDC_SCHEMA_REGISTRY') this.#registryDown(p, err.message);
+    else this.postgresDown(`batch ${p.key}`, err.message);
     this.#schedule(p, flight, retryDefaults.postgres, rerun);
+  }
+
+  /** Whether the schema registry is failing for some partition's batches (for /healthz). */
+  get registryFailing(): boolean {
+    return this.#registryFailing.size > 0;
+  }
+
+  #registryDown(p: PartitionState, message: string): void {
+    if (this.#registryFailing.size === 0)
+      this.#deps.log('warn', 'schema registry failing (unreachable or a transient error); retrying with backoff', {
+        during: `batch ${p.key}`,
+        error: message,
+      });
+    this.#registryFailing.add(p.key);
+  }
+
+  #registryUp(p: PartitionState): void {
+    if (!this.#registryFailing.delete(p.key) || this.#registryFailing.size > 0) return;
+    this.#deps.log('info', 'schema registry recovered', {});
   }
 
   /** A batch applied: the orphan wait it was in, if any, is over. */
   applied(p: PartitionState, flight: InFlight): void {
     this.postgresUp();
+    this.#registryUp(p);
     if (flight.orphansSince !== undefined) this.#deps.log('info', `orphan ${p.table} resolved`, { partition: p.key });
   }
 
@@ -115,6 +142,8 @@ export class RetryScheduler {
     // A partition let go or an engine stopping retries nothing: the next owner reads from cdc_offsets.
     if (p.revoked || this.#deps.stopping()) {
       p.inflight = undefined;
+      // Not this process's to retry any more: its registry failure no longer says anything of health.
+      this.#registryFailing.delete(p.key);
       return;
     }
     const delay = backoffDelayMs(flight.attempt++, policy, this.#deps.random);

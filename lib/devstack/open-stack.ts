@@ -4,7 +4,11 @@
  * what was started (child processes, the dev stack) and exit, whatever step was running.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { parse } from '../config/index.js';
 import { startDevStack } from './index.js';
 import { InvalidOptionError } from '../errors.js';
@@ -16,6 +20,8 @@ export interface Stack {
   brokers: string;
   databaseUrl: string;
   external: boolean;
+  /** The dev stack's schema registry stand-in, or SCHEMA_REGISTRY_URL with an external stack (may be unset). */
+  schemaRegistryUrl: string | undefined;
   /** Started in ms (the dev stack's start-up time; 0 for an external stack). */
   startMs: number;
   /** The embedded Postgres server's process (CPU accounting); absent for an external stack. */
@@ -33,6 +39,7 @@ export async function openStack(env: NodeJS.ProcessEnv = process.env): Promise<S
       brokers: parse.brokers(brokers, 'KAFKA_BROKERS'),
       databaseUrl: parse.databaseUrl(databaseUrl, 'DATABASE_URL'),
       external: true,
+      schemaRegistryUrl: env.SCHEMA_REGISTRY_URL ? parse.schemaRegistryUrl(env.SCHEMA_REGISTRY_URL, 'SCHEMA_REGISTRY_URL') : undefined,
       startMs: 0,
       stop: async () => {},
     };
@@ -50,11 +57,25 @@ export async function openStack(env: NodeJS.ProcessEnv = process.env): Promise<S
     brokers: stack.brokers,
     databaseUrl: stack.databaseUrl,
     external: false,
+    schemaRegistryUrl: stack.schemaRegistryUrl,
     startMs: performance.now() - started,
     postgresPid: stack.postgres.pid,
     socketUrl: stack.postgres.socketUrl,
     stop: () => stack.stop(),
   };
+}
+
+/**
+ * The shipped seed-debezium mapping with every sink reading Avro (encoding: avro), written into `dir`:
+ * what AvroConverter's form of the generated users and orders loads with (demo, tests). Returns its path.
+ */
+export function avroSeedMappingFile(dir: string): string {
+  const shipped = fileURLToPath(new URL('../../../lib/sinks/mappings/seed-debezium.yaml', import.meta.url));
+  const doc = parseYaml(readFileSync(shipped, 'utf8')) as { sinks: Array<Record<string, unknown>> };
+  for (const sink of doc.sinks) sink.encoding = 'avro';
+  const path = join(dir, 'seed-debezium-avro.yaml');
+  writeFileSync(path, stringifyYaml(doc));
+  return path;
 }
 
 /**

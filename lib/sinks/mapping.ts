@@ -17,6 +17,13 @@ import { DeadLetterCodes } from './types.js';
 export const Formats = ['seed', 'debezium'] as const;
 export type Format = (typeof Formats)[number];
 
+/**
+ * How a sink's message values are written: JSON text, or Avro in the Confluent wire format (magic byte
+ * 0, a 4-byte schema id, the Avro body), as Kafka Connect's JsonConverter and AvroConverter write them.
+ */
+export const MessageEncodings = ['json', 'avro'] as const;
+export type MessageEncoding = (typeof MessageEncodings)[number];
+
 /** The seed format's operations (its `event_type`). */
 export const SeedOps = ['create', 'update', 'delete'] as const;
 export type SeedOp = (typeof SeedOps)[number];
@@ -85,6 +92,11 @@ export interface SinkDeclaration {
   unavailableValue: string;
   /** Debezium: change events, flattened records, or either (told per message). */
   envelope: Envelope;
+  /**
+   * Debezium: JSON, or Avro in the Confluent wire format (values; a key is read as Avro when it starts
+   * with the magic byte 0, as JSON otherwise: a JSON key never starts with a zero byte).
+   */
+  encoding: MessageEncoding;
 }
 
 /** What a Debezium sink's values are: change events, flattened rows (ExtractNewRecordState), or either, told per message. */
@@ -124,6 +136,7 @@ export interface TopicSinkDeclaration {
   truncate: boolean;
   unavailableValue: string;
   envelope: Envelope;
+  encoding: MessageEncoding;
 }
 
 export interface Mapping {
@@ -230,6 +243,7 @@ export const mappingSchema = {
           truncate: { type: 'boolean' },
           'unavailable-value': { type: 'string', minLength: 1 },
           envelope: { enum: Envelopes },
+          encoding: { enum: MessageEncodings },
         },
       },
     },
@@ -350,6 +364,7 @@ interface RawSink {
   truncate?: boolean;
   'unavailable-value'?: string;
   envelope?: Envelope;
+  encoding?: MessageEncoding;
 }
 
 const TIME_DEFAULTS: Record<string, readonly string[]> = {
@@ -508,6 +523,7 @@ function resolveTopicSink(s: RawSink, at: string, problems: string[]): TopicSink
   }
   if (s.truncate !== undefined && format !== 'debezium') problems.push(`${at}.truncate: only for format debezium`);
   if (s.envelope !== undefined && format !== 'debezium') problems.push(`${at}.envelope: only for format debezium`);
+  encodingProblems(s, at, format, problems);
   return {
     name: s.name ?? s.topic ?? pattern ?? '',
     at,
@@ -525,7 +541,14 @@ function resolveTopicSink(s: RawSink, at: string, problems: string[]): TopicSink
     truncate: s.truncate ?? false,
     unavailableValue: s['unavailable-value'] ?? DEBEZIUM_UNAVAILABLE_VALUE,
     envelope: s.envelope ?? 'auto',
+    encoding: s.encoding ?? 'json',
   };
+}
+
+/** The sink-level `encoding`: Avro is read for Debezium sinks (the seed format is JSON by definition). */
+function encodingProblems(s: RawSink, at: string, format: Format, problems: string[]): void {
+  if (s.encoding !== undefined && s.encoding !== 'json' && format !== 'debezium')
+    problems.push(`${at}.encoding: ${s.encoding} only for format debezium (the seed format is JSON)`);
 }
 
 /** Names, topics and patterns across both kinds of sink: what is known at start-up. */
@@ -617,6 +640,7 @@ function resolveSink(s: WholeSink, at: string, problems: string[]): SinkDeclarat
   if (s.truncate !== undefined && format !== 'debezium') problems.push(`${at}.truncate: only for format debezium`);
   if (s['unavailable-value'] !== undefined && format !== 'debezium') problems.push(`${at}.unavailable-value: only for format debezium`);
   if (s.envelope !== undefined && format !== 'debezium') problems.push(`${at}.envelope: only for format debezium`);
+  encodingProblems(s, at, format, problems);
   const schemaProblem = schema === undefined ? undefined : identifierProblem(schema);
   if (schemaProblem) problems.push(`${at}.schema: ${JSON.stringify(schema)} ${schemaProblem}`);
   return {
@@ -632,6 +656,7 @@ function resolveSink(s: WholeSink, at: string, problems: string[]): SinkDeclarat
     truncate: s.truncate ?? false,
     unavailableValue: s['unavailable-value'] ?? DEBEZIUM_UNAVAILABLE_VALUE,
     envelope: s.envelope ?? 'auto',
+    encoding: s.encoding ?? 'json',
   };
 }
 
@@ -806,4 +831,22 @@ export function selectSinks(mapping: Mapping, topics: readonly string[] | undefi
     selected.whole.set(topic, sink.name);
   }
   return selected;
+}
+
+/**
+ * A selected sink that reads Avro needs the registry its writer schemas are in: said at start-up, naming
+ * the sink and the option, rather than as a dead letter per message.
+ */
+export function requireSchemaRegistry(mapping: Mapping, selection: SinkSelection, registryUrl: string | undefined): SinkSelection {
+  if (registryUrl !== undefined) return selection;
+  const whole = new Set(selection.whole.values());
+  // Topic sinks all run unless --topics names some (selection.topicSinks).
+  const avro =
+    mapping.sinks.find((s) => s.encoding === 'avro' && whole.has(s.name)) ??
+    mapping.topicSinks.find((s) => s.encoding === 'avro' && (selection.topicSinks?.has(s.name) ?? true));
+  if (avro === undefined) return selection;
+  throw new InvalidOptionError(
+    '--schema-registry',
+    `sink "${avro.name}" of ${mapping.source} has encoding: avro, whose schemas are read from a schema registry: give --schema-registry URL (env CDC_SCHEMA_REGISTRY_URL)`,
+  );
 }

@@ -52,6 +52,11 @@ export class SchemaCache<E> {
     return entry;
   }
 
+  /** The entry made for a schema's text (an Avro schema's Connect form, which no message spells out). */
+  byText(text: string): E | undefined {
+    return this.#byText.get(text);
+  }
+
   set(text: string, entry: E): void {
     this.#byText.set(text, entry);
     this.#last = undefined;

@@ -3,6 +3,8 @@
  * SQL the batch transaction runs (decode, fold, COPY encoding, set-based apply). Nothing here is
  * interpreted per event: the declaration is walked at compile time only.
  */
+import { AvroDecoders } from '../avro/decoder.js';
+import { CdcError } from '../errors.js';
 import { qualified, quoteIdent } from '../postgres/identifiers.js';
 import { binaryRowEncoder, encodeBinaryStage } from './copy-binary.js';
 import { stageRowEncoder } from './copy-text.js';
@@ -37,6 +39,11 @@ export interface Sink {
   readonly declaration: SinkDeclaration;
   readonly layout: Layout;
   decode(key: Uint8Array | null, value: Uint8Array | null): DecodeResult<RowEvent>;
+  /**
+   * The Avro readers `decode` takes values (and wire-format keys) to, for a sink with encoding: avro:
+   * a batch's schema ids must be prepared in them before it is decoded (lib/apply/batch.ts).
+   */
+  readonly avro: AvroDecoders | undefined;
   /** One COPY text line (ending in `\n`) of the staging table; `index` becomes its cdc_row. */
   encodeRow(row: StagedRow, index: number): string;
   /** A batch's staged rows (cdc_row = index) as one COPY: binary, or text when a value needs Postgres' parser. */
@@ -122,8 +129,25 @@ function displayName(sink: SinkDeclaration): string {
   return sink.schema === undefined ? sink.table : `${sink.schema}.${sink.table}`;
 }
 
-/** Compiles every sink of a mapping. Staging tables are numbered by the sink's place in the file. */
-export function compileMapping(mapping: Mapping, dbSchema: string): Sink[] {
+/**
+ * The worker thread's Avro readers for a sink that reads Avro; undefined for JSON. Without a registry
+ * (the engine refuses a selected Avro sink then: requireSchemaRegistry), a sink the mapping declares but
+ * --topics leaves out is still compiled, with readers that fail any batch it were given.
+ */
+export function avroOf(d: Pick<SinkDeclaration, 'name' | 'encoding'>, avro: AvroDecoders | undefined): AvroDecoders | undefined {
+  if (d.encoding !== 'avro') return undefined;
+  if (avro !== undefined) return avro;
+  const refusal = new CdcError('ERR_CDC_SCHEMA_REGISTRY', `sink "${d.name}" reads Avro, and no schema registry was given`, {
+    fatal: 'give --schema-registry URL (env CDC_SCHEMA_REGISTRY_URL)',
+  });
+  return new AvroDecoders({ schema: () => Promise.reject(refusal) });
+}
+
+/**
+ * Compiles every sink of a mapping. Staging tables are numbered by the sink's place in the file.
+ * `avro`: the worker thread's readers of the schema registry's schemas, for sinks with encoding: avro.
+ */
+export function compileMapping(mapping: Mapping, dbSchema: string, avro?: AvroDecoders): Sink[] {
   const decls = mapping.sinks;
   const tableOf = (d: SinkDeclaration) => qualified(tableSchema(d, dbSchema), d.table);
   const findParent = (schema: string | undefined, table: string) =>
@@ -165,13 +189,14 @@ export function compileMapping(mapping: Mapping, dbSchema: string): Sink[] {
     const stage = `pg_temp.${quoteIdent(`cdc_stage_${index}`)}`;
     const sql = sinkSql(tableOf(d), stage, layout, parents, children, d.format === 'seed');
     const observer = fieldObserver(d);
+    const sinkAvro = avroOf(d, avro);
     const decode =
       d.format === 'seed'
         ? (() => {
             const seed = compileSeedDecoder(d, layout);
             return (_key: Uint8Array | null, value: Uint8Array | null) => seed(value);
           })()
-        : compileDebeziumDecoder(d, layout, undefined, observer);
+        : compileDebeziumDecoder(d, layout, undefined, observer, sinkAvro);
     return {
       name: d.name,
       topic: d.topic,
@@ -180,6 +205,7 @@ export function compileMapping(mapping: Mapping, dbSchema: string): Sink[] {
       declaration: d,
       layout,
       decode,
+      avro: sinkAvro,
       encodeRow: stageRowEncoder(layout),
       encodeStage: stageEncoder(layout, sql),
       sql,
@@ -202,8 +228,9 @@ export function compileMapping(mapping: Mapping, dbSchema: string): Sink[] {
  * statement names from `id`, which changes whenever its columns do (a connection's prepared statements
  * and staging table of the old columns are then never reused).
  */
-export function compileTopicSink(d: SinkDeclaration, dbSchema: string, id: string): Sink {
+export function compileTopicSink(d: SinkDeclaration, dbSchema: string, id: string, avro?: AvroDecoders): Sink {
   const layout = layoutOf(d);
+  const sinkAvro = avroOf(d, avro);
   const table = qualified(tableSchema(d, dbSchema), d.table);
   const stage = `pg_temp.${quoteIdent(`cdc_stage_${id}`)}`;
   const sql = sinkSql(table, stage, layout, [], [], false);
@@ -214,7 +241,8 @@ export function compileTopicSink(d: SinkDeclaration, dbSchema: string, id: strin
     table,
     declaration: d,
     layout,
-    decode: compileDebeziumDecoder(d, layout),
+    decode: compileDebeziumDecoder(d, layout, undefined, undefined, sinkAvro),
+    avro: sinkAvro,
     encodeRow: stageRowEncoder(layout),
     encodeStage: stageEncoder(layout, sql),
     sql,

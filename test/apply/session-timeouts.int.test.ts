@@ -71,6 +71,8 @@ describe('apply/session timeouts (integration)', () => {
       dbSchema: schema,
       groupId: 'g',
       maxValueBytes: d.maxValueBytes,
+      schemaRegistry: undefined,
+      schemaRegistryAuth: undefined,
       maxConnections: 2,
       pgIdleInTransactionTimeoutMs: d.pgIdleInTransactionTimeoutMs,
       pgLockTimeoutMs: d.pgLockTimeoutMs,

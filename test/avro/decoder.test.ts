@@ -243,6 +243,27 @@ describe('avro/decoder', () => {
     expect(decoders.get(2)).to.equal(undefined);
   });
 
+  it('fails the batch on refused credentials instead of dead-lettering every message of the id', async () => {
+    let fetches = 0;
+    const refused = new CdcError('ERR_CDC_SCHEMA_REGISTRY', 'GET .../schemas/ids/3 was refused: 401', {
+      fatal: 'check --schema-registry-auth',
+    });
+    const decoders = new AvroDecoders({
+      schema: () => {
+        fetches++;
+        return Promise.reject(refused);
+      },
+    });
+    expect(await cdcRejection(decoders.prepare([3]))).to.include({
+      code: 'ERR_CDC_SCHEMA_REGISTRY',
+      canRetry: false,
+      fatal: 'check --schema-registry-auth',
+    });
+    // Not remembered: the id is asked again once the operator has fixed the credentials.
+    expect(await cdcRejection(decoders.prepare([3]))).to.include({ code: 'ERR_CDC_SCHEMA_REGISTRY' });
+    expect(fetches).to.equal(2);
+  });
+
   it('decodes what a producer registered in the development registry; an unknown id is its own error', async () => {
     const registry = await startDevSchemaRegistry();
     try {

@@ -3,20 +3,12 @@ import { AvroDecoders } from '../../lib/avro/decoder.js';
 import { AvroEncoder, avroValueOf } from '../../lib/avro/encoder.js';
 import type { RegisteredSchema } from '../../lib/avro/registry.js';
 import { CdcError } from '../../lib/errors.js';
-import { createGenerator, DebeziumEncoder } from '../../lib/loadgen/generator/index.js';
+import { createGenerator, DebeziumEncoder, parseExactJson } from '../../lib/loadgen/generator/index.js';
 import type { ConnectSchema } from '../../lib/sinks/connect-schema.js';
 import { compileDebeziumDecoder } from '../../lib/sinks/formats/debezium.js';
 import { shippedMapping } from '../../lib/sinks/mapping.js';
 import { compileMapping } from '../../lib/sinks/sink.js';
 import { PRODUCTS_JSON_SCHEMA } from '../support/avro-fixtures.js';
-
-const BIG = '~exact-integer~';
-
-/** JSON.parse keeping integers of 16 digits or more exact, as bigints (the generator's ts_ns). */
-function parseExact(text: string): unknown {
-  const marked = text.replace(/([:,[]\s*)(-?\d{16,})(?=\s*[,}\]])/g, `$1"${BIG}$2"`);
-  return JSON.parse(marked, (_k, v: unknown) => (typeof v === 'string' && v.startsWith(BIG) ? BigInt(v.slice(BIG.length)) : v));
-}
 
 /** A registry in memory: each distinct schema text gets the next id. */
 class Registry {
@@ -26,7 +18,7 @@ class Registry {
 
   /** The message for a JsonConverter message `{schema, payload}`: its schema registered, its payload in Avro. */
   avroOf(json: Buffer): Buffer {
-    const { schema, payload } = parseExact(json.toString('utf8')) as { schema: ConnectSchema; payload: unknown };
+    const { schema, payload } = parseExactJson(json.toString('utf8')) as { schema: ConnectSchema; payload: unknown };
     const text = JSON.stringify(schema);
     let id = this.#ids.get(text);
     if (id === undefined) {

@@ -130,6 +130,13 @@ describe('bench/options', () => {
       expect(error?.message).to.match(/^invalid --format "avro": expected one of seed, debezium/);
     });
 
+    it('--encoding avro goes with --format debezium only', async () => {
+      expect(await parseDemoArgs(['--format', 'debezium', '--encoding', 'avro'])).to.deep.include({ format: 'debezium', encoding: 'avro' });
+      expect((await optionRejection(parseDemoArgs(['--encoding', 'avro']))).message).to.equal(
+        'invalid --encoding avro: only with --format debezium (the seed format is JSON)',
+      );
+    });
+
     it('produces 2,000 events/s for 5 s by default', async () => {
       expect(await parseDemoArgs([])).to.deep.equal({
         rate: 2000,
@@ -138,6 +145,7 @@ describe('bench/options', () => {
         seed: undefined,
         format: 'seed',
         schemas: false,
+        encoding: 'json',
         keep: false,
         verbose: false,
       });

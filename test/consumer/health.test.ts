@@ -29,6 +29,23 @@ describe('consumer/health', () => {
     expect(down).to.deep.equal({ ok: false, kafka: 'joined', postgres: 'down', reason: 'Postgres: connect ECONNREFUSED' });
   });
 
+  it('is not ok while the schema registry fails the batches that need it, and says so', async () => {
+    const h = new HealthCheck(
+      () => 'joined',
+      async () => undefined,
+      () => [],
+      () => [],
+      () => true,
+    );
+    expect(await h.check()).to.deep.equal({
+      ok: false,
+      kafka: 'joined',
+      postgres: 'up',
+      schemaRegistry: 'down',
+      reason: 'schema registry: failing; the batches that need it are retried',
+    });
+  });
+
   it('names brokers it lost without turning unhealthy for them alone', async () => {
     const h = new HealthCheck(
       () => 'joined',

@@ -1,4 +1,7 @@
 import { expect } from 'chai';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { resolveOptions } from '../../lib/config/index.js';
 import { ConsumerEngine } from '../../lib/consumer/engine.js';
 import { consumerDefaults } from '../../lib/consumer/defaults.js';
@@ -67,6 +70,9 @@ describe('consumer/options', () => {
       [{ from: 'middle' }, /--from.*one of beginning, end/],
       [{ kafkaConfig: '=x' }, /--kafka-config/],
       [{ topics: 'users,,orders' }, /--topics/],
+      [{ schemaRegistry: 'localhost:8081' }, /--schema-registry: scheme "localhost:" is not http:/],
+      [{ schemaRegistry: 'http://r:8081/?x=1' }, /--schema-registry: a query or fragment has no meaning here/],
+      [{ schemaRegistryAuth: 'nocolon' }, /--schema-registry-auth: expected user:password/],
     ];
     for (const [argv, pattern] of cases) {
       expect(() => resolveOptions(consumerOptions, argv, {})).to.throw(InvalidOptionError, pattern);
@@ -120,6 +126,40 @@ describe('consumer/options', () => {
     ];
     for (const [argv, env, pattern] of cases) {
       expect(() => resolveOptions(consumerOptions, argv, env)).to.throw(InvalidOptionError, pattern);
+    }
+  });
+
+  it('reads the schema registry and its auth from flags or environment, never echoing the password', () => {
+    expect(resolveOptions(consumerOptions, {}, {}).schemaRegistry).to.equal(undefined);
+    const o = resolveOptions(
+      consumerOptions,
+      {},
+      { CDC_SCHEMA_REGISTRY_URL: 'https://sr.example:8081/api', CDC_SCHEMA_REGISTRY_AUTH: 'u:p:w' },
+    );
+    expect([o.schemaRegistry, o.schemaRegistryAuth]).to.deep.equal(['https://sr.example:8081/api', 'u:p:w']);
+    expect(
+      resolveOptions(consumerOptions, { schemaRegistry: 'http://r:1' }, { CDC_SCHEMA_REGISTRY_URL: 'http://s:2' }).schemaRegistry,
+    ).to.equal('http://r:1');
+    expect(() => resolveOptions(consumerOptions, { schemaRegistryAuth: 'secret-without-user' }, {})).to.throw(
+      InvalidOptionError,
+      /^(?!.*secret-without-user)/,
+    );
+    expect(() => resolveOptions(consumerOptions, { schemaRegistry: 'ftp://u:hunter22@r' }, {})).to.throw(
+      InvalidOptionError,
+      /^(?!.*hunter22)/,
+    );
+  });
+
+  it('refuses an Avro sink without --schema-registry at start-up, naming the sink', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cdc-avro-'));
+    try {
+      const sinks = join(dir, 'avro.yaml');
+      writeFileSync(sinks, 'sinks:\n  - { topic: t, table: t, format: debezium, encoding: avro, key: [id], columns: { id: bigint } }\n');
+      const base = resolveOptions(consumerOptions, { sinks }, {});
+      expect(() => new ConsumerEngine(base)).to.throw(InvalidOptionError, /sink "t" of .* has encoding: avro.*--schema-registry URL/);
+      expect(() => new ConsumerEngine({ ...base, schemaRegistry: 'http://localhost:8081' })).to.not.throw();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

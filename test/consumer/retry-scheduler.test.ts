@@ -23,6 +23,8 @@ function scheduler(options: { stopping?: () => boolean } = {}) {
   return { retries, clock, lines };
 }
 
+const refused = new CdcError('ERR_CDC_POSTGRES', 'connection refused', { canRetry: true });
+
 function flight(): InFlight {
   return { packed: new ArrayBuffer(0), timestamps: undefined, dispatchedAt: 0, bytes: 0, attempt: 0, running: false };
 }
@@ -34,10 +36,10 @@ describe('consumer/retry-scheduler', () => {
     const f = flight();
     let runs = 0;
     const rerun = () => runs++;
-    retries.failed(p, f, 'connection refused', rerun);
+    retries.failed(p, f, refused, rerun);
     expect(clock.pending()).to.deep.equal([retryDefaults.postgres.initialDelayMs]);
     clock.advance(retryDefaults.postgres.initialDelayMs);
-    retries.failed(p, f, 'connection refused', rerun);
+    retries.failed(p, f, refused, rerun);
     expect(clock.pending()).to.deep.equal([2 * retryDefaults.postgres.initialDelayMs]);
     clock.advance(2 * retryDefaults.postgres.initialDelayMs);
     expect(runs).to.equal(2);
@@ -48,6 +50,30 @@ describe('consumer/retry-scheduler', () => {
       ['info', 'Postgres recovered'],
     ]);
     expect(lines[0]?.[2]).to.deep.equal({ postgres: 'postgres://cdc@db/cdc', during: 'batch child/0', error: 'connection refused' });
+  });
+
+  it('retries a batch the schema registry failed, logging that outage once, and its end once every failed partition applied', () => {
+    const { retries, clock, lines } = scheduler();
+    const unreachable = new CdcError('ERR_CDC_SCHEMA_REGISTRY', 'GET http://sr:8081/schemas/ids/4: the schema registry is unreachable', {
+      canRetry: true,
+    });
+    const a = partition('avro', 0);
+    const b = partition('avro', 1);
+    const fa = flight();
+    const fb = flight();
+    retries.failed(a, fa, unreachable, () => {});
+    retries.failed(b, fb, unreachable, () => {});
+    expect(clock.pending()).to.deep.equal([retryDefaults.postgres.initialDelayMs, retryDefaults.postgres.initialDelayMs]);
+    expect(retries.registryFailing).to.equal(true);
+    retries.applied(a, fa);
+    expect(retries.registryFailing).to.equal(true);
+    retries.applied(b, fb);
+    expect(retries.registryFailing).to.equal(false);
+    expect(lines.map(([level, message]) => [level, message])).to.deep.equal([
+      ['warn', 'schema registry failing (unreachable or a transient error); retrying with backoff'],
+      ['info', 'schema registry recovered'],
+    ]);
+    expect(lines[0]?.[2]).to.deep.equal({ during: 'batch avro/0', error: unreachable.message });
   });
 
   it('retries orphans sooner, and says so at most once per partition per interval with the batches since', () => {
@@ -93,7 +119,7 @@ describe('consumer/retry-scheduler', () => {
     const revoked = partition('t', 0);
     revoked.revoked = true;
     revoked.inflight = flight();
-    retries.failed(revoked, revoked.inflight, 'x', () => {});
+    retries.failed(revoked, revoked.inflight, refused, () => {});
     expect(revoked.inflight).to.equal(undefined);
     stopping = true;
     const p = partition('t', 1);

@@ -10,6 +10,7 @@ import {
   loadMapping,
   loadMappingFile,
   type Mapping,
+  requireSchemaRegistry,
   resolveMapping,
   selectSinks,
   shippedMapping,
@@ -18,7 +19,7 @@ import {
 import { DeadLetterCodes } from '../../lib/sinks/types.js';
 
 const SINK_KEYS =
-  'name, topic, topic-pattern, table, schema, format, key, create-table, columns, columns-from, evolve, delete, truncate, unavailable-value, envelope';
+  'name, topic, topic-pattern, table, schema, format, key, create-table, columns, columns-from, evolve, delete, truncate, unavailable-value, envelope, encoding';
 const COLUMN_KEYS = 'type, field, ops, on-create, nullable, default, encoding, min, max, min-length, references';
 const REFERENCE_KEYS = 'table, column, cascade-delete, foreign-key, orphan-code';
 
@@ -367,6 +368,29 @@ describe('sinks/mapping', () => {
       const sink = m.sinks[0] as SinkDeclaration;
       expect(column(sink, 'at').encoding).to.equal('millis');
       expect([sink.truncate, sink.unavailableValue]).to.deep.equal([true, '??']);
+    });
+
+    it('reads JSON unless a debezium sink says encoding: avro', () => {
+      expect((resolved(withColumns({}, { format: 'debezium' })).sinks[0] as SinkDeclaration).encoding).to.equal('json');
+      expect((resolved(withColumns({}, { format: 'debezium', encoding: 'avro' })).sinks[0] as SinkDeclaration).encoding).to.equal('avro');
+      expect((resolved(withColumns({}, { encoding: 'json' })).sinks[0] as SinkDeclaration).encoding).to.equal('json');
+    });
+
+    it('refuses encoding: avro on a seed sink and an unknown encoding, naming the path', () => {
+      expect(onlyProblem(withColumns({}, { encoding: 'avro' }))).to.equal(
+        'sinks[0].encoding: avro only for format debezium (the seed format is JSON)',
+      );
+      expect(onlyProblem(withColumns({}, { format: 'debezium', encoding: 'protobuf' }))).to.equal(
+        'sinks[0].encoding: must be one of "json", "avro"',
+      );
+    });
+
+    it('takes encoding: avro on a sink whose columns come from the schemas', () => {
+      const m = resolved({ sinks: [{ 'topic-pattern': 'db[.](.*)', table: '${1}', format: 'debezium', encoding: 'avro' }] });
+      expect(m.topicSinks[0]?.encoding).to.equal('avro');
+      expect(
+        onlyProblem({ sinks: [{ 'topic-pattern': 'db[.](.*)', table: '${1}', key: ['id'], columns: { id: 'int' }, encoding: 'avro' }] }),
+      ).to.equal('sinks[0].encoding: avro only for format debezium (the seed format is JSON)');
     });
 
     it('refuses truncate and unavailable-value on a seed sink', () => {
@@ -823,6 +847,33 @@ describe('sinks/mapping', () => {
     it('refuses the same topic twice', () => {
       expect(invalidOption(['acc', 'transfers=accounts']).message).to.equal('invalid --topics: topic "accounts" is given twice');
       expect(invalidOption(['acc', 'acc']).message).to.equal('invalid --topics: topic "accounts" is given twice');
+    });
+  });
+  describe('requireSchemaRegistry', () => {
+    const mapping = resolved({
+      sinks: [accounts({ format: 'debezium', encoding: 'avro' }), transfers(undefined, { format: 'debezium' })],
+    });
+    const invalidOption = (topics: string[] | undefined, url: string | undefined): unknown => {
+      try {
+        requireSchemaRegistry(mapping, selectSinks(mapping, topics), url);
+        return undefined;
+      } catch (err) {
+        return err;
+      }
+    };
+
+    it('refuses a selected Avro sink without a registry, naming the sink and the option', () => {
+      const err = invalidOption(undefined, undefined) as InvalidOptionError;
+      expect(err).to.be.instanceOf(InvalidOptionError);
+      expect(err.option).to.equal('--schema-registry');
+      expect(err.message).to.equal(
+        'sink "accounts" of test.yaml has encoding: avro, whose schemas are read from a schema registry: give --schema-registry URL (env CDC_SCHEMA_REGISTRY_URL)',
+      );
+    });
+
+    it('takes a registry, or no Avro sink selected', () => {
+      expect(invalidOption(undefined, 'http://localhost:8081')).to.equal(undefined);
+      expect(invalidOption(['transfers'], undefined)).to.equal(undefined);
     });
   });
 });

@@ -39,7 +39,8 @@ export class TestTopics {
 
 export interface TestMessage {
   topic: string;
-  key: string | null;
+  /** Text, or bytes (an Avro key in the Confluent wire format). */
+  key: string | Buffer | null;
   value: Buffer | null;
   /** Kafka timestamp (epoch ms); default: the time of sending. */
   timestamp?: number;

@@ -11,6 +11,8 @@ export interface TestStack {
   databaseUrl: string;
   /** True when KAFKA_BROKERS/DATABASE_URL point at an external stack. */
   external: boolean;
+  /** The schema registry: the dev stack's, SCHEMA_REGISTRY_URL's, or a development one of the run's own (not in fault stacks). */
+  schemaRegistryUrl?: string;
   /** The embedded server, when the dev stack is in use (tests that stop or pause Postgres need it). */
   postgres?: EmbeddedPostgres;
 }

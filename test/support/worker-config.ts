@@ -12,6 +12,8 @@ export function testWorkerConfig(dbSchema: string, overrides: Partial<WorkerConf
     dbSchema,
     groupId: 'g',
     maxValueBytes: 1_000_000,
+    schemaRegistry: undefined,
+    schemaRegistryAuth: undefined,
     maxConnections: 2,
     pgIdleInTransactionTimeoutMs: 0,
     pgLockTimeoutMs: 0,

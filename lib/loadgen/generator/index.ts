@@ -24,6 +24,7 @@ export {
   decimalBase64,
   epochDay,
 } from './debezium.js';
+export { DebeziumAvroWriter, parseExactJson, type SchemaRegistrar } from './debezium-avro.js';
 export {
   expectedTables,
   type ModelInput,

@@ -4,7 +4,10 @@
  * with progress and a summary.
  */
 export {
+  checkEncoding,
   effectiveCount,
+  type ProduceEncoding,
+  produceEncodings,
   type ProduceFormat,
   produceFormats,
   type ProduceOptions,

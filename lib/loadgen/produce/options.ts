@@ -2,7 +2,7 @@
  * cdc-produce's options, declared once for the CLI flags, the environment and the library API
  * (`resolveProduceOptions`). Precedence: flag > environment > default.
  */
-import { connectionOptions, type Env, option, parse, resolveOptions, type SpecValues } from '../../config/index.js';
+import { connectionOptions, type Env, option, parse, resolveOptions, schemaRegistryOptions, type SpecValues } from '../../config/index.js';
 import { InvalidOptionError } from '../../errors.js';
 import { generatorDefaults, validateMix } from '../generator/generator.js';
 import { parseRfc3339, zoneSuffix } from '../generator/timestamps.js';
@@ -12,6 +12,10 @@ import { availableCompression, type Compression, compressionCodecs } from '../ka
 
 export const produceFormats = ['seed', 'debezium'] as const;
 export type ProduceFormat = (typeof produceFormats)[number];
+
+/** How Debezium messages are written: Kafka Connect's JsonConverter, or its AvroConverter. */
+export const produceEncodings = ['json', 'avro'] as const;
+export type ProduceEncoding = (typeof produceEncodings)[number];
 
 export const produceDefaults = {
   /** Events sent when neither --count nor --duration is given. */
@@ -148,6 +152,15 @@ export const produceOptions = {
     kind: 'boolean',
     parse: parse.boolean,
   }),
+  encoding: option<ProduceEncoding>({
+    flag: 'encoding',
+    env: 'CDC_PRODUCE_ENCODING',
+    describe:
+      'With --format debezium: json (JsonConverter) or avro (AvroConverter: keys and values in the Confluent wire format, their schemas registered in --schema-registry under <topic>-key and <topic>-value)',
+    default: 'json',
+    parse: parse.oneOf(produceEncodings),
+  }),
+  ...schemaRegistryOptions,
   mix: option<Mix>({
     flag: 'mix',
     env: 'CDC_PRODUCE_MIX',
@@ -286,6 +299,18 @@ export type ProduceOptionsInput = { [K in keyof ProduceOptions]?: ProduceOptions
  */
 export function resolveProduceOptions(input: ProduceOptionsInput = {}, env: Env = {}): ProduceOptions {
   return resolveOptions(produceOptions, input as Record<string, unknown>, env);
+}
+
+/** --encoding avro needs Debezium messages to encode and a registry for their schemas: refused otherwise. */
+export function checkEncoding(options: Pick<ProduceOptions, 'encoding' | 'format' | 'schemaRegistry'>): void {
+  if (options.encoding !== 'avro') return;
+  if (options.format !== 'debezium')
+    throw new InvalidOptionError('--encoding', 'invalid --encoding avro: only with --format debezium (the seed format is JSON)');
+  if (options.schemaRegistry === undefined)
+    throw new InvalidOptionError(
+      '--schema-registry',
+      '--encoding avro registers its schemas in a schema registry: give --schema-registry URL (env CDC_SCHEMA_REGISTRY_URL)',
+    );
 }
 
 /** The event limit in effect: --count, else no limit under --duration, else the small default. */

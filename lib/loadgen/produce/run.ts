@@ -7,13 +7,15 @@
  *   delivery reports ──▶ KafkaProducer counters ──▶ progress line, summary, exit code
  */
 import { setTimeout as sleep, setImmediate as yieldToLoop } from 'node:timers/promises';
+import { SchemaRegistry } from '../../avro/registry.js';
 import { DebeziumEncoder, type DebeziumMessage } from '../generator/debezium.js';
+import { DebeziumAvroWriter } from '../generator/debezium-avro.js';
 import { createGenerator } from '../generator/generator.js';
 import type { EventType, GeneratedEvent, TopicNames } from '../generator/types.js';
 import { ensureTopics, type TopicOutcome, topicNotices } from '../../kafka/admin.js';
 import type { DeliveryErrorCount } from '../kafka/delivery.js';
 import { KafkaProducer, type KafkaProducerOptions } from '../kafka/producer.js';
-import { effectiveCount, type ProduceFormat, type ProduceOptions } from './options.js';
+import { checkEncoding, effectiveCount, type ProduceEncoding, type ProduceFormat, type ProduceOptions } from './options.js';
 import { RateLimiter } from './rate-limiter.js';
 
 export const runDefaults = {
@@ -56,6 +58,8 @@ export interface ProduceSummary {
   format: ProduceFormat;
   /** Debezium format: whether messages carry JsonConverter's schema. */
   schemas: boolean;
+  /** Debezium format: JsonConverter's JSON or AvroConverter's wire format. */
+  encoding: ProduceEncoding;
   /** Per topic role; counts by event type are of events generated. */
   topics: { users: TopicSummary; orders: TopicSummary };
   /** Messages sent: the generated events less the skipped ones. */
@@ -125,7 +129,14 @@ export async function produce(options: ProduceOptions, hooks: ProduceHooks = {})
   });
   // The envelope's ts_ms is when the connector handled the change: the wall clock, not hooks.now, so a
   // replayed generator clock sees the same calls in both formats (the bench preloads both).
-  const encoder = options.format === 'debezium' ? new DebeziumEncoder({ schemas: options.schemas, topics }) : undefined;
+  checkEncoding(options);
+  const avro = options.encoding === 'avro';
+  // AvroConverter's messages are written from JsonConverter's with their schemas (DebeziumAvroWriter).
+  const encoder = options.format === 'debezium' ? new DebeziumEncoder({ schemas: options.schemas || avro, topics }) : undefined;
+  const avroWriter =
+    avro && options.schemaRegistry !== undefined
+      ? new DebeziumAvroWriter(new SchemaRegistry({ url: options.schemaRegistry, auth: options.schemaRegistryAuth }))
+      : undefined;
   const count = effectiveCount(options);
   const producer = await KafkaProducer.connect({
     brokers: options.brokers,
@@ -149,7 +160,7 @@ export async function produce(options: ProduceOptions, hooks: ProduceHooks = {})
       },
     );
     for (const line of topicNotices(topicOutcomes)) log(line);
-    return await sendAll(producer, generator, encoder, count, options, hooks, topicOutcomes);
+    return await sendAll(producer, generator, encoder, avroWriter, count, options, hooks, topicOutcomes);
   } finally {
     await producer.close();
   }
@@ -159,6 +170,7 @@ async function sendAll(
   producer: KafkaProducer,
   generator: ReturnType<typeof createGenerator>,
   encoder: DebeziumEncoder | undefined,
+  avroWriter: DebeziumAvroWriter | undefined,
   count: number,
   options: ProduceOptions,
   hooks: ProduceHooks,
@@ -245,6 +257,8 @@ async function sendAll(
             if (onEvent !== undefined) onEvent(event, undefined);
             continue;
           }
+          // Registers each topic's schemas on first use (a request each), then a compiled write.
+          if (avroWriter !== undefined) message = await avroWriter.encode(message);
           key = message.key;
           value = message.value;
         }
@@ -317,7 +331,8 @@ async function sendAll(
     brokers: options.brokers,
     seed: generator.seed,
     format: options.format,
-    schemas: options.format === 'debezium' && options.schemas,
+    schemas: options.format === 'debezium' && (options.schemas || options.encoding === 'avro'),
+    encoding: options.format === 'debezium' ? options.encoding : 'json',
     topics: {
       users: topicSummary(topics.users, userCounts, skipped.users),
       orders: topicSummary(topics.orders, orderCounts, skipped.orders),

@@ -34,7 +34,7 @@ export function formatSummary(s: ProduceSummary): string {
   if (s.format === 'debezium') {
     const skipped = s.topics.users.skipped + s.topics.orders.skipped;
     lines.push(
-      `format debezium (JsonConverter, ${s.schemas ? 'with schemas' : 'payload only'}); ${int.format(skipped)} UPDATE/DELETE events had no row to change, so nothing was sent for them`,
+      `format debezium (${s.encoding === 'avro' ? 'AvroConverter, schemas in the registry' : `JsonConverter, ${s.schemas ? 'with schemas' : 'payload only'}`}); ${int.format(skipped)} UPDATE/DELETE events had no row to change, so nothing was sent for them`,
     );
   }
   if (s.unreported > 0) lines.push(`${int.format(s.unreported)} events had no delivery report when the run ended`);

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { optionError } from '../../support/errors.js';
 import { availableCompression } from '../../../lib/loadgen/kafka/producer.js';
-import { effectiveCount, resolveProduceOptions } from '../../../lib/loadgen/produce/options.js';
+import { checkEncoding, effectiveCount, resolveProduceOptions } from '../../../lib/loadgen/produce/options.js';
 
 describe('produce/options', () => {
   it('has the documented defaults', () => {
@@ -83,6 +83,17 @@ describe('produce/options', () => {
     expect(resolveProduceOptions({ rate: 20 }, env).rate).to.equal(20);
   });
 
+  it('takes --encoding avro with --format debezium and a registry only', () => {
+    const avro = resolveProduceOptions({ format: 'debezium', encoding: 'avro', schemaRegistry: 'http://localhost:8081' });
+    expect([avro.encoding, avro.schemaRegistry]).to.deep.equal(['avro', 'http://localhost:8081']);
+    expect(() => checkEncoding(avro)).to.not.throw();
+    expect(resolveProduceOptions({}).encoding).to.equal('json');
+    expect(optionError(() => checkEncoding({ ...avro, format: 'seed' })).message).to.equal(
+      'invalid --encoding avro: only with --format debezium (the seed format is JSON)',
+    );
+    expect(optionError(() => checkEncoding({ ...avro, schemaRegistry: undefined })).message).to.match(/give --schema-registry URL/);
+  });
+
   it('rejects bad values, naming the option', () => {
     const cases: [Record<string, unknown>, RegExp][] = [
       [{ mix: '60,30' }, /--mix/],
@@ -103,6 +114,9 @@ describe('produce/options', () => {
       [{ format: 'avro' }, /^invalid --format "avro": expected one of seed, debezium$/],
       [{ format: 'Debezium' }, /--format/],
       [{ schemas: 'maybe' }, /^invalid --schemas "maybe": expected true or false$/],
+      [{ encoding: 'protobuf' }, /^invalid --encoding "protobuf": expected one of json, avro$/],
+      [{ schemaRegistry: 'localhost:8081' }, /--schema-registry/],
+      [{ schemaRegistryAuth: 'no-colon-secret' }, /^invalid --schema-registry-auth: expected user:password/],
     ];
     for (const [input, message] of cases) {
       expect(optionError(() => resolveProduceOptions(input as never)).message).to.match(message);

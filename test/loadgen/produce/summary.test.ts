@@ -7,6 +7,7 @@ function summary(overrides: Partial<ProduceSummary> = {}): ProduceSummary {
     seed: 42,
     format: 'seed',
     schemas: false,
+    encoding: 'json',
     topics: {
       users: { topic: 'users', CREATE: 600, UPDATE: 300, DELETE: 100, skipped: 0, sent: 1000, delivered: 1000, failed: 0 },
       orders: { topic: 'orders', CREATE: 1200, UPDATE: 600, DELETE: 200, skipped: 0, sent: 2000, delivered: 1990, failed: 10 },
@@ -45,6 +46,9 @@ describe('produce/summary', () => {
       'format debezium (JsonConverter, with schemas); 3 UPDATE/DELETE events had no row to change, so nothing was sent for them',
     );
     expect(formatSummary(summary())).not.to.include('format');
+    expect(formatSummary(summary({ format: 'debezium', schemas: true, encoding: 'avro' }))).to.include(
+      'format debezium (AvroConverter, schemas in the registry); 0 UPDATE/DELETE',
+    );
   });
 
   it('exits non-zero when any event failed or was left without a report', () => {
