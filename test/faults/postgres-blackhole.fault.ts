@@ -99,6 +99,10 @@ describe('postgres-blackhole', function () {
     await s.waitCommittedAbove(5000);
     const committedBefore = await s.committedCount();
     const acceptedBefore = proxy.counters().accepted;
+    // Mid-batch: the link goes while a transaction of ours is open on the server. Between two batches
+    // (all committed, the next BEGIN not yet sent) there would be none for the server to end.
+    const midBatchBy = Date.now() + 10_000;
+    while (!(await watch.list([APP])).some((x) => x.inTransaction) && Date.now() < midBatchBy) await sleep(1);
     proxy.blackhole();
     const holeAt = Date.now();
 
