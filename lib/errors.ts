@@ -25,6 +25,8 @@ export const ErrorCodes = [
   'ERR_CDC_SCHEMA_REGISTRY',
   /** A partition's stored offset outside the log Kafka holds, left for an operator (--on-offset-gap fail). */
   'ERR_CDC_OFFSET_GAP',
+  /** cdc-dead-letters replay could not finish a partition (the consumer kept moving it on meanwhile). */
+  'ERR_CDC_REPLAY',
   'ERR_CDC_INTERNAL',
 ] as const;
 

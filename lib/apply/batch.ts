@@ -111,6 +111,36 @@ function clearStatements(use: StageUse, sink: Sink): string {
   return `${sink.sql.resetStage}; `;
 }
 
+/** A replay's one transaction on one partition: see BatchApplier#replay. */
+export interface ReplayRequest {
+  topic: string;
+  partition: number;
+  sink: string;
+  /** The dead letters and their keys' later events, in offset order. */
+  messages: PackedMessage[];
+  /** The partition's stored next offset the later events were read up to. */
+  nextOffset: number;
+  /** The replayed dead letters: offset -> id. */
+  deadLetters: ReadonlyMap<number, number>;
+  /** false: do everything, then roll back (--dry-run). */
+  commit: boolean;
+}
+
+export type ReplayResult =
+  /** cdc_offsets moved on since the later events were read: nothing was done; read up to `nextOffset` and try again. */
+  | { status: 'moved'; nextOffset: number }
+  | {
+      status: 'committed' | 'rolled-back';
+      /** Messages of the request that failed (dead letters again, or later events that no longer apply). */
+      failed: Array<{ offset: number; code: string; message: string }>;
+      upserted: number;
+      patched: number;
+      ignored: number;
+    };
+
+/** A message as replay sees it: a row event of a key, an event that changes no row, or one that does not decode. */
+export type DecodedKey = { kind: 'row'; key: string } | { kind: 'skip' | 'truncate' } | { kind: 'invalid'; code: string; message: string };
+
 /** A batch after decoding. */
 interface BatchInput {
   messages: PackedMessage[];
@@ -187,30 +217,77 @@ export class BatchApplier {
 
   async apply(task: ApplyTask): Promise<ApplyResult> {
     const started = performance.now();
-    const messages = unpackBatch(task.batch);
-    let sink = this.#byName.get(task.sink);
-    let decoder: Pick<Sink, 'decode'> | undefined = sink;
-    let extra: Pick<ApplyStats, 'notices' | 'ignoredFields'> = {};
-    if (!sink) {
-      if (!this.#topicSinks.has(task.sink)) throw new CdcError('ERR_CDC_INTERNAL', `no sink named ${JSON.stringify(task.sink)}`);
-      // A topic's table is made or extended for this batch's schemas first, in a transaction of its own.
-      const prepared = await this.#topicSinks.prepare(task.sink, task.topic, messages);
-      sink = prepared.sink;
-      decoder = prepared.decoder;
-      extra = { notices: prepared.notices, ignoredFields: prepared.ignoredFields };
-    } else if (sink.avro !== undefined) {
-      // The batch's Avro schema ids, fetched and compiled before the synchronous decode (a topic sink
-      // does it in its prepare). A registry that cannot answer rejects with a retryable error: the batch
-      // is tried again, nothing is dead-lettered.
-      await sink.avro.prepareBatch(messages);
+    const { sink, input, extra } = await this.#decode(task.sink, task.topic, unpackBatch(task.batch));
+    const result = await this.#isolatingOnDataError((isolate) => this.#transaction(task, sink, input, isolate, started));
+    if (result.status === 'applied') {
+      if (extra.notices?.length) result.stats.notices = extra.notices;
+      if (extra.ignoredFields && Object.keys(extra.ignoredFields).length > 0) result.stats.ignoredFields = extra.ignoredFields;
     }
+    return result;
+  }
+
+  /**
+   * Re-applies dead letters with the later events of their keys (cdc-dead-letters replay, see
+   * lib/dead-letters/replay.ts) in one transaction that also removes the replayed dead letters, so each
+   * is either applied and gone or still there. It holds the partition's offset row for its whole
+   * transaction and goes on only while `cdc_offsets` still says `nextOffset`: the later events were read
+   * up to there, and a consumer that moved on since may have applied more of the key's events.
+   */
+  async replay(request: ReplayRequest): Promise<ReplayResult> {
+    const { sink, input } = await this.#decode(request.sink, request.topic, request.messages);
+    return this.#isolatingOnDataError((isolate) => this.#replayTransaction(request, sink, input, isolate));
+  }
+
+  /**
+   * What each message decodes to with the current mapping, with the row key batches group by: what
+   * replay uses to find a dead letter's later events.
+   */
+  async keysOf(sinkName: string, topic: string, messages: PackedMessage[]): Promise<DecodedKey[]> {
+    const { decoder } = await this.#decoderOf(sinkName, topic, messages);
+    return messages.map((m) => {
+      const result = decodeMessage(decoder, m, this.#config.maxValueBytes);
+      if (!result.ok) return { kind: 'invalid', code: result.code, message: result.message };
+      const { op } = result.event;
+      return op === 'skip' || op === 'truncate' ? { kind: op } : { kind: 'row', key: result.event.key };
+    });
+  }
+
+  async #decoderOf(
+    sinkName: string,
+    topic: string,
+    messages: PackedMessage[],
+  ): Promise<{ sink: Sink; decoder: Pick<Sink, 'decode'>; extra: Pick<ApplyStats, 'notices' | 'ignoredFields'> }> {
+    const sink = this.#byName.get(sinkName);
+    if (!sink) {
+      if (!this.#topicSinks.has(sinkName)) throw new CdcError('ERR_CDC_INTERNAL', `no sink named ${JSON.stringify(sinkName)}`);
+      // A topic's table is made or extended for this batch's schemas first, in a transaction of its own.
+      const prepared = await this.#topicSinks.prepare(sinkName, topic, messages);
+      return {
+        sink: prepared.sink,
+        decoder: prepared.decoder,
+        extra: { notices: prepared.notices, ignoredFields: prepared.ignoredFields },
+      };
+    }
+    // The batch's Avro schema ids, fetched and compiled before the synchronous decode (a topic sink
+    // does it in its prepare). A registry that cannot answer rejects with a retryable error: the batch
+    // is tried again, nothing is dead-lettered.
+    if (sink.avro !== undefined) await sink.avro.prepareBatch(messages);
+    return { sink, decoder: sink, extra: {} };
+  }
+
+  async #decode(
+    sinkName: string,
+    topic: string,
+    messages: PackedMessage[],
+  ): Promise<{ sink: Sink; input: BatchInput; extra: Pick<ApplyStats, 'notices' | 'ignoredFields'> }> {
+    const { sink, decoder, extra } = await this.#decoderOf(sinkName, topic, messages);
     // Decoding is CPU work: do it before the transaction so row locks are held as briefly as possible.
     let good: Decoded[] = [];
     const dead: DeadLetter[] = [];
     let ignored = 0;
     let truncateAt = -1;
     for (const message of messages) {
-      const result = decodeMessage(decoder as Pick<Sink, 'decode'>, message, this.#config.maxValueBytes);
+      const result = decodeMessage(decoder, message, this.#config.maxValueBytes);
       if (!result.ok) dead.push({ message, code: result.code, text: result.message });
       else if (result.event.op === 'skip') ignored++;
       else {
@@ -225,21 +302,21 @@ export class BatchApplier {
       ignored += truncateAt;
       good = good.slice(truncateAt + 1);
     }
-    if (this.#byName.has(task.sink)) extra = sink.drainObservations();
-    const input: BatchInput = { messages, good, dead: dead, ignored, truncate };
-    let result: ApplyResult;
+    return {
+      sink,
+      input: { messages, good, dead, ignored, truncate },
+      extra: this.#byName.has(sinkName) ? sink.drainObservations() : extra,
+    };
+  }
+
+  /** Runs a transaction; when Postgres refuses something validation let through, runs it again isolating the bad rows. */
+  async #isolatingOnDataError<T>(transaction: (isolate: boolean) => Promise<T>): Promise<T> {
     try {
-      result = await this.#transaction(task, sink, input, false, started);
+      return await transaction(false);
     } catch (err) {
       if (!isDataError(err)) throw err;
-      // Postgres refused something validation let through: redo the batch, isolating the bad rows.
-      result = await this.#transaction(task, sink, input, true, started);
+      return transaction(true);
     }
-    if (result.status === 'applied') {
-      if (extra.notices?.length) result.stats.notices = extra.notices;
-      if (extra.ignoredFields && Object.keys(extra.ignoredFields).length > 0) result.stats.ignoredFields = extra.ignoredFields;
-    }
-    return result;
   }
 
   /**
@@ -248,14 +325,17 @@ export class BatchApplier {
    * quoted by node-postgres' escapeLiteral (doubled quotes, and the E'' form when there is a backslash);
    * the partition is checked to be an integer, and nextOffset is one computed here.
    */
-  #offsetRow(task: ApplyTask): string {
+  #offsetRow(task: { topic: string; partition: number }): string {
     if (!Number.isSafeInteger(task.partition))
       throw new CdcError('ERR_CDC_INTERNAL', `partition ${String(task.partition)} is not an integer`);
     return `${this.#groupLiteral}, ${escapeLiteral(task.topic)}, ${task.partition}`;
   }
 
-  async #transaction(task: ApplyTask, sink: Sink, input: BatchInput, isolate: boolean, started: number): Promise<ApplyResult> {
-    const { messages, good } = input;
+  /**
+   * Runs `work` on a pooled connection. A connection that failed mid-transaction is not reused; after a
+   * statement Postgres rejected, a rollback is all it needs.
+   */
+  async #session<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.#pool.connect();
     let broken: Error | undefined;
     // A session the server ends (restart, admin shutdown) emits 'error' on the client; unhandled, that
@@ -265,47 +345,79 @@ export class BatchApplier {
     };
     client.on('error', onError);
     try {
-      // Locks this partition's offset row: a second owner (a zombie after a rebalance) waits here and
-      // then sees how far we got, so no message is ever applied twice. BEGIN and the lock travel as one
-      // simple-protocol query, one round trip instead of two (see #offsetRow for the literals).
-      // The staging table is emptied in the same round trip (see StageUse).
+      return await work(client);
+    } catch (err) {
+      if (sqlState(err) === undefined) broken = err as Error;
+      else await client.query('ROLLBACK').catch((e: Error) => (broken = e));
+      throw err;
+    } finally {
+      client.off('error', onError);
+      client.release(broken);
+    }
+  }
+
+  /**
+   * BEGIN, empty the staging table, and lock this partition's offset row, in one round trip; returns
+   * the stored next offset. The lock makes a second owner (a zombie after a rebalance, or a replay)
+   * wait here and then see how far we got, so no message is ever applied twice.
+   */
+  async #begin(client: pg.ClientBase, stage: StageUse, sink: Sink, tp: { topic: string; partition: number }): Promise<number> {
+    const opened = (await client.query(
+      `BEGIN; ${clearStatements(stage, sink)}INSERT INTO ${this.#offsetsTable} AS o (group_id, topic, partition, next_offset) VALUES (${this.#offsetRow(tp)}, 0)
+       ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = o.next_offset
+       RETURNING next_offset`,
+    )) as unknown as Array<pg.QueryResult<{ next_offset: string }>>;
+    return Number(opened.at(-1)?.rows[0]?.next_offset ?? 0);
+  }
+
+  /**
+   * The batch's truncate and row events, applied; returns the orphans that block it (0 when applied).
+   * Dead letters found on the way (orphans past their wait, rows Postgres rejected) join `ctx.dead`.
+   */
+  async #applyEvents(
+    ctx: BatchContext,
+    stage: StageUse,
+    truncate: PackedMessage | undefined,
+    events: Decoded[],
+    isolate: boolean,
+  ): Promise<number> {
+    if (truncate) {
+      const { rowCount } = await ctx.client.query(ctx.sink.sql.truncate);
+      ctx.outcome.patched += rowCount ?? 0;
+    }
+    if (events.length === 0) return 0;
+    // Counted before the COPY: rolled back or not, the rows take pages until the next reset.
+    stage.rows += events.length;
+    stage.batches++;
+    stage.dirty = true;
+    const orphans = isolate ? await this.#applyIsolating(ctx, events) : await this.#stageAndApply(ctx, events);
+    // Isolation may have recorded an event twice (a half rolled back after a dead letter was noted).
+    const unique = [...new Map(ctx.dead.map((d) => [d.message.offset, d])).values()];
+    ctx.dead.length = 0;
+    ctx.dead.push(...unique);
+    return orphans;
+  }
+
+  async #transaction(task: ApplyTask, sink: Sink, input: BatchInput, isolate: boolean, started: number): Promise<ApplyResult> {
+    const { messages, good } = input;
+    return this.#session(async (client) => {
       const stage = await stageOf(client, sink);
-      const opened = (await client.query(
-        `BEGIN; ${clearStatements(stage, sink)}INSERT INTO ${this.#offsetsTable} AS o (group_id, topic, partition, next_offset) VALUES (${this.#offsetRow(task)}, 0)
-         ON CONFLICT (group_id, topic, partition) DO UPDATE SET next_offset = o.next_offset
-         RETURNING next_offset`,
-      )) as unknown as Array<pg.QueryResult<{ next_offset: string }>>;
-      const stored = Number(opened.at(-1)?.rows[0]?.next_offset ?? 0);
+      const stored = await this.#begin(client, stage, sink, task);
       const fresh = good.filter((d) => d.message.offset >= stored);
       const dead = input.dead.filter((d) => d.message.offset >= stored);
       const outcome: Outcome = { upserted: 0, patched: 0, patchRows: 0, staged: false };
-      if (input.truncate && input.truncate.offset >= stored) {
-        const { rowCount } = await client.query(sink.sql.truncate);
-        outcome.patched += rowCount ?? 0;
+      const ctx: BatchContext = { client, sink, dead, deadLetterOrphans: task.deadLetterOrphans, outcome };
+      const truncate = input.truncate && input.truncate.offset >= stored ? input.truncate : undefined;
+      const orphans = await this.#applyEvents(ctx, stage, truncate, fresh, isolate);
+      if (orphans > 0) {
+        await client.query('ROLLBACK');
+        return { ok: true, status: 'orphans', orphans };
       }
-      if (fresh.length > 0) {
-        const ctx: BatchContext = { client, sink, dead, deadLetterOrphans: task.deadLetterOrphans, outcome };
-        // Counted before the COPY: rolled back or not, the rows take pages until the next reset.
-        stage.rows += fresh.length;
-        stage.batches++;
-        stage.dirty = true;
-        const orphans = isolate ? await this.#applyIsolating(ctx, fresh) : await this.#stageAndApply(ctx, fresh);
-        if (orphans > 0) {
-          await client.query('ROLLBACK');
-          return { ok: true, status: 'orphans', orphans };
-        }
-      }
-      if (dead.length > 0) {
-        // Isolation may have recorded an event twice (a half rolled back after a dead letter was noted).
-        const unique = [...new Map(dead.map((d) => [d.message.offset, d])).values()];
-        dead.length = 0;
-        dead.push(...unique);
-        await this.#insertDeadLetters(client, task, dead);
-      }
+      if (dead.length > 0) await this.#insertDeadLetters(client, task, dead, 'keep');
       const last = messages.at(-1)?.offset ?? stored - 1;
       const nextOffset = Math.max(stored, last + 1);
       // The offset and COMMIT in one round trip too: if the UPDATE fails, Postgres skips the COMMIT and
-      // the transaction is aborted, which the catch below rolls back.
+      // the transaction is aborted, which #session rolls back.
       await client.query(
         `UPDATE ${this.#offsetsTable} SET next_offset = ${nextOffset}, updated_at = now()
           WHERE (group_id, topic, partition) = (${this.#offsetRow(task)}); COMMIT`,
@@ -331,15 +443,40 @@ export class BatchApplier {
           committedAt,
         },
       };
-    } catch (err) {
-      // A connection that failed mid-transaction is not reused; a rejected statement only needs a rollback.
-      if (sqlState(err) === undefined) broken = err as Error;
-      else await client.query('ROLLBACK').catch((e: Error) => (broken = e));
-      throw err;
-    } finally {
-      client.off('error', onError);
-      client.release(broken);
-    }
+    });
+  }
+
+  async #replayTransaction(request: ReplayRequest, sink: Sink, input: BatchInput, isolate: boolean): Promise<ReplayResult> {
+    return this.#session(async (client) => {
+      const stage = await stageOf(client, sink);
+      const stored = await this.#begin(client, stage, sink, request);
+      if (stored !== request.nextOffset) {
+        await client.query('ROLLBACK');
+        return { status: 'moved', nextOffset: stored };
+      }
+      const dead = [...input.dead];
+      const outcome: Outcome = { upserted: 0, patched: 0, patchRows: 0, staged: false };
+      // No waiting here: a row whose parent is still missing fails again, as an orphan dead letter.
+      const ctx: BatchContext = { client, sink, dead, deadLetterOrphans: true, outcome };
+      await this.#applyEvents(ctx, stage, input.truncate, input.good, isolate);
+      // Those that failed again keep their row (and id) with the new error; the rest are removed.
+      await this.#insertDeadLetters(client, request, dead, 'update');
+      const replayed = [...request.deadLetters].filter(([offset]) => !dead.some((d) => d.message.offset === offset)).map(([, id]) => id);
+      await client.query(`DELETE FROM ${this.#deadLettersTable} WHERE group_id = $1 AND id = ANY($2::bigint[])`, [
+        this.#config.groupId,
+        replayed,
+      ]);
+      await client.query(request.commit ? 'COMMIT' : 'ROLLBACK');
+      stage.dirty = request.commit ? outcome.staged : stage.dirty;
+      if (request.commit) this.#tableStats.written(sink, outcome.upserted + outcome.patched);
+      return {
+        status: request.commit ? 'committed' : 'rolled-back',
+        failed: dead.map((d) => ({ offset: d.message.offset, code: d.code, message: d.text })),
+        upserted: outcome.upserted,
+        patched: outcome.patched,
+        ignored: input.ignored,
+      };
+    });
   }
 
   /** Returns the number of orphans that block the batch (0 when it was applied). */
@@ -446,16 +583,29 @@ export class BatchApplier {
     }
   }
 
-  async #insertDeadLetters(client: pg.ClientBase, task: ApplyTask, dead: DeadLetter[]): Promise<void> {
-    // Unique on (group, topic, partition, offset): a replayed batch cannot record a dead letter twice.
+  /**
+   * Records dead letters, unique on (group, topic, partition, offset). `keep`: a batch run again cannot
+   * record one twice. `update`: a replayed dead letter that failed again keeps its row, with the new error.
+   */
+  async #insertDeadLetters(
+    client: pg.ClientBase,
+    tp: { topic: string; partition: number },
+    dead: DeadLetter[],
+    onConflict: 'keep' | 'update',
+  ): Promise<void> {
+    if (dead.length === 0) return;
+    const conflict =
+      onConflict === 'keep'
+        ? 'DO NOTHING'
+        : 'DO UPDATE SET error_code = excluded.error_code, error_message = excluded.error_message, failed_at = excluded.failed_at';
     await client.query(
       `INSERT INTO ${this.#deadLettersTable} (group_id, topic, partition, "offset", key, value, error_code, error_message)
        SELECT $1, $2, $3, d.o, d.k, d.v, d.c, d.m FROM unnest($4::bigint[], $5::bytea[], $6::bytea[], $7::text[], $8::text[]) AS d(o, k, v, c, m)
-       ON CONFLICT (group_id, topic, partition, "offset") DO NOTHING`,
+       ON CONFLICT (group_id, topic, partition, "offset") ${conflict}`,
       [
         this.#config.groupId,
-        task.topic,
-        task.partition,
+        tp.topic,
+        tp.partition,
         dead.map((d) => d.message.offset),
         dead.map((d) => (d.message.key ? Buffer.from(d.message.key) : null)),
         dead.map((d) => (d.message.value ? Buffer.from(d.message.value) : null)),

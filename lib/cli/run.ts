@@ -5,8 +5,11 @@
 import yargs, { type Argv } from 'yargs';
 import { CdcError, InvalidOptionError } from '../errors.js';
 
-/** 3: a command that asks for confirmation (cdc-dead-letters purge without --yes) did nothing. */
-export const exitCodes = { ok: 0, failure: 1, usage: 2, notConfirmed: 3 } as const;
+/**
+ * 3: a command that asks for confirmation (cdc-dead-letters purge without --yes) did nothing.
+ * 4: a command finished, but not all of its work was done (cdc-dead-letters replay left some dead letters).
+ */
+export const exitCodes = { ok: 0, failure: 1, usage: 2, notConfirmed: 3, incomplete: 4 } as const;
 
 /** A yargs parser with the settings every CLI shares: strict flags, --help (no --version), no exit inside yargs. */
 export function cliParser(argv: string[], scriptName: string, usage: string): Argv {

@@ -12,6 +12,10 @@ export const deadLetterDefaults = {
   pageRows: 1000,
   /** The short message of list's table: enough to tell the errors apart in a terminal line. */
   shortMessageChars: 60,
+  /** replay: bound on connecting to Kafka, a watermark query, and a read of later events that stops moving. */
+  kafkaTimeoutMs: 30_000,
+  /** replay: a progress line on stderr at most this often, so a long replay shows it is moving. */
+  progressEveryMs: 5_000,
   /** Bound on opening the connection. */
   connectTimeoutMs: 10_000,
 } as const;

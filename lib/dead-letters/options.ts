@@ -4,7 +4,7 @@
  * The selection options are the library API's `Selection` too, so whatever selects dead letters
  * (list, purge, and later replay) reads them alike.
  */
-import { connectionOptions, option, parse, type SpecValues } from '../config/index.js';
+import { connectionOptions, option, parse, schemaRegistryOptions, type SpecValues } from '../config/index.js';
 import { consumerOptions } from '../consumer/options.js';
 import { deadLetterDefaults } from './defaults.js';
 
@@ -39,7 +39,8 @@ export const selectionOptions = {
     defaultText: 'any',
     parse: parse.optional(parse.nonEmptyString),
   }),
-  topics: option<string[] | undefined>({
+  // Not `topics`: an option's key is also read from the command line, where --topics is cdc-consume's (replay takes it).
+  topicNames: option<string[] | undefined>({
     flag: 'topic',
     describe: 'Only those of these topics, comma-separated',
     default: undefined,
@@ -109,15 +110,17 @@ export const listOptions = {
 
 export const showOptions = { json };
 
+const all = option<boolean>({
+  flag: 'all',
+  describe: 'Select every dead letter of the schema (purge and replay refuse an empty selection without it)',
+  default: false,
+  kind: 'boolean',
+  parse: parse.boolean,
+});
+
 export const purgeOptions = {
   ...selectionOptions,
-  all: option<boolean>({
-    flag: 'all',
-    describe: 'Select every dead letter of the schema (purge refuses an empty selection without it)',
-    default: false,
-    kind: 'boolean',
-    parse: parse.boolean,
-  }),
+  all,
   yes: option<boolean>({
     flag: 'yes',
     describe: 'Really delete; without it purge only says how many it would delete, and exits 3',
@@ -127,5 +130,37 @@ export const purgeOptions = {
   }),
 };
 
+/**
+ * replay's: where the later events are read (cdc-consume's Kafka options) and how they are decoded (its
+ * mapping and limits): give it the consumer's own values, so the dead letters go through what the
+ * consumer runs now.
+ */
+export const replayOptions = {
+  ...selectionOptions,
+  all,
+  sinks: consumerOptions.sinks,
+  sinkTopics: consumerOptions.topics,
+  brokers: connectionOptions.brokers,
+  kafkaConfig: consumerOptions.kafkaConfig,
+  maxValueBytes: consumerOptions.maxValueBytes,
+  ...schemaRegistryOptions,
+  dryRun: option<boolean>({
+    flag: 'dry-run',
+    describe:
+      'Say per key what would happen (applied, failed again with which error, left alone and why): everything is done in a transaction that is then rolled back',
+    default: false,
+    kind: 'boolean',
+    parse: parse.boolean,
+  }),
+  force: option<boolean>({
+    flag: 'force',
+    describe:
+      "Replay keys even when Kafka no longer holds all the events that followed their dead letters (retention deleted them): those events cannot be applied again, so such a key's row may end older than it should",
+    default: false,
+    kind: 'boolean',
+    parse: parse.boolean,
+  }),
+};
+
 /** Every option of the command once, in the order --help and docs/configuration.md show them. */
-export const deadLetterOptions = { ...deadLetterConnectionOptions, ...listOptions, ...purgeOptions };
+export const deadLetterOptions = { ...deadLetterConnectionOptions, ...listOptions, ...purgeOptions, ...replayOptions };

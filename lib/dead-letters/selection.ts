@@ -40,7 +40,7 @@ export function selectionWhere(selection: Selection, params: unknown[]): string 
   const conditions: string[] = [];
   if (selection.ids) conditions.push(`id = ANY(${bind(selection.ids, 'bigint[]')})`);
   if (selection.group !== undefined) conditions.push(`group_id = ${bind(selection.group, 'text')}`);
-  if (selection.topics) conditions.push(`topic = ANY(${bind(selection.topics, 'text[]')})`);
+  if (selection.topicNames) conditions.push(`topic = ANY(${bind(selection.topicNames, 'text[]')})`);
   if (selection.partitions) conditions.push(`partition = ANY(${bind(selection.partitions, 'int[]')})`);
   if (selection.codes) conditions.push(`error_code = ANY(${bind(selection.codes, 'text[]')})`);
   if (selection.since !== undefined) conditions.push(`failed_at >= ${bind(selection.since, 'timestamptz')}`);

@@ -146,3 +146,71 @@ export async function purgeDeadLetters(client: pg.ClientBase, schema: string, se
   const result = await client.query(purgeQuery(schema, selection));
   return result.rowCount ?? 0;
 }
+
+/** A partition of one group's dead letters: what a replay works through, one at a time. */
+export interface DeadLetterPartition {
+  group_id: string;
+  topic: string;
+  partition: number;
+  count: number;
+}
+
+export function partitionsQuery(schema: string, selection: Selection): Query {
+  const values: unknown[] = [];
+  const where = selectionWhere(selection, values);
+  return {
+    text: `SELECT group_id, topic, partition, count(*)::float8 AS count FROM ${qualified(schema, DEAD_LETTERS_TABLE)}
+            WHERE ${where} GROUP BY group_id, topic, partition ORDER BY group_id, topic, partition`,
+    values,
+  };
+}
+
+/** The selected dead letters of one partition after `afterOffset`, in offset order, with their payload. */
+export function partitionPageQuery(
+  schema: string,
+  selection: Selection,
+  page: { group: string; topic: string; partition: number; afterOffset: number; rows: number },
+): Query {
+  const values: unknown[] = [];
+  const where = selectionWhere(selection, values);
+  values.push(page.group, page.topic, page.partition, page.afterOffset, page.rows);
+  const n = values.length;
+  return {
+    text: `SELECT ${COLUMNS}, key, value, headers::text AS headers FROM ${qualified(schema, DEAD_LETTERS_TABLE)}
+            WHERE ${where} AND group_id = $${n - 4}::text AND topic = $${n - 3}::text AND partition = $${n - 2}::int
+              AND "offset" > $${n - 1}::bigint ORDER BY "offset" LIMIT $${n}::int`,
+    values,
+  };
+}
+
+export async function deadLetterPartitions(client: pg.ClientBase, schema: string, selection: Selection): Promise<DeadLetterPartition[]> {
+  const { rows } = await client.query<DeadLetterPartition>(partitionsQuery(schema, selection));
+  return rows;
+}
+
+/** Offsets of a partition's dead letters (any selection) in [from, to). */
+export async function deadLetterOffsets(
+  client: pg.ClientBase,
+  schema: string,
+  p: { group: string; topic: string; partition: number; from: number; to: number },
+): Promise<Set<number>> {
+  const { rows } = await client.query<{ offset: number }>(
+    `SELECT "offset"::float8 AS "offset" FROM ${qualified(schema, DEAD_LETTERS_TABLE)}
+      WHERE group_id = $1 AND topic = $2 AND partition = $3 AND "offset" >= $4 AND "offset" < $5`,
+    [p.group, p.topic, p.partition, p.from, p.to],
+  );
+  return new Set(rows.map((r) => r.offset));
+}
+
+/** A group's stored next offset of a partition (cdc_offsets), or undefined when it has none. */
+export async function storedNextOffset(
+  client: pg.ClientBase,
+  schema: string,
+  p: { group: string; topic: string; partition: number },
+): Promise<number | undefined> {
+  const { rows } = await client.query<{ next_offset: number }>(
+    `SELECT next_offset::float8 AS next_offset FROM ${qualified(schema, 'cdc_offsets')} WHERE group_id = $1 AND topic = $2 AND partition = $3`,
+    [p.group, p.topic, p.partition],
+  );
+  return rows[0]?.next_offset;
+}

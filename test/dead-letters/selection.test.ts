@@ -25,7 +25,7 @@ describe('dead-letters/selection', () => {
       expect(resolveOptions(selectionOptions, args, { CDC_GROUP: 'ignored' })).to.deep.equal({
         ids: [3, 4],
         group: 'g1',
-        topics: ['users', 'orders'],
+        topicNames: ['users', 'orders'],
         partitions: [0, 2],
         codes: ['INVALID_JSON'],
         since: '2024-05-01T00:00:00Z',
@@ -75,7 +75,7 @@ describe('dead-letters/selection', () => {
       const selection: Selection = {
         ids: [1, 2],
         group: "g'; DROP TABLE x; --",
-        topics: ['orders'],
+        topicNames: ['orders'],
         partitions: [0],
         codes: ['INVALID_JSON'],
         since: '2024-05-01T00:00:00Z',
@@ -100,7 +100,9 @@ describe('dead-letters/selection', () => {
   describe('describeSelection', () => {
     it('writes the selection as the flags that make it', () => {
       expect(describeSelection({})).to.equal('every dead letter');
-      expect(describeSelection({ topics: ['a', 'b'], codes: ['X'], partitions: [0, 1] })).to.equal('--topic a,b --partition 0,1 --code X');
+      expect(describeSelection({ topicNames: ['a', 'b'], codes: ['X'], partitions: [0, 1] })).to.equal(
+        '--topic a,b --partition 0,1 --code X',
+      );
     });
   });
 });

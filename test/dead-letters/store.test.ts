@@ -30,7 +30,7 @@ describe('dead-letters/store', () => {
   });
 
   it('counts, summarizes and purges the same selection', () => {
-    const selection = { topics: ['orders'], since: '2024-05-01T00:00:00Z' };
+    const selection = { topicNames: ['orders'], since: '2024-05-01T00:00:00Z' };
     const where = 'WHERE topic = ANY($1::text[]) AND failed_at >= $2::timestamptz';
     const count = countQuery(schema, selection);
     expect(flat(count.text)).to.equal(`SELECT count(*)::float8 AS n FROM ${table} ${where}`);
