@@ -166,7 +166,8 @@ export const benchOptions = {
   }),
   cpuProf: option<string | undefined>({
     flag: 'cpu-prof',
-    describe: 'Run the engine with node --cpu-prof and write its profiles (main thread and workers) into this directory',
+    describe:
+      "Run the engine contenders with node --cpu-prof, write their profiles (main thread and workers) into this directory and summarize each one-process contender's last run",
     default: undefined,
     defaultText: 'off',
     parse: parse.optional(parse.nonEmptyString),

@@ -335,14 +335,17 @@ async function bench(plan: BenchPlan, cleanup: Cleanup): Promise<number> {
   }
 
   if (plan.cpuProfDir) {
-    // The last engine run's profiles: thread 0 is the main thread, the others the worker threads.
-    const dir = join(plan.cpuProfDir, `bench-${id}-engine-${plan.repeat}`);
-    try {
-      for (const { file, summary } of await readProfiles(dir)) {
-        log(formatProfile(`${file.split('.').at(-3) === '0' ? 'main thread' : 'worker thread'} (${join(dir, file)})`, summary));
+    // Each engine contender's last run (one process each): thread 0 is the main thread, the others the
+    // worker threads. The forms side by side say where one spends more than another.
+    for (const name of plan.contenders.filter((c) => c.startsWith('engine') && c !== 'engine-2p' && c !== 'engine-3p')) {
+      const dir = join(plan.cpuProfDir, `bench-${id}-${name}-${plan.repeat}`);
+      try {
+        for (const { file, summary } of await readProfiles(dir)) {
+          log(formatProfile(`${name} ${file.split('.').at(-3) === '0' ? 'main thread' : 'worker thread'} (${join(dir, file)})`, summary));
+        }
+      } catch (err) {
+        log(`no CPU profiles in ${dir}: ${(err as Error).message}`);
       }
-    } catch (err) {
-      log(`no CPU profiles in ${dir}: ${(err as Error).message}`);
     }
   }
 
