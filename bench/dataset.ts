@@ -10,6 +10,7 @@ import { CdcError } from '../lib/errors.js';
 import { TableModel, type TopicNames } from '../lib/loadgen/generator/index.js';
 import { produce, resolveProduceOptions } from '../lib/loadgen/produce/index.js';
 import type { Tables } from './tables.js';
+import { readWatermarks, type Watermarks } from './watermarks.js';
 
 export interface PartitionLog {
   topic: string;
@@ -72,6 +73,10 @@ export interface PreloadOptions {
   format?: 'seed' | 'debezium';
   /** With format debezium: JsonConverter's schema envelope (cdc-produce --schemas). */
   schemas?: boolean;
+  /** With format debezium: avro writes the messages as AvroConverter does (cdc-produce --encoding avro). */
+  encoding?: 'json' | 'avro';
+  /** Where --encoding avro registers its schemas. */
+  schemaRegistry?: string;
   /**
    * The generator's clock: two preloads with the same seed and clock hold the same events, timestamps
    * included (the generator's timestamps otherwise follow the wall clock).
@@ -96,6 +101,8 @@ export async function preload(o: PreloadOptions): Promise<{ elapsedMs: number; u
     topics: `${o.topics.users},${o.topics.orders}`,
     format: o.format ?? 'seed',
     schemas: o.schemas ?? false,
+    encoding: o.encoding ?? 'json',
+    ...(o.schemaRegistry === undefined ? {} : { schemaRegistry: o.schemaRegistry }),
     // The mock cluster never answers CreateTopics (it creates topics on first write): do not wait long.
     createTimeoutMs: 2000,
   });
@@ -115,6 +122,31 @@ export async function preload(o: PreloadOptions): Promise<{ elapsedMs: number; u
     orders: summary.topics.orders.sent,
     delivered: summary.delivered,
   };
+}
+
+/**
+ * Fails unless the topics still hold every message a preload delivered: each partition's log starts at
+ * offset 0 (the mock cluster drops the oldest data beyond its retention) and they hold `delivered` in
+ * all. For the preloads the bench does not read back (the Debezium forms), whose contenders' tables are
+ * checked against the seed events' model.
+ */
+export async function checkWhole(brokers: string, topics: TopicNames, delivered: number): Promise<void> {
+  checkWatermarks(await readWatermarks(brokers, [topics.users, topics.orders]), delivered);
+}
+
+/** checkWhole's verdict on the partitions' watermarks. */
+export function checkWatermarks(marks: readonly Watermarks[], delivered: number): void {
+  for (const w of marks) {
+    if (w.low > 0) {
+      throw new CdcError(
+        'ERR_CDC_KAFKA',
+        `${w.topic}/${w.partition} no longer holds its first ${w.low} messages (retention): preload fewer events (--events)`,
+      );
+    }
+  }
+  const total = marks.reduce((n, w) => n + w.high, 0);
+  if (total !== delivered)
+    throw new CdcError('ERR_CDC_KAFKA', `the topics hold ${total} messages, ${delivered} were delivered (topics reused?)`);
 }
 
 function promised<T>(fn: (cb: (err: Kafka.LibrdKafkaError | null | undefined, value: T) => void) => void): Promise<T> {

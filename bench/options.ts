@@ -14,6 +14,7 @@ export const contenderNames = [
   'engine',
   'engine-unix',
   'engine-debezium',
+  'engine-debezium-avro',
   'engine-debezium-schemas',
   'engine-debezium-schemas-baseline',
   'engine-baseline',
@@ -26,7 +27,10 @@ export const contenderNames = [
 /**
  * Run unless --contenders says otherwise. engine-baseline needs --baseline; engine-2p and engine-3p are
  * for the scaling check (docs/benchmarks.md: Scaling); the schema-envelope contenders need a dataset
- * small enough for the mock cluster's retention (SCHEMAS_MAX_EVENTS).
+ * small enough for the mock cluster's retention (SCHEMAS_MAX_EVENTS). engine-debezium-avro runs at the
+ * full size, unlimited here: 200,000 Avro events keep every partition's log from offset 0 (400,000 do
+ * not, and the preload's check says so; docs/benchmarks.md). It needs a schema registry, the dev
+ * stack's or SCHEMA_REGISTRY_URL's, and is left out without one.
  */
 export const defaultContenders = contenderNames.filter(
   (c) => c !== 'engine-baseline' && c !== 'engine-2p' && c !== 'engine-3p' && !c.startsWith('engine-debezium-schemas'),
@@ -135,7 +139,7 @@ export const benchOptions = {
   }),
   contenders: option<ContenderName[]>({
     flag: 'contenders',
-    describe: `Contenders to run, comma-separated: ${contenderNames.join(', ')} (engine-baseline needs --baseline; it is added when --baseline is given; the engine-debezium-schemas contenders read the events with the schema envelope and need --events ${SCHEMAS_MAX_EVENTS} or fewer on the dev stack, engine-debezium-schemas-baseline also --baseline)`,
+    describe: `Contenders to run, comma-separated: ${contenderNames.join(', ')} (engine-baseline needs --baseline; it is added when --baseline is given; engine-debezium-avro reads the events as Debezium's AvroConverter writes them and needs a schema registry: the dev stack's, or SCHEMA_REGISTRY_URL's with an external stack; the engine-debezium-schemas contenders read the events with the schema envelope and need --events ${SCHEMAS_MAX_EVENTS} or fewer on the dev stack, engine-debezium-schemas-baseline also --baseline)`,
     default: [...defaultContenders],
     parse: (v, name) => {
       const list = parse.nameList(v, name);
@@ -163,7 +167,8 @@ export const benchOptions = {
   }),
   cpuProf: option<string | undefined>({
     flag: 'cpu-prof',
-    describe: 'Run the engine with node --cpu-prof and write its profiles (main thread and workers) into this directory',
+    describe:
+      "Run the engine contenders with node --cpu-prof, write their profiles (main thread and workers) into this directory and summarize each one-process contender's last run",
     default: undefined,
     defaultText: 'off',
     parse: parse.optional(parse.nonEmptyString),

@@ -19,15 +19,16 @@ import {
   engine3p,
   engineBaseline,
   engineDebezium,
+  engineDebeziumAvro,
   engineDebeziumSchemas,
   engineDebeziumSchemasBaseline,
   engineUnix,
 } from './contenders/engine.js';
 import { multiRowInsert } from './contenders/multi-row-insert.js';
 import { perRowInsert } from './contenders/per-row-insert.js';
-import type { Contender, ContenderRun } from './contenders/types.js';
+import type { Contender, ContenderDataset, ContenderRun } from './contenders/types.js';
 import { CpuRecorder, type CpuSeconds, cpuSince, settledCpuSnapshot } from './cpu.js';
-import { type Dataset, preload, readBack, replayableClock } from './dataset.js';
+import { checkWhole, type Dataset, preload, readBack, replayableClock } from './dataset.js';
 import { measureKafkaLatency } from './kafka-latency.js';
 import { measureLatency } from './latency.js';
 import { TcpProxy } from '../lib/devstack/tcp-proxy.js';
@@ -51,6 +52,7 @@ const CONTENDERS: Record<ContenderName, Contender> = {
   engine,
   'engine-unix': engineUnix,
   'engine-debezium': engineDebezium,
+  'engine-debezium-avro': engineDebeziumAvro,
   'engine-debezium-schemas': engineDebeziumSchemas,
   'engine-debezium-schemas-baseline': engineDebeziumSchemasBaseline,
   'engine-baseline': engineBaseline,
@@ -64,7 +66,7 @@ const CONTENDERS: Record<ContenderName, Contender> = {
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 /** The Debezium-form preloads of the seed events, by the dataset a contender reads. */
-type Preloads = Partial<Record<'debezium' | 'debezium-schemas', { topics: TopicNames; messages: number }>>;
+type Preloads = Partial<Record<Exclude<ContenderDataset, 'seed'>, { topics: TopicNames; messages: number }>>;
 
 interface Measured extends ContenderRun {
   verified: boolean;
@@ -115,6 +117,7 @@ async function runOnce(
         brokers: stack.brokers,
         databaseUrl: stack.databaseUrl,
         socketUrl: stack.socketUrl,
+        schemaRegistryUrl: stack.schemaRegistryUrl,
         // The Debezium preload holds the same events: the seed dataset's model checks its tables too.
         topics: dbz ? dbz.topics : dataset.topics,
         schema,
@@ -259,6 +262,10 @@ async function bench(plan: BenchPlan, cleanup: Cleanup): Promise<number> {
     log('engine-unix left out: the given Postgres is not reachable over a Unix socket from here');
     plan = { ...plan, contenders: plan.contenders.filter((c) => c !== 'engine-unix') };
   }
+  if (stack.schemaRegistryUrl === undefined && plan.contenders.includes('engine-debezium-avro')) {
+    log('engine-debezium-avro left out: no schema registry for its schemas (set SCHEMA_REGISTRY_URL with an external stack)');
+    plan = { ...plan, contenders: plan.contenders.filter((c) => c !== 'engine-debezium-avro') };
+  }
   const id = runId();
   const topics = { users: `bench-${id}-users`, orders: `bench-${id}-orders` };
   // On an external cluster, remove the bench's topics afterwards (the dev stack goes away as a whole).
@@ -281,15 +288,19 @@ async function bench(plan: BenchPlan, cleanup: Cleanup): Promise<number> {
     `  produced in ${(loaded.elapsedMs / 1000).toFixed(1)} s, read back ${formatInt(dataset.total)} events from ${dataset.partitions.length} partitions; model: ${formatInt(model.users.length)} users, ${formatInt(model.orders.length)} orders`,
   );
   const preloads: Preloads = {};
-  for (const [form, short, schemas] of [
-    ['debezium', 'dbz', false],
-    ['debezium-schemas', 'dbzs', true],
+  for (const [form, short, schemas, encoding] of [
+    ['debezium', 'dbz', false, 'json'],
+    ['debezium-schemas', 'dbzs', true, 'json'],
+    ['debezium-avro', 'avro', false, 'avro'],
   ] as const) {
     if (!plan.contenders.some((c) => CONTENDERS[c].dataset === form)) continue;
-    const dbzTopics = { users: `bench-${id}-${short}-users`, orders: `bench-${id}-${short}-orders` };
+    // Avro's names are [A-Za-z_][A-Za-z0-9_]*, and the generated schemas are named after the topic
+    // (`<topic>.Key`, as Debezium names them): no hyphens there.
+    const sep = encoding === 'avro' ? '_' : '-';
+    const dbzTopics = { users: ['bench', id, short, 'users'].join(sep), orders: ['bench', id, short, 'orders'].join(sep) };
     created.push(dbzTopics.users, dbzTopics.orders);
     log(
-      `preloading the same events in Debezium form${schemas ? ' with the schema envelope' : ''} into ${dbzTopics.users}, ${dbzTopics.orders}`,
+      `preloading the same events in Debezium form${schemas ? ' with the schema envelope' : ''}${encoding === 'avro' ? " as AvroConverter writes them (schemas in the stack's registry)" : ''} into ${dbzTopics.users}, ${dbzTopics.orders}`,
     );
     const dbz = await preload({
       brokers: stack.brokers,
@@ -298,10 +309,17 @@ async function bench(plan: BenchPlan, cleanup: Cleanup): Promise<number> {
       seed: plan.seed,
       format: 'debezium',
       schemas,
+      encoding,
+      ...(encoding === 'avro' ? { schemaRegistry: stack.schemaRegistryUrl } : {}),
       now: replayableClock(clockStart),
     });
+    // Not read back: the contender's tables are checked against the seed events' model; this proves the
+    // cluster still holds all of them.
+    await checkWhole(stack.brokers, dbzTopics, dbz.delivered);
     preloads[form] = { topics: dbzTopics, messages: dbz.delivered };
-    log(`  produced ${formatInt(dbz.delivered)} messages in ${(dbz.elapsedMs / 1000).toFixed(1)} s (the model is the seed events')`);
+    log(
+      `  produced ${formatInt(dbz.delivered)} messages in ${(dbz.elapsedMs / 1000).toFixed(1)} s (the model is the seed events'), all in the log`,
+    );
   }
   const machine = await machineInfo(stack);
 
@@ -317,14 +335,17 @@ async function bench(plan: BenchPlan, cleanup: Cleanup): Promise<number> {
   }
 
   if (plan.cpuProfDir) {
-    // The last engine run's profiles: thread 0 is the main thread, the others the worker threads.
-    const dir = join(plan.cpuProfDir, `bench-${id}-engine-${plan.repeat}`);
-    try {
-      for (const { file, summary } of await readProfiles(dir)) {
-        log(formatProfile(`${file.split('.').at(-3) === '0' ? 'main thread' : 'worker thread'} (${join(dir, file)})`, summary));
+    // Each engine contender's last run (one process each): thread 0 is the main thread, the others the
+    // worker threads. The forms side by side say where one spends more than another.
+    for (const name of plan.contenders.filter((c) => c.startsWith('engine') && c !== 'engine-2p' && c !== 'engine-3p')) {
+      const dir = join(plan.cpuProfDir, `bench-${id}-${name}-${plan.repeat}`);
+      try {
+        for (const { file, summary } of await readProfiles(dir)) {
+          log(formatProfile(`${name} ${file.split('.').at(-3) === '0' ? 'main thread' : 'worker thread'} (${join(dir, file)})`, summary));
+        }
+      } catch (err) {
+        log(`no CPU profiles in ${dir}: ${(err as Error).message}`);
       }
-    } catch (err) {
-      log(`no CPU profiles in ${dir}: ${(err as Error).message}`);
     }
   }
 

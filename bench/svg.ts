@@ -11,6 +11,7 @@ export function escapeXml(text: string): string {
 const COLORS: Record<string, string> = {
   engine: '#2b6cb0',
   'engine-debezium': '#3182ce',
+  'engine-debezium-avro': '#4299e1',
   'engine-baseline': '#90cdf4',
   'per-row-insert': '#c05621',
   'multi-row-insert': '#b7791f',

@@ -5,14 +5,19 @@
  * (VmHWM, which covers the worker threads too) while it drains the backlog.
  *
  * engine-debezium: the same engine on the same events as Debezium would have captured them from the
- * Go pipeline's tables (the shipped seed-debezium mapping). engine-unix: the same engine connected to
- * Postgres over its Unix socket instead of loopback TCP. engine-baseline: another build of this
- * project (--baseline DIR), run the same way on the same data, to measure a change side by side.
+ * Go pipeline's tables (the shipped seed-debezium mapping); engine-debezium-avro: the same events as
+ * Debezium's AvroConverter writes them (that mapping with `encoding: avro`, the stack's schema registry,
+ * as the Avro demo runs it). engine-unix: the same engine connected to Postgres over its Unix socket
+ * instead of loopback TCP. engine-baseline: another build of this project (--baseline DIR), run the same
+ * way on the same data, to measure a change side by side.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CdcError } from '../../lib/errors.js';
 import { cleanEnv, consumeBin, RssSampler, spawnNode } from '../../lib/devstack/child.js';
+import { avroSeedMappingFile } from '../../lib/devstack/open-stack.js';
 import type { Contender, ContenderContext, ContenderRun } from './types.js';
 
 /** Generous: the engine drains 200,000 events in seconds; this only bounds a hang. */
@@ -41,6 +46,11 @@ interface EngineVariant {
   databaseUrl?: (ctx: ContenderContext) => string;
   /** Processes in one consumer group (default 1), started together. */
   processes?: number;
+  /**
+   * Reads the Avro preload: the seed-debezium mapping with `encoding: avro` on its sinks (written for the
+   * run into a temporary directory, as the demo does) and --schema-registry, the stack's.
+   */
+  avro?: boolean;
 }
 
 function engineContender(variant: EngineVariant): Contender {
@@ -66,6 +76,16 @@ export const engineDebezium = engineContender({
   bin: () => consumeBin,
   args: ['--sinks', DEBEZIUM_MAPPING],
   dataset: 'debezium',
+});
+
+export const engineDebeziumAvro = engineContender({
+  name: 'engine-debezium-avro',
+  describe:
+    "this project on the same events as Debezium's AvroConverter writes them (cdc-produce --format debezium --encoding avro, schemas in the stack's schema registry), the seed-debezium mapping with encoding: avro",
+  bin: () => consumeBin,
+  args: [],
+  dataset: 'debezium-avro',
+  avro: true,
 });
 
 export const engineDebeziumSchemas = engineContender({
@@ -126,7 +146,19 @@ export const engineBaseline = engineContender({
 });
 
 async function runEngine(ctx: ContenderContext, variant: EngineVariant): Promise<ContenderRun> {
-  const runs = await Promise.all(Array.from({ length: variant.processes ?? 1 }, (_, i) => runOneEngine(ctx, variant, i)));
+  if (!variant.avro) return runProcesses(ctx, variant, []);
+  if (ctx.schemaRegistryUrl === undefined)
+    throw new CdcError('ERR_CDC_INVALID_OPTION', `${variant.name} needs a schema registry: the dev stack's, or SCHEMA_REGISTRY_URL's`);
+  const dir = mkdtempSync(join(tmpdir(), 'cdc-bench-'));
+  try {
+    return await runProcesses(ctx, variant, ['--sinks', avroSeedMappingFile(dir), '--schema-registry', ctx.schemaRegistryUrl]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function runProcesses(ctx: ContenderContext, variant: EngineVariant, extraArgs: string[]): Promise<ContenderRun> {
+  const runs = await Promise.all(Array.from({ length: variant.processes ?? 1 }, (_, i) => runOneEngine(ctx, variant, extraArgs, i)));
   if (runs.length === 1) {
     const [only] = runs as [ProcessRun];
     const { firstMessageAt: from, lastCommitAt: to } = only.summary;
@@ -155,7 +187,7 @@ interface ProcessRun {
   rssMaxMB: number | null;
 }
 
-async function runOneEngine(ctx: ContenderContext, variant: EngineVariant, index: number): Promise<ProcessRun> {
+async function runOneEngine(ctx: ContenderContext, variant: EngineVariant, extraArgs: string[], index: number): Promise<ProcessRun> {
   const args = [
     '--brokers',
     ctx.brokers,
@@ -171,6 +203,7 @@ async function runOneEngine(ctx: ContenderContext, variant: EngineVariant, index
     '2s',
     '--json',
     ...variant.args,
+    ...extraArgs,
     ...ctx.plan.engineArgs,
   ];
   // One process profiles into the group's directory (the runner reads it from there); several, each into its own.

@@ -12,6 +12,8 @@ export interface ContenderContext {
   databaseUrl: string;
   /** The same Postgres over its Unix socket, when the dev stack runs it (not an external one). */
   socketUrl: string | undefined;
+  /** The schema registry holding the Avro preload's schemas: the dev stack's, or SCHEMA_REGISTRY_URL's. */
+  schemaRegistryUrl: string | undefined;
   topics: TopicNames;
   /** Postgres schema holding this run's tables, created empty by the runner. */
   schema: string;
@@ -35,11 +37,16 @@ export interface ContenderRun {
   rssMaxMB?: number | null;
 }
 
+export type ContenderDataset = 'seed' | 'debezium' | 'debezium-schemas' | 'debezium-avro';
+
 export interface Contender {
   name: ContenderName;
   /** One line for the report: what this contender is. */
   describe: string;
-  /** Which preload it reads: the seed events (default), or the same events in Debezium form, without or with the schema envelope. */
-  dataset?: 'seed' | 'debezium' | 'debezium-schemas';
+  /**
+   * Which preload it reads: the seed events (default), or the same events in Debezium form, without or
+   * with the schema envelope, or as AvroConverter writes them.
+   */
+  dataset?: ContenderDataset;
   run(ctx: ContenderContext): Promise<ContenderRun>;
 }

@@ -33,6 +33,7 @@ describe('bench/options', () => {
         'engine',
         'engine-unix',
         'engine-debezium',
+        'engine-debezium-avro',
         'per-row-insert',
         'multi-row-insert',
         'copy-ceiling',
@@ -64,6 +65,15 @@ describe('bench/options', () => {
       );
       expect(noBaseline.message).to.equal('invalid --contenders: engine-debezium-schemas-baseline needs --baseline DIR');
       expect(defaultContenders.some((c) => c.startsWith('engine-debezium-schemas'))).to.equal(false);
+    });
+
+    it('runs the Avro contender at the full dataset: the schema-envelope limit is not its', async () => {
+      const plan = await parseBenchArgs(['--contenders', 'engine,engine-debezium-avro']);
+      expect(plan?.events).to.equal(benchModes.full.events).and.to.be.above(SCHEMAS_MAX_EVENTS);
+      expect(plan?.contenders).to.deep.equal(['engine', 'engine-debezium-avro']);
+      // A dataset beyond what the mock cluster keeps is not refused here: the preload's checkWhole says so.
+      const quick = await parseBenchArgs(['--quick', '--contenders', 'engine-debezium-avro']);
+      expect(quick?.contenders).to.deep.equal(['engine-debezium-avro']);
     });
 
     it('--quick takes the quick defaults; explicit flags still win', async () => {

@@ -44,6 +44,28 @@ describe('bench/report', () => {
     expect(checkTargets({ ...r, contenders: [...r.contenders, slower] }).find((c) => c.target.startsWith('engine-debezium'))?.met).to.equal(
       false,
     );
+    // Avro's CPU per event at most the seed JSON form's: 30 µs against the engine's 30 µs is 1x, met; 31 is not.
+    const avro: ContenderSummary = { ...dbz, name: 'engine-debezium-avro', cpuSeconds: { children: 4, postgres: 2, runner: 0 } };
+    const withAvro = checkTargets({ ...r, contenders: [...r.contenders, dbz, avro] });
+    expect(withAvro.find((c) => c.target.startsWith('engine-debezium-avro'))).to.deep.equal({
+      target: "engine-debezium-avro CPU per event <= 1x engine's",
+      actual: '1.00x',
+      met: true,
+    });
+    // Each Debezium form has its own line: the JSON form's bound is not Avro's.
+    expect(withAvro.filter((c) => c.target.startsWith('engine-debezium')).map((c) => c.target)).to.deep.equal([
+      "engine-debezium CPU per event <= 1.15x engine's",
+      "engine-debezium-avro CPU per event <= 1x engine's",
+    ]);
+    const slowerAvro = { ...avro, cpuSeconds: { children: 4.2, postgres: 2, runner: 0 } };
+    expect(
+      checkTargets({ ...r, contenders: [...r.contenders, slowerAvro] }).find((c) => c.target.startsWith('engine-debezium-avro')),
+    ).to.deep.include({ actual: '1.03x', met: false });
+    const unmeasured = { ...avro, cpuSeconds: undefined };
+    expect(
+      checkTargets({ ...r, contenders: [...r.contenders, unmeasured] }).find((c) => c.target.startsWith('engine-debezium-avro')),
+    ).to.deep.include({ actual: 'n/a', met: null });
+    expect(checkTargets(r).some((c) => c.target.startsWith('engine-debezium-avro'))).to.equal(false);
     const none = checkTargets({ ...r, latency: null, engineRssMaxMB: null, contenders: r.contenders.slice(1) });
     expect(none.every((c) => c.met === null && c.actual === 'n/a')).to.equal(true);
   });
