@@ -168,6 +168,7 @@ export class ConsumerEngine {
     this.#log('info', 'starting', {
       brokers: o.brokers,
       group: o.group,
+      ...(o.instanceId === undefined ? {} : { instanceId: o.instanceId }),
       sinks: this.#mapping.source,
       topics: this.#router.describe(),
       workers: o.workers ?? `auto (max ${this.#maxSlots})`,

@@ -3,6 +3,8 @@
  * events recorded with their partition and offset; consumer processes watched for memory; and the
  * final check: the tables equal the model of the good events, every bad event is in cdc_dead_letters
  * exactly once with its code and bytes, no good event is, and every partition's offset is at its end.
+ * Scenarios of offset gaps say which messages were never to be applied (neverApplied) and when the topics
+ * were deleted and created again (recreateTopics).
  */
 import { createHash } from 'node:crypto';
 import pg from 'pg';
@@ -86,6 +88,8 @@ export class FaultScenario {
   readonly orders = uniqueName('fo');
   group = uniqueName('fg');
   readonly sent: Sent[] = [];
+  /** Messages of the topics' earlier incarnation (see recreateTopics): applied before those in `sent`, from a log that is gone. */
+  readonly replaced: Sent[] = [];
   readonly runs: WatchedRun[] = [];
   readonly prng: Prng;
   readonly seed: number;
@@ -94,6 +98,7 @@ export class FaultScenario {
   #drop: () => Promise<void>;
   #producer: TrackedProducer | undefined;
   #generatorSeed: number;
+  readonly #neverApplied = new Set<Sent>();
 
   private constructor(
     readonly order: number,
@@ -183,6 +188,29 @@ export class FaultScenario {
     return watched;
   }
 
+  /**
+   * Messages of `sent` the consumer must never apply: deleted by retention before it read them, or passed
+   * over by --on-offset-gap latest. They leave the model and the dead-letter expectations; their offsets
+   * still count where each partition must end (the log's offsets go on past them).
+   */
+  neverApplied(messages: readonly Sent[]): void {
+    for (const m of messages) this.#neverApplied.add(m);
+  }
+
+  /**
+   * The topics deleted and created again under the same names: what was sent so far was in a log that is
+   * gone. Those messages stay in the model (what they did to the tables stays) but leave the offset and
+   * dead-letter checks, whose positions the new log reuses. The next produce connects again, to the
+   * brokers testStack() names then. An old incarnation with bad events is refused: their dead letters
+   * would sit at positions of the new log.
+   */
+  async recreateTopics(): Promise<void> {
+    if (this.sent.some((m) => m.bad)) throw new Error('recreateTopics: the old incarnation of the topics must hold no bad events');
+    this.replaced.push(...this.sent.splice(0));
+    await this.#producer?.close();
+    this.#producer = undefined;
+  }
+
   /** Next offset stored in Postgres per `topic/partition` for this group ({} before the schema exists). */
   async storedOffsets(): Promise<Map<string, number>> {
     const c = new pg.Client({ connectionString: testStack().databaseUrl });
@@ -225,7 +253,11 @@ export class FaultScenario {
     }));
   }
 
-  /** Waits until every message sent is covered by a committed batch; fails early if no consumer is left. */
+  /**
+   * Waits until every message sent is covered by a committed batch; fails early if no consumer is left.
+   * A stored offset above its partition's end counts as covered: one that moves back (a recreated topic
+   * under --on-offset-gap earliest or latest) must be waited for first.
+   */
   async waitAllCommitted(timeoutMs: number, alive: readonly WatchedRun[] = this.runs): Promise<void> {
     const end = this.endOffsets();
     const deadline = Date.now() + timeoutMs;
@@ -268,7 +300,7 @@ export class FaultScenario {
    * event was dead-lettered, or a partition's stored offset is not at its end.
    */
   async verify(): Promise<Verified> {
-    const good = this.sent.filter((m) => !m.bad);
+    const good = [...this.replaced, ...this.sent].filter((m) => !m.bad && !this.#neverApplied.has(m));
     const model = expectedTables(good.map((m) => ({ value: m.value })));
     const state = await readTables(this.schema);
     const problems: string[] = [];
@@ -289,6 +321,7 @@ export class FaultScenario {
       if (d.group_id !== this.group)
         problems.push(`dead letter ${k} has group ${JSON.stringify(d.group_id)}, not ${JSON.stringify(this.group)}`);
       if (!m) problems.push(`dead letter ${k} (${d.error_code}) matches no message produced`);
+      else if (this.#neverApplied.has(m)) problems.push(`dead letter ${k} (${d.error_code}) of a message never to be applied`);
       else if (!m.bad) problems.push(`good event ${k} dead-lettered: ${d.error_code} ${d.error_message}`);
       else {
         if (!m.bad.codes.includes(d.error_code)) {
@@ -300,7 +333,7 @@ export class FaultScenario {
       }
     }
     for (const [k, n] of seen) if (n > 1) problems.push(`dead letter ${k} recorded ${n} times`);
-    const missing = this.sent.filter((m) => m.bad && !seen.has(at(m)));
+    const missing = this.sent.filter((m) => m.bad && !seen.has(at(m)) && !this.#neverApplied.has(m));
     if (missing.length > 0) {
       problems.push(
         `${missing.length} bad events not dead-lettered, e.g. ${missing
@@ -343,7 +376,7 @@ export class FaultScenario {
 
   /** `topic-role partition@offset OP` of every good event with this key, in production order. */
   #history(id: string): string {
-    return this.sent
+    return [...this.replaced, ...this.sent]
       .filter((m) => m.key === id && !m.bad)
       .map(
         (m) =>
@@ -372,7 +405,7 @@ export class FaultScenario {
     recordScenario({
       order: this.order,
       name: this.name,
-      events: this.sent.length,
+      events: this.replaced.length + this.sent.length,
       rows: verified.rows,
       deadLetters: verified.deadLetters,
       seconds: (Date.now() - this.startedAt) / 1000,

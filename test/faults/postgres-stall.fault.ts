@@ -9,7 +9,7 @@
 import { expect } from 'chai';
 import { pausePostgres, postgresProcessStates, resumePostgres } from './fault-stack.js';
 import { FaultScenario, sleep } from './harness.js';
-import type { Outgoing } from './produce.js';
+import { padValue } from './produce.js';
 import { withPoison } from './poison.js';
 
 const STALL_MS = 10_000;
@@ -25,12 +25,6 @@ const RDKAFKA_QUEUE_BYTES = 1 * MIB;
  * has 3, each leading some partitions), each of at most fetch.max.bytes as the engine sets it (2 MiB).
  */
 const FETCHES_ON_THE_WAY_BYTES = 3 * 2 * MIB;
-
-function pad(m: Outgoing): Outgoing {
-  const v = m.value as Buffer;
-  if (v.length >= EVENT_BYTES) return m;
-  return { ...m, value: Buffer.concat([v.subarray(0, 1), Buffer.alloc(EVENT_BYTES - v.length, 0x20), v.subarray(1)]) };
-}
 
 interface Fetch {
   at: number;
@@ -83,7 +77,11 @@ describe('postgres-stall: stuck Postgres', function () {
   });
 
   it(`is frozen (SIGSTOP) for ${STALL_MS / 1000} s under a full backlog: fetching stops, memory stays flat, work resumes after SIGCONT`, async () => {
-    const events = withPoison(s.goodEvents(EVENTS).map(pad), 0.005, s.prng);
+    const events = withPoison(
+      s.goodEvents(EVENTS).map((m) => padValue(m, EVENT_BYTES)),
+      0.005,
+      s.prng,
+    );
     await s.produce(events);
     const backlog = events.reduce((n, m) => n + (m.value?.length ?? 0), 0);
     const run = s.consume(['--max-bytes-in-flight', String(MAX_BYTES_IN_FLIGHT), '--log-level', 'debug', '--json'], {

@@ -33,6 +33,16 @@ export const producerDefaults = {
   deliveryTimeoutMs: 60_000,
 } as const;
 
+/**
+ * The message with its JSON value padded to `bytes` with whitespace after the opening brace: the same
+ * event to the consumer and the model, but as large as a fault needs (the mock keeps ~5 MiB per partition).
+ */
+export function padValue(m: Outgoing, bytes: number): Outgoing {
+  const v = m.value as Buffer;
+  if (v.length >= bytes) return m;
+  return { ...m, value: Buffer.concat([v.subarray(0, 1), Buffer.alloc(bytes - v.length, 0x20), v.subarray(1)]) };
+}
+
 export class TrackedProducer {
   readonly #producer: Kafka.Producer;
   readonly #pending = new Map<number, { resolve: (s: Sent) => void; reject: (e: Error) => void; message: Outgoing }>();

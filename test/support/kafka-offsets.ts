@@ -19,23 +19,34 @@ export async function kafkaCommitted(
   }
 }
 
-/** Each partition's high watermark: one past the last message the log holds. */
-export async function highWatermarks(
+/** Each partition's log as the broker holds it: its oldest offset (low) and one past its newest (high). */
+export async function logRanges(
   brokers: string,
   partitions: Array<{ topic: string; partition: number }>,
-): Promise<Map<string, number>> {
+): Promise<Map<string, { low: number; high: number }>> {
   const consumer = new Kafka.KafkaConsumer({ 'metadata.broker.list': brokers, 'group.id': 'cdc-test-watermarks' }, {});
   await new Promise<void>((resolve, reject) => consumer.connect({ timeout: 10_000 }, (err) => (err ? reject(err) : resolve())));
   try {
-    const out = new Map<string, number>();
+    const out = new Map<string, { low: number; high: number }>();
     for (const { topic, partition } of partitions) {
-      const high = await new Promise<number>((resolve, reject) =>
-        consumer.queryWatermarkOffsets(topic, partition, 10_000, (err, w) => (err ? reject(err) : resolve(w.highOffset))),
+      const range = await new Promise<{ low: number; high: number }>((resolve, reject) =>
+        consumer.queryWatermarkOffsets(topic, partition, 10_000, (err, w) =>
+          err ? reject(err) : resolve({ low: w.lowOffset, high: w.highOffset }),
+        ),
       );
-      out.set(`${topic}/${partition}`, high);
+      out.set(`${topic}/${partition}`, range);
     }
     return out;
   } finally {
     await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
   }
+}
+
+/** Each partition's high watermark: one past the last message the log holds. */
+export async function highWatermarks(
+  brokers: string,
+  partitions: Array<{ topic: string; partition: number }>,
+): Promise<Map<string, number>> {
+  const ranges = await logRanges(brokers, partitions);
+  return new Map([...ranges].map(([k, r]) => [k, r.high]));
 }
