@@ -24,7 +24,9 @@ export function createLogger(name: string, options: { level?: LogLevel; json?: b
   const min = RANK[level];
   return (lvl, message, fields = {}) => {
     if (RANK[lvl] < min) return;
+    // Fields left undefined are left out, as pino's JSON leaves them out.
     const rest = Object.entries(fields)
+      .filter(([, v]) => v !== undefined)
       .map(([k, v]) => `${k}=${typeof v === 'string' && !/\s/.test(v) ? v : JSON.stringify(v)}`)
       .join(' ');
     // Clear the live progress line before printing over it.

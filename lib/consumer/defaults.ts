@@ -21,8 +21,11 @@ export const consumerDefaults = {
   batchMaxRows: 5000,
   /** How long a partition's first pending message may wait for more before a batch goes out anyway. */
   batchMaxMs: 20,
-  /** Bytes of messages held by the engine (pending + in flight) across partitions before fetching pauses. */
-  maxBytesInFlight: 16 * 1024 * 1024,
+  /**
+   * Bytes of messages held by the engine (pending + in flight) across partitions before it takes no more
+   * (flow-control.ts). 8 MiB keeps a backlog drain within 200 MB of RSS (docs/benchmarks.md).
+   */
+  maxBytesInFlight: 8 * 1024 * 1024,
   from: 'beginning' as 'beginning' | 'end',
   /**
    * A partition whose stored offset is outside the log (retention deleted events never applied, or the

@@ -17,10 +17,11 @@ import { addBatch, type EngineStats } from './stats.js';
 
 export interface DispatcherDeps {
   options: Pick<ConsumerOptions, 'batchMaxRows' | 'batchMaxMs' | 'maxBytesInFlight'>;
-  /** Assigned partitions: each one's batch gets an equal share of the in-flight byte budget. */
-  partitionCount: () => number;
-  /** The assigned partitions' states: a worker thread that falls idle takes the batches waiting for it. */
-  partitions: () => Iterable<PartitionState>;
+  /**
+   * The assigned partitions' states: their worker threads share the in-flight byte budget among their
+   * batches (batchMaxBytes), and a worker thread that falls idle takes the batches waiting for it.
+   */
+  partitions: () => ReadonlyMap<string, PartitionState>;
   stats: EngineStats;
   hooks: Pick<EngineHooks, 'metrics' | 'onBatch'>;
   log: Logger;
@@ -45,7 +46,8 @@ export class Dispatcher {
 
   limits(): BatchLimits {
     const o = this.#deps.options;
-    return { maxRows: o.batchMaxRows, maxBytes: batchMaxBytes(o.maxBytesInFlight, this.#deps.partitionCount()), lingerMs: o.batchMaxMs };
+    const workers = new Set(Array.from(this.#deps.partitions().values(), (p) => p.slot)).size;
+    return { maxRows: o.batchMaxRows, maxBytes: batchMaxBytes(o.maxBytesInFlight, workers), lingerMs: o.batchMaxMs };
   }
 
   /** Sends a batch for every partition that is full or has lingered long enough and has none in flight. */
@@ -94,7 +96,7 @@ export class Dispatcher {
         stats.inflightBatches--;
         settle();
         this.#deps.settled();
-        if (p.slot.idle && !this.#deps.stopping()) this.dispatchReady(this.#deps.partitions(), this.#deps.clock.now());
+        if (p.slot.idle && !this.#deps.stopping()) this.dispatchReady(this.#deps.partitions().values(), this.#deps.clock.now());
       });
   }
 

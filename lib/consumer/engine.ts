@@ -69,6 +69,7 @@ export class ConsumerEngine {
   #assignedOnce = false;
   #lastActivity = Date.now();
   #wake: (() => void) | undefined;
+  #holding = false; // over the byte budget (flow-control.ts): no messages taken until a batch settles
   #rebalancing: Promise<void> = Promise.resolve();
   /** Settles once the consume call in progress has returned and its messages were taken (see #assign). */
   #consuming: Promise<void> = Promise.resolve();
@@ -125,8 +126,7 @@ export class ConsumerEngine {
     });
     this.#dispatcher = new Dispatcher({
       options,
-      partitionCount: () => this.#partitions.size,
-      partitions: () => this.#partitions.values(),
+      partitions: () => this.#partitions,
       stats: this.stats,
       hooks,
       log: this.#log,
@@ -168,7 +168,7 @@ export class ConsumerEngine {
     this.#log('info', 'starting', {
       brokers: o.brokers,
       group: o.group,
-      ...(o.instanceId === undefined ? {} : { instanceId: o.instanceId }),
+      instanceId: o.instanceId,
       sinks: this.#mapping.source,
       topics: this.#router.describe(),
       workers: o.workers ?? `auto (max ${this.#maxSlots})`,
@@ -177,10 +177,8 @@ export class ConsumerEngine {
       schema: o.dbSchema,
     });
     try {
-      // Fatal database problems (credentials, permissions, a schema it cannot use) surface here,
-      // before anything is consumed.
-      // Postgres still starting up (connection refused) is retried for a while; a wrong address then
-      // fails with the last error instead of waiting forever.
+      // Fatal database problems (credentials, permissions, a schema it cannot use) surface here, before
+      // anything is consumed; Postgres still starting is retried for a while, then its last error fails.
       const migrated = await this.#retries.withRetry(
         'start-up',
         () => this.#slot(0).run({ kind: 'migrate', apply: o.migrate }),
@@ -394,8 +392,8 @@ export class ConsumerEngine {
       });
       if (idle) this.#gaps.throwIfHeld();
       if (idle) this.stop(`idle for ${this.#options.idleMs} ms with everything committed`);
-      // Everything paused (backpressure): wait for a batch to finish instead of spinning.
-      if (messages.length === 0 && allPaused(states)) {
+      // Over the byte budget, or everything paused: wait for a batch to finish instead of spinning.
+      if (this.#holding || (messages.length === 0 && allPaused(states))) {
         await new Promise<void>((resolve) => {
           this.#wake = resolve;
           this.#clock.setTimeout(resolve, engineDefaults.pausedPollMs);
@@ -419,7 +417,8 @@ export class ConsumerEngine {
   #applyBackpressure(): void {
     const consumer = this.#consumer;
     if (!consumer) return;
-    const { pause, resume } = backpressure([...this.#partitions.values()], this.#options.maxBytesInFlight);
+    const { pause, resume, hold } = backpressure([...this.#partitions.values()], this.#options.maxBytesInFlight);
+    this.#holding = hold;
     const tp = (p: PartitionState): TopicPartition => ({ topic: p.topic, partition: p.partition });
     if (pause.length > 0) {
       for (const p of pause) p.paused = true;

@@ -9,22 +9,40 @@ import type { PartitionState } from './partition-state.js';
 export interface PauseDecision {
   pause: PartitionState[];
   resume: PartitionState[];
+  /** Stop taking messages until a batch settles: the flowing partitions hold the whole budget. */
+  hold: boolean;
 }
 
 /**
- * Each partition gets an equal share of the byte budget, so one stuck partition (a child topic waiting
- * for its parents, say) pauses alone while the others keep flowing. A paused partition resumes once it
- * holds less than half its share, so it does not flap at the boundary.
+ * The byte budget bounds what all partitions hold together: over it, the consume loop stops taking
+ * messages (librdkafka's own queue, bounded too, then stops fetching, and refills within
+ * fetch.queue.backoff.ms once messages are taken again) until a batch settles.
+ *
+ * Only a stuck partition is paused, so that it cannot hold the budget that others need: one whose batch
+ * waits to be retried (rows waiting for their parent rows, a failure) and holds more than an equal share.
+ * The others keep flowing (the parents the stuck one waits for among them). A paused partition resumes
+ * once it holds less than half its share, so it does not flap at the boundary. Pausing is kept for that
+ * case alone because librdkafka drops what it had fetched for a paused partition, and fetches it again
+ * only when its broker thread next wakes, up to a second after the resume (docs/benchmarks.md).
  */
 export function backpressure(states: readonly PartitionState[], maxBytesInFlight: number): PauseDecision {
-  const decision: PauseDecision = { pause: [], resume: [] };
+  const decision: PauseDecision = { pause: [], resume: [], hold: false };
   if (states.length === 0) return decision;
   const share = maxBytesInFlight / states.length;
+  let held = 0;
+  let flowing = 0;
   for (const p of states) {
     if (p.revoked) continue;
-    if (!p.paused && p.bytesHeld > share) decision.pause.push(p);
-    else if (p.paused && p.bytesHeld < share / 2) decision.resume.push(p);
+    const bytes = p.bytesHeld;
+    held += bytes;
+    const stuck = p.inflight !== undefined && !p.inflight.running;
+    if (!p.paused && stuck && bytes > share) decision.pause.push(p);
+    else if (p.paused && bytes < share / 2) decision.resume.push(p);
+    else if (!p.paused) flowing += bytes;
   }
+  // Holding is only worth it while flowing partitions hold bytes that a settling batch will free: with
+  // the budget all in paused partitions, the others must fetch (their parents may be what they wait for).
+  decision.hold = held >= maxBytesInFlight && flowing > 0;
   return decision;
 }
 

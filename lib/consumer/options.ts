@@ -119,7 +119,8 @@ export const consumerOptions = {
   maxBytesInFlight: option<number>({
     flag: 'max-bytes-in-flight',
     env: 'CDC_MAX_BYTES_IN_FLIGHT',
-    describe: 'Backpressure: message bytes held (pending + being applied) before fetching pauses',
+    describe:
+      'Backpressure: message bytes all partitions hold together (pending + being applied) before the consumer takes no more until a batch finishes; a batch holds at most this over twice the worker threads',
     default: consumerDefaults.maxBytesInFlight,
     unit: 'bytes',
     parse: parse.bytes(65_536),

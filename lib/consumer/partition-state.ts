@@ -145,11 +145,13 @@ export function cutBatch(pending: readonly Message[], limits: Pick<BatchLimits, 
 }
 
 /**
- * A batch's byte limit: an equal share of the in-flight budget per assigned partition, and never more
- * than engineDefaults.maxBatchBytes.
+ * A batch's byte limit: the in-flight budget shared by the batches that can be under way at once, one
+ * running per worker thread and one forming behind each, and never more than engineDefaults.maxBatchBytes.
+ * (Not a share per partition: the budget bounds all partitions together (flow-control.ts), and per
+ * partition, large messages made batches of a few hundred rows, each paying a transaction.)
  */
-export function batchMaxBytes(maxBytesInFlight: number, partitions: number): number {
-  return Math.min(engineDefaults.maxBatchBytes, maxBytesInFlight / Math.max(1, partitions));
+export function batchMaxBytes(maxBytesInFlight: number, workers: number): number {
+  return Math.min(engineDefaults.maxBatchBytes, maxBytesInFlight / (2 * Math.max(1, workers)));
 }
 
 /** A stored-offsets answer keyed as PartitionState.key is. */

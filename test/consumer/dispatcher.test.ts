@@ -78,8 +78,7 @@ function setup(outcomes: Array<ApplyResult | Error>, hooks: DispatcherDeps['hook
   });
   const dispatcher = new Dispatcher({
     options: { batchMaxRows: 2, batchMaxMs: 20, maxBytesInFlight: 16 * 1024 * 1024 },
-    partitionCount: () => states.length,
-    partitions: () => states,
+    partitions: () => new Map(states.map((p) => [p.key, p])),
     stats,
     hooks,
     log,

@@ -14,25 +14,46 @@ function holding(index: number, bytes: number, paused = false): PartitionState {
 
 describe('consumer/flow-control', () => {
   describe('backpressure', () => {
-    it('pauses a partition over its equal share alone, and resumes it below half the share', () => {
+    /** A batch dispatched and waiting to be retried (rows waiting for their parents, a failure), or running. */
+    const inFlight = (p: PartitionState, bytes: number, running: boolean) => {
+      p.inflight = { packed: new ArrayBuffer(0), timestamps: undefined, dispatchedAt: 0, bytes, attempt: 0, running };
+      return p;
+    };
+
+    it('pauses a stuck partition over its equal share alone, and resumes it below half the share', () => {
       const quiet = holding(0, 100);
-      const stuck = holding(1, 600);
-      expect(backpressure([quiet, stuck], 1000)).to.deep.equal({ pause: [stuck], resume: [] });
-      const recovering = holding(1, 300, true);
-      expect(backpressure([quiet, recovering], 1000)).to.deep.equal({ pause: [], resume: [] });
+      const stuck = inFlight(holding(1, 300), 300, false);
+      expect(backpressure([quiet, stuck], 1000)).to.deep.equal({ pause: [stuck], resume: [], hold: false });
+      const recovering = inFlight(holding(1, 300, true), 0, true);
+      expect(backpressure([quiet, recovering], 1000)).to.deep.equal({ pause: [], resume: [], hold: false });
       const drained = holding(1, 249, true);
-      expect(backpressure([quiet, drained], 1000)).to.deep.equal({ pause: [], resume: [drained] });
+      expect(backpressure([quiet, drained], 1000)).to.deep.equal({ pause: [], resume: [drained], hold: false });
     });
 
-    it('counts the batch in flight, leaves revoked partitions alone, and decides without changing the states', () => {
-      const p = holding(0, 100);
-      p.inflight = { packed: new ArrayBuffer(0), timestamps: undefined, dispatchedAt: 0, bytes: 500, attempt: 0, running: true };
+    it('never pauses a partition whose batch is running or that only waits for its turn, however much it holds', () => {
+      const running = inFlight(holding(0, 400), 500, true);
+      const waiting = holding(1, 900);
+      expect(backpressure([running, waiting], 4000)).to.deep.equal({ pause: [], resume: [], hold: false });
+    });
+
+    it('holds while the partitions together hold the budget, with bytes in flowing ones that a batch will free', () => {
+      const a = inFlight(holding(0, 300), 300, true);
+      const b = holding(1, 400);
+      expect(backpressure([a, b], 1000)).to.deep.equal({ pause: [], resume: [], hold: true });
+      expect(backpressure([a, b], 1001).hold).to.equal(false);
+      // The budget all in a paused (stuck) partition: the others must fetch, their parents may be among it.
+      const stuck = inFlight(holding(0, 600, true), 600, false);
+      expect(backpressure([stuck, holding(1, 0)], 1000)).to.deep.equal({ pause: [], resume: [], hold: false });
+    });
+
+    it('leaves revoked partitions alone, and decides without changing the states', () => {
+      const p = inFlight(holding(0, 100), 500, false);
       const revoked = holding(1, 10_000);
       revoked.revoked = true;
       const decision = backpressure([p, revoked], 1000);
-      expect(decision).to.deep.equal({ pause: [p], resume: [] });
+      expect(decision).to.deep.equal({ pause: [p], resume: [], hold: false });
       expect(p.paused).to.equal(false);
-      expect(backpressure([], 1000)).to.deep.equal({ pause: [], resume: [] });
+      expect(backpressure([], 1000)).to.deep.equal({ pause: [], resume: [], hold: false });
     });
   });
 

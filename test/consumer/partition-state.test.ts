@@ -105,10 +105,11 @@ describe('consumer/partition-state', () => {
     expect(cutBatch([], { maxRows: 10, maxBytes: 1 })).to.deep.equal({ count: 0, bytes: 0 });
   });
 
-  it("shares the in-flight budget between partitions, capped at one batch's maximum", () => {
-    expect(batchMaxBytes(16 * 1024 * 1024, 8)).to.equal(2 * 1024 * 1024);
+  it("shares the in-flight budget between the batches the worker threads can have under way, capped at one batch's maximum", () => {
+    // Two worker threads: one batch running and one forming behind each.
+    expect(batchMaxBytes(16 * 1024 * 1024, 2)).to.equal(4 * 1024 * 1024);
     expect(batchMaxBytes(1024 * 1024 * 1024, 1)).to.equal(engineDefaults.maxBatchBytes);
-    expect(batchMaxBytes(1000, 0)).to.equal(1000);
+    expect(batchMaxBytes(1000, 0)).to.equal(500);
   });
 
   it('counts a message as its value and the fixed overhead, a null value as the overhead alone', () => {
