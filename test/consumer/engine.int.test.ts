@@ -303,7 +303,8 @@ describe('consumer/engine (integration)', function () {
     // paused before letting go, a partition handed back to the same process is never fetched again.
     const produced = events(setup, 40_000, 17);
     await produceAll(testStack().brokers, produced);
-    // Small batches on one worker keep A behind its backlog, and 256 KiB in flight keeps it pausing.
+    // Small batches on one worker keep A behind its backlog; with 256 KiB in flight, an orders partition
+    // whose batch waits for its users is paused past its 32 KiB share.
     const a = consume(['--workers', '1', '--batch-max-rows', '50', '--batch-max-ms', '1ms', '--max-bytes-in-flight', '262144']);
     await a.waitFor(/partitions assigned/);
     const b = consume(['--workers', '1', '--batch-max-rows', '50']);
