@@ -151,7 +151,8 @@ export async function main(argv: string[]): Promise<void> {
     } finally {
       if (ticker) clearInterval(ticker);
       await server?.close();
-      process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+      // The signal handlers stay until the process exits: a second signal while it winds down (worker
+      // threads, librdkafka) still forces exit 130, as documented, instead of killing it by the signal.
     }
   });
 }
