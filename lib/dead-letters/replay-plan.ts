@@ -42,6 +42,8 @@ export interface KeyPlan {
   action: 'replay' | 'skip' | 'remove';
   /** Why it is skipped or removed without being applied, or what is known about a replay (forced past a gap). */
   reason?: string;
+  /** Left alone only because Kafka no longer holds its later events: --force would replay it. */
+  forceable?: true;
 }
 
 export interface ReplayPlan {
@@ -114,7 +116,10 @@ export function planReplay(input: PlanInput): ReplayPlan {
     const missing = missingAfter(keyPlan.first, input);
     if (missing !== undefined) {
       keyPlan.reason = input.force ? `forced: ${missing}` : missing;
-      if (!input.force) keyPlan.action = 'skip';
+      if (!input.force) {
+        keyPlan.action = 'skip';
+        keyPlan.forceable = true;
+      }
     }
   }
   for (const { message, decoded } of input.later.messages) {

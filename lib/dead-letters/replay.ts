@@ -254,7 +254,7 @@ function report(
     if (plan.action === 'skip') {
       summary.skipped += plan.deadLetters.length;
       out.line(
-        `${subject}: ${dryRun ? 'would be left' : 'left'} as they are: ${plan.reason as string}${plan.reason?.startsWith('Kafka') || plan.reason?.startsWith('the log') ? ' (--force replays them anyway)' : ''}`,
+        `${subject}: ${dryRun ? 'would be left' : 'left'} as they are: ${plan.reason as string}${plan.forceable ? ' (--force replays them anyway)' : ''}`,
       );
       continue;
     }

@@ -91,7 +91,7 @@ describe('dead-letters/replay-plan', () => {
     const plan = planReplay(input(dead, later, { nextOffset: 10, low: 8 }));
     expect(plan.messages).to.deep.equal([]);
     expect(plan.deadLetters.size).to.equal(0);
-    expect(plan.keys[0]).to.deep.include({ key: 'a', action: 'skip', later: [] });
+    expect(plan.keys[0]).to.deep.include({ key: 'a', action: 'skip', later: [], forceable: true });
     expect(plan.keys[0]?.reason).to.equal(
       'Kafka no longer holds offsets 6..7 (the log starts at 8): later events of this key may have been among them',
     );
@@ -103,7 +103,7 @@ describe('dead-letters/replay-plan', () => {
 
   it('leaves a key alone when the log ends below the stored offset (a recreated topic)', () => {
     const plan = planReplay(input([[1, 5, row('a')]], [[6, row('a')]], { nextOffset: 20, high: 7 }));
-    expect(plan.keys[0]).to.deep.include({ action: 'skip' });
+    expect(plan.keys[0]).to.deep.include({ action: 'skip', forceable: true });
     expect(plan.keys[0]?.reason).to.match(/the log ends at 7, below the consumer's stored offset 20/);
   });
 
@@ -155,6 +155,7 @@ describe('dead-letters/replay-plan', () => {
       [3, 'replay', []],
     ]);
     expect(plan.keys[0]?.reason).to.match(/^a truncate is not replayed/);
+    expect(plan.keys[0]?.forceable).to.equal(undefined);
     expect(offsets(plan.messages)).to.deep.equal([4, 5]);
   });
 
