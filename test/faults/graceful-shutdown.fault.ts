@@ -4,10 +4,13 @@
  * nothing applied twice. A second signal forces an immediate exit that loses nothing either.
  */
 import { expect } from 'chai';
+import pg from 'pg';
+import { qualified } from '../../lib/postgres/index.js';
 import { testStack } from '../support/stack.js';
 import { FaultScenario, sleep } from './harness.js';
 import { kafkaCommitted } from '../support/kafka-offsets.js';
 import { withPoison } from './poison.js';
+import { SessionWatch, withApplicationName } from './sessions.js';
 
 /** --shutdown-timeout for these runs. */
 const SHUTDOWN_TIMEOUT_MS = 5000;
@@ -16,12 +19,19 @@ const SHUTDOWN_TIMEOUT_MS = 5000;
  * Kafka client and the worker threads, on a loaded 2-core machine.
  */
 const EXIT_BOUND_MS = SHUTDOWN_TIMEOUT_MS + 10_000;
+/** The consumer's Postgres sessions' application_name in the double-signal case. */
+const CONSUMER_NAME = 'cdc-fault-double-sigterm';
 
 describe('graceful-shutdown', function () {
   this.timeout(300_000);
   let s: FaultScenario;
+  let locker: pg.Client | undefined;
 
-  afterEach(async () => s.cleanup());
+  afterEach(async () => {
+    await locker?.end().catch(() => {});
+    locker = undefined;
+    await s.cleanup();
+  });
 
   it('SIGTERM during a large backlog: exits 0 within the bound; the next owner finishes; nothing applied twice', async () => {
     s = await FaultScenario.create(8, 'graceful-shutdown: SIGTERM under backlog');
@@ -60,14 +70,36 @@ describe('graceful-shutdown', function () {
     s = await FaultScenario.create(8.5, 'graceful-shutdown: double SIGTERM');
     const events = withPoison(s.goodEvents(40_000), 0.002, s.prng);
     await s.produce(events);
-    const first = s.consume(['--json']);
+    const first = s.consume(['--json', '--shutdown-timeout', '60s'], {
+      DATABASE_URL: withApplicationName(testStack().databaseUrl, CONSUMER_NAME),
+    });
     await s.waitCommittedAbove(3000);
+    // The graceful stop must still be under way when the second signal comes: without this, a fast
+    // machine finished its in-flight batches first and exited 0 (seen in CI). The test's own lock on
+    // users parks the consumer's users batches until the test releases it, after the forced exit.
+    locker = new pg.Client({ connectionString: testStack().databaseUrl, application_name: 'cdc-fault-locker' });
+    await locker.connect();
+    await locker.query('BEGIN');
+    await locker.query(`LOCK TABLE ${qualified(s.schema, 'users')} IN EXCLUSIVE MODE`);
+    const watch = await SessionWatch.open();
+    try {
+      const deadline = Date.now() + 20_000;
+      while (!(await watch.list([CONSUMER_NAME])).some((x) => x.inTransaction && x.waitEventType === 'Lock')) {
+        if (Date.now() > deadline) throw new Error(`no batch of the consumer parked on the lock within 20 s\n${s.logs()}`);
+        await sleep(50);
+      }
+    } finally {
+      await watch.close();
+    }
     first.signal('SIGTERM');
     await first.waitFor(/finishing in-flight batches/, 10_000);
     first.child.kill('SIGTERM');
     expect(await first.exited, s.logs()).to.equal(130);
     const exitMs = first.exitMs as number;
     expect(exitMs).to.be.below(5000);
+    await locker.query('COMMIT');
+    await locker.end();
+    locker = undefined;
     // A COMMIT the server had already received still completes after the process is gone.
     await sleep(1000);
     const committed = await s.committedCount();
@@ -75,6 +107,8 @@ describe('graceful-shutdown', function () {
     expect(await second.exited, s.logs()).to.equal(0);
     const summary = second.summary();
     expect(summary.events, 'the restart applies exactly what was not committed').to.equal(s.sent.length - committed);
-    await s.finish(`second SIGTERM: exit 130 after ${exitMs} ms with ${s.sent.length - committed} outstanding`);
+    await s.finish(
+      `second SIGTERM with users batches parked on a lock: exit 130 after ${exitMs} ms with ${s.sent.length - committed} outstanding`,
+    );
   });
 });
