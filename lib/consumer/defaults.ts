@@ -126,6 +126,14 @@ export const engineDefaults = {
   kafkaQueryTimeoutMs: 10_000,
   /** How long start-up waits for an unreachable Postgres (still starting, say) before giving up. */
   startupRetryMs: 60_000,
+  /**
+   * How long a revocation waits for the revoked partitions' running batches (a shutdown waits up to
+   * --shutdown-timeout). The whole group waits for this member to rejoin, and a broker drops a member
+   * that rejoins too late (the mock cluster after its join window, the session timeout less 1 s). A batch
+   * still running after it, parked on another session's lock, is left to commit or roll back on its
+   * own: its offset row fences it like any other owner's, so nothing is applied twice.
+   */
+  revokeWaitMs: 2000,
   /** How long a release waits for cdc_offsets before committing its own view to Kafka (lib/consumer/offsets.ts). */
   releaseReadMs: 2000,
   /**

@@ -322,7 +322,7 @@ export class ConsumerEngine {
     const revoked = assignment.map((a) => this.#partitions.get(partitionKey(a.topic, a.partition))).filter((p): p is PartitionState => !!p);
     this.#unassigned = true;
     this.#gaps.release(assignment);
-    await this.#release(revoked);
+    await this.#release(revoked, Math.min(engineDefaults.revokeWaitMs, this.#options.shutdownTimeoutMs));
     this.#consumer?.unassign();
     if (revoked.length > 0) this.#log('info', 'partitions revoked', { partitions: revoked.map((p) => p.key).join(' ') });
   }
@@ -331,7 +331,7 @@ export class ConsumerEngine {
    * Stops dispatching these partitions, drops what was not dispatched (the next owner re-reads it from
    * cdc_offsets), lets a running batch finish within the shutdown bound, and commits what is applied.
    */
-  async #release(states: PartitionState[]): Promise<void> {
+  async #release(states: PartitionState[], waitMs = this.#options.shutdownTimeoutMs): Promise<void> {
     // librdkafka keeps a partition's pause across unassign and assign: one paused here by backpressure
     // and given back to this consumer later would never be fetched again (the new state is unpaused,
     // so nothing would resume it). Resume before letting go.
@@ -344,10 +344,9 @@ export class ConsumerEngine {
       }
     }
     for (const p of states) p.release(this.#clock);
-    if (!(await settlesWithin(Promise.all(states.map((p) => p.settled)), this.#options.shutdownTimeoutMs, this.#clock))) {
-      this.#log('warn', 'in-flight batches did not finish in time; the next owner resumes from cdc_offsets', {
-        timeoutMs: this.#options.shutdownTimeoutMs,
-      });
+    if (!(await settlesWithin(Promise.all(states.map((p) => p.settled)), waitMs, this.#clock))) {
+      const why = 'in-flight batches still running: each commits or rolls back alone, the next owner resumes from cdc_offsets';
+      this.#log('warn', why, { timeoutMs: waitMs });
     }
     await this.#offsets.commitStored(states);
     for (const p of states) this.#partitions.delete(p.key);

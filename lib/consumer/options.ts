@@ -176,7 +176,7 @@ export const consumerOptions = {
   shutdownTimeoutMs: option<number>({
     flag: 'shutdown-timeout',
     env: 'CDC_SHUTDOWN_TIMEOUT',
-    describe: 'Bound on finishing in-flight batches on SIGINT/SIGTERM or partition revocation (duration)',
+    describe: 'Bound on finishing in-flight batches on SIGINT/SIGTERM; a revocation waits at most 2 s of it (duration)',
     default: consumerDefaults.shutdownTimeoutMs,
     unit: 'ms',
     parse: parse.duration,
