@@ -4,18 +4,37 @@
  * The selection options are the library API's `Selection` too, so whatever selects dead letters
  * (list, purge, and later replay) reads them alike.
  */
-import { connectionOptions, option, parse, schemaRegistryOptions, type SpecValues } from '../config/index.js';
+import { connectionOptions, option, type OptionSpec, parse, schemaRegistryOptions, type SpecValues } from '../config/index.js';
 import { consumerOptions } from '../consumer/options.js';
 import { deadLetterDefaults } from './defaults.js';
 
-/** Where the dead letters are and how each session is limited: exactly cdc-consume's specs. */
+/** cdc-consume's spec, with help that says what the limit does to this command (it retries no batch). */
+function forThisCommand<T>(spec: OptionSpec<T>, describe: string): OptionSpec<T> {
+  return { ...spec, describe };
+}
+
+const fails = 'its transaction rolls back (what it was replaying or purging stays) and the command fails';
+
+/** Where the dead letters are and how each session is limited: cdc-consume's specs (flags, variables, defaults, validation). */
 export const deadLetterConnectionOptions = {
   databaseUrl: connectionOptions.databaseUrl,
   dbSchema: connectionOptions.dbSchema,
-  pgIdleInTransactionTimeoutMs: consumerOptions.pgIdleInTransactionTimeoutMs,
-  pgLockTimeoutMs: consumerOptions.pgLockTimeoutMs,
-  pgStatementTimeoutMs: consumerOptions.pgStatementTimeoutMs,
-  pgQueryTimeoutMs: consumerOptions.pgQueryTimeoutMs,
+  pgIdleInTransactionTimeoutMs: forThisCommand(
+    consumerOptions.pgIdleInTransactionTimeoutMs,
+    `Postgres ends a session of this command's left idle inside a transaction this long (a frozen or cut-off run), releasing its locks; ${fails} (idle_in_transaction_session_timeout; 0 leaves the server's setting)`,
+  ),
+  pgLockTimeoutMs: forThisCommand(
+    consumerOptions.pgLockTimeoutMs,
+    `Longest wait for a lock; then ${fails} (lock_timeout; 0 leaves the server's setting)`,
+  ),
+  pgStatementTimeoutMs: forThisCommand(
+    consumerOptions.pgStatementTimeoutMs,
+    `Longest run of one statement before Postgres cancels it; then ${fails} (statement_timeout; 0 leaves the server's setting)`,
+  ),
+  pgQueryTimeoutMs: forThisCommand(
+    consumerOptions.pgQueryTimeoutMs,
+    `Client-side bound on one query: with no answer by then the connection is dropped and ${fails}; keep it above --pg-statement-timeout (0 = none)`,
+  ),
   pgKeepaliveMs: consumerOptions.pgKeepaliveMs,
 };
 
