@@ -146,14 +146,31 @@ const TRANSACTION_SCHEMA: JsonSchema = field('transaction', {
   version: 1,
 });
 
+/**
+ * The schema names' prefix for a topic, as Debezium's `schema.name.adjustment.mode=avro` makes it: each
+ * dot-separated part keeps letters, digits and `_` (anything else becomes `_`) and does not start with
+ * a digit, so that the AvroConverter takes it (a topic such as `demo-1-users` would be refused).
+ */
+export function schemaNamePrefix(topic: string): string {
+  return topic
+    .split('.')
+    .map((part) => part.replace(/[^A-Za-z0-9_]/g, '_').replace(/^(?=[0-9])|^$/, '_'))
+    .join('.');
+}
+
 /** The JsonConverter schema of a table's message keys (the primary key, `id`). */
 export function debeziumKeySchema(topic: string): JsonSchema {
-  return { type: 'struct', fields: [field('id', UUID)], optional: false, name: `${topic}.Key` };
+  return { type: 'struct', fields: [field('id', UUID)], optional: false, name: `${schemaNamePrefix(topic)}.Key` };
 }
 
 /** The JsonConverter schema of a table's message values: Debezium's envelope around the row. */
 export function debeziumValueSchema(topic: string, table: 'users' | 'orders'): JsonSchema {
-  const row = { type: 'struct', fields: table === 'users' ? userColumns : orderColumns, optional: true, name: `${topic}.Value` };
+  const row = {
+    type: 'struct',
+    fields: table === 'users' ? userColumns : orderColumns,
+    optional: true,
+    name: `${schemaNamePrefix(topic)}.Value`,
+  };
   return {
     type: 'struct',
     fields: [
@@ -167,7 +184,7 @@ export function debeziumValueSchema(topic: string, table: 'users' | 'orders'): J
       int64('ts_ns', true),
     ],
     optional: false,
-    name: `${topic}.Envelope`,
+    name: `${schemaNamePrefix(topic)}.Envelope`,
     version: 2,
   };
 }

@@ -14,6 +14,7 @@ import {
   type UserRow,
   type WireEvent,
 } from '../../../lib/loadgen/generator/index.js';
+import { debeziumKeySchema, debeziumValueSchema, schemaNamePrefix } from '../../../lib/loadgen/generator/debezium.js';
 
 const FIXED_NOW = Date.UTC(2025, 6, 1, 12, 34, 56, 789);
 const U1 = '11111111-1111-4111-8111-111111111111';
@@ -553,5 +554,16 @@ describe('generator/debezium', () => {
 
   it('names the source block as documented', () => {
     expect(debeziumSource).to.deep.include({ version: '2.7.0.Final', connector: 'postgresql', name: 'cdc', db: 'cdc', schema: 'public' });
+  });
+
+  it('adjusts schema names as schema.name.adjustment.mode=avro does, so a hyphenated topic gives names Avro takes', () => {
+    expect(schemaNamePrefix('dbserver1.inventory.customers')).to.equal('dbserver1.inventory.customers');
+    expect(schemaNamePrefix('demo-mxd1-users')).to.equal('demo_mxd1_users');
+    expect(schemaNamePrefix('1st.a b.')).to.equal('_1st.a_b._');
+    expect(debeziumKeySchema('demo-x-users').name).to.equal('demo_x_users.Key');
+    const value = debeziumValueSchema('demo-x-users', 'users');
+    expect(value.name).to.equal('demo_x_users.Envelope');
+    const fields = value.fields as Array<Record<string, unknown>>;
+    expect(fields.find((f) => f.field === 'after')?.name).to.equal('demo_x_users.Value');
   });
 });
