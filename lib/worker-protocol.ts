@@ -30,10 +30,17 @@ export interface WorkerConfig extends Pick<ConsumerOptions, (typeof WORKER_OPTIO
   mapping: Mapping;
 }
 
-/** A worker's configuration from the consumer's options: the one place the fields are copied. */
-export function workerConfig(options: ConsumerOptions, mapping: Mapping): Omit<WorkerConfig, 'maxConnections'> {
+/**
+ * A worker's configuration from the consumer's options (or cdc-dead-letters replay's, which carry the
+ * same fields) and a group: the one place the fields are copied.
+ */
+export function workerConfig(
+  options: Pick<ConsumerOptions, (typeof WORKER_OPTIONS)[number]>,
+  group: string,
+  mapping: Mapping,
+): Omit<WorkerConfig, 'maxConnections'> {
   const picked = Object.fromEntries(WORKER_OPTIONS.map((k) => [k, options[k]])) as Pick<ConsumerOptions, (typeof WORKER_OPTIONS)[number]>;
-  return { ...picked, groupId: options.group, mapping };
+  return { ...picked, groupId: group, mapping };
 }
 
 export interface TopicPartition {

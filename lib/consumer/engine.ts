@@ -221,7 +221,8 @@ export class ConsumerEngine {
   }
 
   #slot(index: number): WorkerSlot {
-    while (this.#slots.length <= index) this.#slots.push(new WorkerSlot(this.#slots.length, workerConfig(this.#options, this.#mapping)));
+    while (this.#slots.length <= index)
+      this.#slots.push(new WorkerSlot(this.#slots.length, workerConfig(this.#options, this.#options.group, this.#mapping)));
     return this.#slots[index] as WorkerSlot;
   }
 

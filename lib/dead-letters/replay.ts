@@ -12,7 +12,7 @@ import { CdcError } from '../errors.js';
 import { RangeReader } from '../kafka/read-range.js';
 import { loadMapping, requireSchemaRegistry, selectSinks } from '../sinks/mapping.js';
 import { SinkRouter } from '../sinks/topic-sinks.js';
-import type { PackedMessage, TopicPartition, WorkerConfig } from '../worker-protocol.js';
+import { type PackedMessage, type TopicPartition, type WorkerConfig, workerConfig } from '../worker-protocol.js';
 import type { ConnectionSettings } from './connection.js';
 import { deadLetterDefaults } from './defaults.js';
 import type { Selection } from './options.js';
@@ -66,24 +66,6 @@ export interface ReplaySummary {
 /** How often a page is planned again when the consumer keeps moving the partition on meanwhile. */
 const MOVED_ATTEMPTS = 5;
 
-function groupConfig(settings: ReplaySettings, group: string, mapping: WorkerConfig['mapping']): WorkerConfig {
-  return {
-    databaseUrl: settings.databaseUrl,
-    pgIdleInTransactionTimeoutMs: settings.pgIdleInTransactionTimeoutMs,
-    pgLockTimeoutMs: settings.pgLockTimeoutMs,
-    pgStatementTimeoutMs: settings.pgStatementTimeoutMs,
-    pgQueryTimeoutMs: settings.pgQueryTimeoutMs,
-    pgKeepaliveMs: settings.pgKeepaliveMs,
-    dbSchema: settings.dbSchema,
-    maxValueBytes: settings.maxValueBytes,
-    schemaRegistry: settings.schemaRegistry,
-    schemaRegistryAuth: settings.schemaRegistryAuth,
-    groupId: group,
-    maxConnections: 1,
-    mapping,
-  };
-}
-
 const asMessage = (d: DeadLetter): PackedMessage => ({ offset: d.offset, timestamp: 0, key: d.key ?? null, value: d.value ?? null });
 
 const describeKey = (plan: KeyPlan) => (plan.key === undefined ? 'no key' : `key ${plan.key.replaceAll('\u0001', ', ')}`);
@@ -126,7 +108,7 @@ export async function replayDeadLetters(
     for (const [index, p] of partitions.entries()) {
       let entry = appliers.get(p.group_id);
       if (!entry) {
-        const config = groupConfig(settings, p.group_id, mapping);
+        const config: WorkerConfig = { ...workerConfig(settings, p.group_id, mapping), maxConnections: 1 };
         const pool = new pg.Pool(poolConfig(config));
         pool.on('error', () => {});
         entry = { applier: new BatchApplier(config, pool), pool };
