@@ -330,7 +330,7 @@ export class ConsumerEngine {
 
   /**
    * Stops dispatching these partitions, drops what was not dispatched (the next owner re-reads it from
-   * cdc_offsets), lets a running batch finish within the shutdown bound, and commits what is applied.
+   * cdc_offsets), lets a running batch finish within `waitMs` (revokeWaitMs or the shutdown bound), and commits what is applied.
    */
   async #release(states: PartitionState[], waitMs = this.#options.shutdownTimeoutMs): Promise<void> {
     // librdkafka keeps a partition's pause across unassign and assign: one paused here by backpressure

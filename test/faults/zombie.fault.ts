@@ -43,7 +43,7 @@ const TAKEOVER_MS = SESSION_TIMEOUT_MS + (SESSION_TIMEOUT_MS - 1000);
  * The frozen case's bound on B's takeover: B's own revocation waits at most engineDefaults.revokeWaitMs
  * for its batches parked on A's locks, then B rejoins inside the join window. Were it to wait for those
  * batches (until the server ends A's transactions), it would miss the window, drop out of the group
- * and take over a session timeout and a join window later (23 s in two of twelve runs that did).
+ * and take over a session timeout and a join window later (docs/operations.md, the fault table).
  */
 const FROZEN_TAKEOVER_MS = TAKEOVER_MS + engineDefaults.revokeWaitMs + 4000;
 /** One-way delay on A's Postgres link in the cut-off case: with 250-row batches A is slow enough to have transactions open and events outstanding when it is cut off. */
