@@ -16,7 +16,7 @@ import { testStack } from '../support/stack.js';
 import { processState } from './fault-stack.js';
 import { FaultScenario, logEntries, sleep, type WatchedRun } from './harness.js';
 import { withPoison } from './poison.js';
-import { type Session, SessionWatch, withApplicationName } from './sessions.js';
+import { lockExclusive, type Session, SessionWatch, withApplicationName } from './sessions.js';
 
 /** --pg-idle-in-transaction-timeout of both consumers: the default is 10 s; 3 s keeps the suite fast. */
 const IDLE_IN_TRANSACTION_MS = 3000;
@@ -106,10 +106,7 @@ describe('frozen-consumer: one frozen consumer', function () {
     await s.waitCommittedAbove(3000);
     watch = await SessionWatch.open();
 
-    locker = new pg.Client({ connectionString: testStack().databaseUrl, application_name: 'cdc-fault-locker' });
-    await locker.connect();
-    await locker.query('BEGIN');
-    await locker.query(`LOCK TABLE ${qualified(s.schema, 'users')} IN EXCLUSIVE MODE`);
+    locker = await lockExclusive(qualified(s.schema, 'users'));
     const lockedAt = Date.now();
     // Produced under the lock, so both consumers have a backlog their batches wait with (before it,
     // they keep up with the producer).

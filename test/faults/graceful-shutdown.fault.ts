@@ -7,10 +7,10 @@ import { expect } from 'chai';
 import pg from 'pg';
 import { qualified } from '../../lib/postgres/index.js';
 import { testStack } from '../support/stack.js';
-import { FaultScenario, sleep } from './harness.js';
+import { FaultScenario, sleep, until } from './harness.js';
 import { kafkaCommitted } from '../support/kafka-offsets.js';
 import { withPoison } from './poison.js';
-import { SessionWatch, withApplicationName } from './sessions.js';
+import { lockExclusive, SessionWatch, withApplicationName } from './sessions.js';
 
 /** --shutdown-timeout for these runs. */
 const SHUTDOWN_TIMEOUT_MS = 5000;
@@ -77,17 +77,11 @@ describe('graceful-shutdown', function () {
     // The graceful stop must still be under way when the second signal comes: without this, a fast
     // machine finished its in-flight batches first and exited 0 (seen in CI). The test's own lock on
     // users parks the consumer's users batches until the test releases it, after the forced exit.
-    locker = new pg.Client({ connectionString: testStack().databaseUrl, application_name: 'cdc-fault-locker' });
-    await locker.connect();
-    await locker.query('BEGIN');
-    await locker.query(`LOCK TABLE ${qualified(s.schema, 'users')} IN EXCLUSIVE MODE`);
+    locker = await lockExclusive(qualified(s.schema, 'users'));
     const watch = await SessionWatch.open();
     try {
-      const deadline = Date.now() + 20_000;
-      while (!(await watch.list([CONSUMER_NAME])).some((x) => x.inTransaction && x.waitEventType === 'Lock')) {
-        if (Date.now() > deadline) throw new Error(`no batch of the consumer parked on the lock within 20 s\n${s.logs()}`);
-        await sleep(50);
-      }
+      const parked = async () => (await watch.list([CONSUMER_NAME])).some((x) => x.inTransaction && x.waitEventType === 'Lock');
+      await until(parked, 20_000, 'a batch of the consumer parked on the lock', () => s.logs());
     } finally {
       await watch.close();
     }

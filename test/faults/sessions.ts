@@ -72,6 +72,18 @@ export class SessionWatch {
   }
 }
 
+/**
+ * A session of the test's own that holds `table` (qualified) in EXCLUSIVE mode inside an open
+ * transaction: other sessions' writes to it wait until the caller commits and ends the client.
+ */
+export async function lockExclusive(table: string): Promise<pg.Client> {
+  const locker = new pg.Client({ connectionString: testStack().databaseUrl, application_name: 'cdc-fault-locker' });
+  await locker.connect();
+  await locker.query('BEGIN');
+  await locker.query(`LOCK TABLE ${table} IN EXCLUSIVE MODE`);
+  return locker;
+}
+
 /** A DATABASE_URL that names its sessions `name`: settings in the URL take precedence over the engine's. */
 export function withApplicationName(url: string, name: string): string {
   const u = new URL(url);
