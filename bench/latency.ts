@@ -35,6 +35,8 @@ export interface LatencyOptions {
   durationMs: number;
   seed: number;
   engineArgs: string[];
+  /** Profile the engine's threads (`node --cpu-prof`) into this directory. */
+  cpuProfDir: string | undefined;
   verbose: boolean;
   log: (line: string) => void;
 }
@@ -74,6 +76,7 @@ export async function measureLatency(o: LatencyOptions): Promise<{ latency: Late
   };
   const child = spawnNode(CHILD, [JSON.stringify(config)], {
     env: cleanEnv(),
+    nodeFlags: o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : undefined,
     onStdoutLine: (line) => {
       const msg = JSON.parse(line) as { type: string } & BatchSample & { topic: string };
       if (msg.type === 'assigned') assigned = true;

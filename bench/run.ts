@@ -191,6 +191,17 @@ function summarize(name: string, runs: Measured[]): ContenderSummary {
 }
 
 /** The engine's latency at --latency-rate on fresh topics (none when skipped or the engine is not run). */
+/** Summarizes the CPU profiles of one engine process: thread 0 is the main thread, the others workers. */
+async function logProfiles(name: string, dir: string, log: (line: string) => void): Promise<void> {
+  try {
+    for (const { file, summary } of await readProfiles(dir)) {
+      log(formatProfile(`${name} ${file.split('.').at(-3) === '0' ? 'main thread' : 'worker thread'} (${join(dir, file)})`, summary));
+    }
+  } catch (err) {
+    log(`no CPU profiles in ${dir}: ${(err as Error).message}`);
+  }
+}
+
 async function latencyRound(
   stack: Stack,
   plan: BenchPlan,
@@ -219,6 +230,7 @@ async function latencyRound(
         durationMs: plan.latencyMs,
         seed: plan.seed,
         engineArgs: plan.engineArgs,
+        cpuProfDir: plan.cpuProfDir && join(plan.cpuProfDir, `bench-${id}-${tag}`),
         verbose: plan.verbose,
         log,
       });
@@ -338,18 +350,12 @@ async function bench(plan: BenchPlan, cleanup: Cleanup): Promise<number> {
     // Each engine contender's last run (one process each): thread 0 is the main thread, the others the
     // worker threads. The forms side by side say where one spends more than another.
     for (const name of plan.contenders.filter((c) => c.startsWith('engine') && c !== 'engine-2p' && c !== 'engine-3p')) {
-      const dir = join(plan.cpuProfDir, `bench-${id}-${name}-${plan.repeat}`);
-      try {
-        for (const { file, summary } of await readProfiles(dir)) {
-          log(formatProfile(`${name} ${file.split('.').at(-3) === '0' ? 'main thread' : 'worker thread'} (${join(dir, file)})`, summary));
-        }
-      } catch (err) {
-        log(`no CPU profiles in ${dir}: ${(err as Error).message}`);
-      }
+      await logProfiles(name, join(plan.cpuProfDir, `bench-${id}-${name}-${plan.repeat}`), log);
     }
   }
 
   const direct = await latencyRound(stack, plan, id, 'lat', created);
+  if (plan.cpuProfDir && plan.latencyMs > 0) await logProfiles('latency engine', join(plan.cpuProfDir, `bench-${id}-lat`), log);
   let delayed: DelayedRound | undefined;
   let delayedOk = true;
   if (plan.pgDelayMs > 0) {

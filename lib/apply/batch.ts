@@ -3,15 +3,13 @@
  * into a staging table, apply them set-based, record dead letters and advance `cdc_offsets`, all in one
  * transaction. Only a committed transaction is reported back as applied.
  */
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { AvroDecoders } from '../avro/decoder.js';
 import { SchemaRegistry } from '../avro/registry.js';
 import { CdcError } from '../errors.js';
 import { isDataError, sqlState } from '../postgres/errors.js';
-import { qualified } from '../postgres/identifiers.js';
+import { qualified, quoteIdent } from '../postgres/identifiers.js';
 import { foldKey, groupByKey, type StagedKind, type StagedRow } from '../sinks/fold.js';
 import { compileMapping, type ParentRelation, type Sink } from '../sinks/sink.js';
 import type { DeadLetterCode, DecodeResult, RowEvent, Value } from '../sinks/types.js';
@@ -45,6 +43,19 @@ interface BatchContext {
   dead: DeadLetter[];
   deadLetterOrphans: boolean;
   outcome: Outcome;
+  /**
+   * Apply statements already prepared on this connection, held back to travel in one simple-protocol
+   * query with the next statement that must run (the offset update and COMMIT, usually): each round
+   * trip wakes Postgres and then this thread, which on a small batch costs more than the statement.
+   * Undefined while isolating bad rows: every statement there must fail inside its own savepoint.
+   */
+  deferred: Deferred[] | undefined;
+}
+
+/** A held-back apply statement: `EXECUTE` of its prepared form, and which count its rows add to. */
+interface Deferred {
+  sql: string;
+  counts: 'upserted' | 'patched' | undefined;
 }
 
 interface Outcome {
@@ -82,6 +93,47 @@ const STAGE_RESET_BATCHES = 16;
 
 /** Staging tables are temporary (per connection), created once per connection. */
 const connectionStages = new WeakMap<pg.ClientBase, Map<string, StageUse>>();
+
+/**
+ * The named statements each connection has prepared (a named query that succeeded once): only those
+ * may be deferred as `EXECUTE name`. Prepared statements outlive a rollback, and a broken connection
+ * is dropped with its set.
+ */
+const connectionPrepared = new WeakMap<pg.ClientBase, Set<string>>();
+
+function preparedOn(client: pg.ClientBase): Set<string> {
+  let names = connectionPrepared.get(client);
+  if (!names) {
+    names = new Set();
+    connectionPrepared.set(client, names);
+  }
+  return names;
+}
+
+/**
+ * COPY FROM STDIN of one buffer. Not stream.pipeline: it allocates an AbortController per call and
+ * aborts it when done, a DOMException with its stack trace on every batch.
+ */
+function copyIn(client: pg.ClientBase, sql: string, data: Buffer): Promise<void> {
+  const copy = client.query(copyFrom(sql));
+  return new Promise((resolve, reject) => {
+    copy.once('finish', resolve);
+    copy.once('error', reject);
+    copy.end(data);
+  });
+}
+
+/** Runs the held-back statements with `then` (ending in `;` or empty) in one round trip; returns then's results. */
+async function sendDeferred(ctx: BatchContext, then: string): Promise<pg.QueryResult[]> {
+  const held = ctx.deferred ?? [];
+  ctx.deferred = ctx.deferred && [];
+  if (held.length === 0 && then === '') return [];
+  const text = `${held.map((d) => d.sql).join('; ')}${held.length > 0 && then !== '' ? '; ' : ''}${then}`;
+  const result = (await ctx.client.query(text)) as unknown as pg.QueryResult | pg.QueryResult[];
+  const results = Array.isArray(result) ? result : [result];
+  for (const [i, d] of held.entries()) if (d.counts) ctx.outcome[d.counts] += results[i]?.rowCount ?? 0;
+  return results.slice(held.length);
+}
 
 /** The sink's staging table on this connection, created on the connection's first batch of the sink. */
 async function stageOf(client: pg.ClientBase, sink: Sink): Promise<StageUse> {
@@ -406,19 +458,31 @@ export class BatchApplier {
       const fresh = good.filter((d) => d.message.offset >= stored);
       const dead = input.dead.filter((d) => d.message.offset >= stored);
       const outcome: Outcome = { upserted: 0, patched: 0, patchRows: 0, staged: false };
-      const ctx: BatchContext = { client, sink, dead, deadLetterOrphans: task.deadLetterOrphans, outcome };
+      const ctx: BatchContext = {
+        client,
+        sink,
+        dead,
+        deadLetterOrphans: task.deadLetterOrphans,
+        outcome,
+        deferred: isolate ? undefined : [],
+      };
       const truncate = input.truncate && input.truncate.offset >= stored ? input.truncate : undefined;
       const orphans = await this.#applyEvents(ctx, stage, truncate, fresh, isolate);
       if (orphans > 0) {
         await client.query('ROLLBACK');
         return { ok: true, status: 'orphans', orphans };
       }
-      if (dead.length > 0) await this.#insertDeadLetters(client, task, dead, 'keep');
+      if (dead.length > 0) {
+        // Its insert takes bind parameters, which a multi-statement query cannot: the held-back statements go first.
+        await sendDeferred(ctx, '');
+        await this.#insertDeadLetters(client, task, dead, 'keep');
+      }
       const last = messages.at(-1)?.offset ?? stored - 1;
       const nextOffset = Math.max(stored, last + 1);
-      // The offset and COMMIT in one round trip too: if the UPDATE fails, Postgres skips the COMMIT and
-      // the transaction is aborted, which #session rolls back.
-      await client.query(
+      // The held-back apply statements, the offset and COMMIT in one round trip: if any fails, Postgres
+      // skips the rest, COMMIT included, and the transaction is aborted, which #session rolls back.
+      await sendDeferred(
+        ctx,
         `UPDATE ${this.#offsetsTable} SET next_offset = ${nextOffset}, updated_at = now()
           WHERE (group_id, topic, partition) = (${this.#offsetRow(task)}); COMMIT`,
       );
@@ -457,8 +521,9 @@ export class BatchApplier {
       const dead = [...input.dead];
       const outcome: Outcome = { upserted: 0, patched: 0, patchRows: 0, staged: false };
       // No waiting here: a row whose parent is still missing fails again, as an orphan dead letter.
-      const ctx: BatchContext = { client, sink, dead, deadLetterOrphans: true, outcome };
+      const ctx: BatchContext = { client, sink, dead, deadLetterOrphans: true, outcome, deferred: isolate ? undefined : [] };
       await this.#applyEvents(ctx, stage, input.truncate, input.good, isolate);
+      await sendDeferred(ctx, '');
       // Those that failed again keep their row (and id) with the new error; the rest are removed.
       await this.#insertDeadLetters(client, request, dead, 'update');
       const replayed = [...request.deadLetters].filter(([offset]) => !dead.some((d) => d.message.offset === offset)).map(([, id]) => id);
@@ -499,7 +564,7 @@ export class BatchApplier {
     // Emptied as the transaction began; only a re-run inside one must clear it.
     if (outcome.staged) await client.query(sql.clearStage);
     outcome.staged = true;
-    await pipeline(Readable.from([stage.data]), client.query(copyFrom(stage.sql)));
+    await copyIn(client, stage.sql, stage.data);
     if (sink.parents.length > 0 && staged.full + staged.merge > 0) {
       const orphans = new Map<number, Pick<DeadLetter, 'code' | 'text'>>();
       for (const [r, relation] of sink.parents.entries()) {
@@ -537,21 +602,34 @@ export class BatchApplier {
         }
       }
     }
-    const run = (what: string, text: string) => client.query({ name: `${sink.statementPrefix}-${what}`, text });
     // Named statements: parsed and planned once per connection, not once per batch.
-    if (staged.full > 0) outcome.upserted += (await run('upsert', sql.upsert)).rowCount ?? 0;
+    const steps: Array<{ what: string; text: string; counts: Deferred['counts'] }> = [];
+    if (staged.full > 0) steps.push({ what: 'upsert', text: sql.upsert, counts: 'upserted' });
     if (staged.merge > 0) {
-      outcome.upserted += (await run('merge-update', sql.mergeUpdate)).rowCount ?? 0;
-      outcome.upserted += (await run('merge-insert', sql.mergeInsert)).rowCount ?? 0;
+      steps.push({ what: 'merge-update', text: sql.mergeUpdate, counts: 'upserted' });
+      steps.push({ what: 'merge-insert', text: sql.mergeInsert, counts: 'upserted' });
     }
-    if (staged.patch > 0 && sql.patch !== undefined) outcome.patched += (await run('patch', sql.patch)).rowCount ?? 0;
-    if (staged.delete > 0) outcome.patched += (await run('delete', sql.delete)).rowCount ?? 0;
+    if (staged.patch > 0 && sql.patch !== undefined) steps.push({ what: 'patch', text: sql.patch, counts: 'patched' });
+    if (staged.delete > 0) steps.push({ what: 'delete', text: sql.delete, counts: 'patched' });
     outcome.patchRows += staged.patch + staged.delete;
     if (staged.cascade > 0 && sql.lockCascading !== undefined) {
       // Locked only now, just before the cascade: held from here to COMMIT, the lock keeps child batches
       // waiting as briefly as possible (see lib/sinks/sql.ts for the protocol).
-      await run('lock-cascading', sql.lockCascading);
-      for (const [i, cascade] of sql.cascades.entries()) await run(`cascade-${i}`, cascade.update);
+      steps.push({ what: 'lock-cascading', text: sql.lockCascading, counts: undefined });
+      for (const [i, cascade] of sql.cascades.entries()) steps.push({ what: `cascade-${i}`, text: cascade.update, counts: undefined });
+    }
+    const prepared = preparedOn(client);
+    const named = steps.map((step) => ({ ...step, name: `${sink.statementPrefix}-${step.what}` }));
+    if (ctx.deferred !== undefined && named.every((step) => prepared.has(step.name))) {
+      for (const step of named) ctx.deferred.push({ sql: `EXECUTE ${quoteIdent(step.name)}`, counts: step.counts });
+      return 0;
+    }
+    // In order, one round trip each: a statement's first run on a connection prepares it.
+    await sendDeferred(ctx, '');
+    for (const step of named) {
+      const { rowCount } = await client.query({ name: step.name, text: step.text });
+      prepared.add(step.name);
+      if (step.counts) outcome[step.counts] += rowCount ?? 0;
     }
     return 0;
   }

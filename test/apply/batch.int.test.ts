@@ -129,6 +129,88 @@ describe('apply/batch (integration)', () => {
     expect(state.deadLetters.map((d) => d.error_code)).to.deep.equal(['ORPHAN_ORDER']);
   });
 
+  it('after its first batch on a connection, sends the apply statements with the offset update and COMMIT in one round trip; a row Postgres rejects there is still isolated', async () => {
+    const one = new pg.Pool({ connectionString: testStack().databaseUrl, max: 1 });
+    // What each batch sends: a query's text (the COPY's too), or `named <name>` for a named statement.
+    const sent: string[] = [];
+    one.on('connect', (client) => {
+      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+      (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+        const q = args[0] as string | { name?: string; text?: string };
+        sent.push(typeof q === 'string' ? q : q.name ? `named ${q.name}` : String(q.text));
+        return query(...args);
+      };
+    });
+    try {
+      const users = new BatchApplier(testWorkerConfig(schema, { maxValueBytes: 1000, maxConnections: 1 }), one);
+      const userUpdate = (n: number, name: string) =>
+        Buffer.from(JSON.stringify({ event_type: 'UPDATE', user_id: uuid(n), name, modified_at: '2025-07-02T00:00:00Z' }));
+      const userDelete = (n: number) =>
+        Buffer.from(JSON.stringify({ event_type: 'DELETE', user_id: uuid(n), modified_at: '2025-07-03T00:00:00Z' }));
+      const apply = (messages: BatchSource[]) =>
+        users.apply({ kind: 'apply', topic: 'users', partition: 0, sink: 'users', batch: packBatch(messages), deadLetterOrphans: false });
+      let offset = 0;
+      const at = (key: number, value: Buffer): BatchSource => ({ offset: offset++, key: uuid(key), value });
+
+      // The first batches on the connection prepare every statement they run, one round trip each.
+      expect(await apply([0, 1, 2, 3, 4, 5].map((n) => at(n, userCreate(n))))).to.deep.include({ status: 'applied', nextOffset: 6 });
+      expect(await apply([at(0, userUpdate(0, 'zero')), at(5, userDelete(5))])).to.deep.include({ status: 'applied', nextOffset: 8 });
+      expect(sent.filter((q) => q.startsWith('named '))).to.deep.equal([
+        'named cdc0-upsert',
+        'named cdc0-patch',
+        'named cdc0-lock-cascading',
+        'named cdc0-cascade-0',
+      ]);
+
+      sent.length = 0;
+      const second = await apply([at(6, userCreate(6)), at(7, userCreate(7)), at(1, userUpdate(1, 'one')), at(4, userDelete(4))]);
+      expect(second).to.deep.include({ status: 'applied', nextOffset: 12 });
+      if (second.status === 'applied') expect(second.stats).to.deep.include({ upserted: 2, patched: 2 });
+      expect(sent).to.have.length(3);
+      expect(sent[0]).to.match(/^BEGIN; /);
+      expect(sent[1]).to.match(/^COPY /);
+      expect(sent[2]).to.match(
+        /^EXECUTE "cdc0-upsert"; EXECUTE "cdc0-patch"; EXECUTE "cdc0-lock-cascading"; EXECUTE "cdc0-cascade-0"; UPDATE .*; COMMIT$/s,
+      );
+
+      // A CHECK validation does not know about: the held-back upsert fails at the commit's round trip.
+      const c = new pg.Client({ connectionString: testStack().databaseUrl });
+      await c.connect();
+      await c.query(`ALTER TABLE ${qualified(schema, 'users')} ADD CONSTRAINT no_mallory CHECK (name <> 'mallory')`);
+      await c.end();
+      const third = await apply([at(8, userCreate(8)), at(9, userCreate(9, 'mallory')), at(2, userUpdate(2, 'two'))]);
+      expect(third).to.deep.include({ status: 'applied', nextOffset: 15 });
+      if (third.status === 'applied') expect(third.stats).to.deep.include({ upserted: 1, patched: 1, deadLetters: 1 });
+
+      // Dead letters take bind parameters: the held-back statements go first, then the letters, then COMMIT.
+      sent.length = 0;
+      const fourth = await apply([at(10, userCreate(10)), { offset: offset++, key: 'bad', value: Buffer.from('{') }]);
+      expect(fourth).to.deep.include({ status: 'applied', nextOffset: 17 });
+      expect(sent.slice(2).map((q) => q.split(' ')[0])).to.deep.equal(['EXECUTE', 'INSERT', 'UPDATE']);
+
+      const state = await readTables(schema);
+      expect(state.users.map((u) => [u.name, u.is_deleted])).to.deep.equal([
+        ['zero', false],
+        ['one', false],
+        ['two', false],
+        ['user 3', false],
+        ['user 4', true],
+        ['user 5', true],
+        ['user 6', false],
+        ['user 7', false],
+        ['user 8', false],
+        ['user 10', false],
+      ]);
+      expect(state.deadLetters.map((d) => [d.offset, d.error_code])).to.deep.equal([
+        [13, 'REJECTED_BY_POSTGRES'],
+        [16, 'INVALID_JSON'],
+      ]);
+      expect(state.offsets).to.deep.equal([{ group_id: 'g', topic: 'users', partition: 0, next_offset: 17 }]);
+    } finally {
+      await one.end();
+    }
+  });
+
   describe('the staging table across transactions of one connection', () => {
     /**
      * An `items` sink (Debezium format, truncates applied) on a pool of one connection, so every batch
