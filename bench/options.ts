@@ -168,7 +168,7 @@ export const benchOptions = {
   cpuProf: option<string | undefined>({
     flag: 'cpu-prof',
     describe:
-      "Run the engine contenders with node --cpu-prof, write their profiles (main thread and workers) into this directory and summarize each one-process contender's last run",
+      "Run the engine contenders with node --cpu-prof, write their profiles (main thread and workers) into this directory and summarize each one-process contender's last run, and the latency round's engine",
     default: undefined,
     defaultText: 'off',
     parse: parse.optional(parse.nonEmptyString),
