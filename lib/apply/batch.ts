@@ -118,7 +118,13 @@ function copyIn(client: pg.ClientBase, sql: string, data: Buffer): Promise<void>
   const copy = client.query(copyFrom(sql));
   return new Promise((resolve, reject) => {
     copy.once('finish', resolve);
-    copy.once('error', reject);
+    // Kept attached: destroying may report a second error (a connection already gone).
+    copy.on('error', (err) => {
+      reject(err);
+      // Lets go of the batch's data. A connection that died mid-COPY keeps its client, and so this
+      // stream, until its socket closes, which over a dead link can take minutes: one batch each.
+      if (!copy.destroyed) copy.destroy();
+    });
     copy.end(data);
   });
 }
