@@ -190,7 +190,6 @@ function summarize(name: string, runs: Measured[]): ContenderSummary {
   return summary;
 }
 
-/** The engine's latency at --latency-rate on fresh topics (none when skipped or the engine is not run). */
 /** Summarizes the CPU profiles of one engine process: thread 0 is the main thread, the others workers. */
 async function logProfiles(name: string, dir: string, log: (line: string) => void): Promise<void> {
   try {
@@ -202,6 +201,7 @@ async function logProfiles(name: string, dir: string, log: (line: string) => voi
   }
 }
 
+/** The engine's latency at --latency-rate on fresh topics (none when skipped or the engine is not run). */
 async function latencyRound(
   stack: Stack,
   plan: BenchPlan,

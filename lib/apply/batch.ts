@@ -91,23 +91,26 @@ interface StageUse {
 const STAGE_RESET_ROWS = 4096;
 const STAGE_RESET_BATCHES = 16;
 
-/** Staging tables are temporary (per connection), created once per connection. */
-const connectionStages = new WeakMap<pg.ClientBase, Map<string, StageUse>>();
+/** What lives as long as one connection; a broken connection is dropped with it. */
+interface ConnectionState {
+  /** Staging tables are temporary, created once per connection, by sink name. */
+  stages: Map<string, StageUse>;
+  /**
+   * The named statements this connection has prepared (a named query that succeeded once): only those
+   * may be deferred as `EXECUTE name`. Prepared statements outlive a rollback.
+   */
+  prepared: Set<string>;
+}
 
-/**
- * The named statements each connection has prepared (a named query that succeeded once): only those
- * may be deferred as `EXECUTE name`. Prepared statements outlive a rollback, and a broken connection
- * is dropped with its set.
- */
-const connectionPrepared = new WeakMap<pg.ClientBase, Set<string>>();
+const connections = new WeakMap<pg.ClientBase, ConnectionState>();
 
-function preparedOn(client: pg.ClientBase): Set<string> {
-  let names = connectionPrepared.get(client);
-  if (!names) {
-    names = new Set();
-    connectionPrepared.set(client, names);
+function connectionState(client: pg.ClientBase): ConnectionState {
+  let state = connections.get(client);
+  if (!state) {
+    state = { stages: new Map(), prepared: new Set() };
+    connections.set(client, state);
   }
-  return names;
+  return state;
 }
 
 /**
@@ -129,25 +132,20 @@ function copyIn(client: pg.ClientBase, sql: string, data: Buffer): Promise<void>
   });
 }
 
-/** Runs the held-back statements with `then` (ending in `;` or empty) in one round trip; returns then's results. */
-async function sendDeferred(ctx: BatchContext, then: string): Promise<pg.QueryResult[]> {
+/** Runs the held-back statements, then `then` (statements, or empty), in one round trip. */
+async function sendDeferred(ctx: BatchContext, then: string): Promise<void> {
   const held = ctx.deferred ?? [];
   ctx.deferred = ctx.deferred && [];
-  if (held.length === 0 && then === '') return [];
+  if (held.length === 0 && then === '') return;
   const text = `${held.map((d) => d.sql).join('; ')}${held.length > 0 && then !== '' ? '; ' : ''}${then}`;
   const result = (await ctx.client.query(text)) as unknown as pg.QueryResult | pg.QueryResult[];
   const results = Array.isArray(result) ? result : [result];
   for (const [i, d] of held.entries()) if (d.counts) ctx.outcome[d.counts] += results[i]?.rowCount ?? 0;
-  return results.slice(held.length);
 }
 
 /** The sink's staging table on this connection, created on the connection's first batch of the sink. */
 async function stageOf(client: pg.ClientBase, sink: Sink): Promise<StageUse> {
-  let stages = connectionStages.get(client);
-  if (!stages) {
-    stages = new Map();
-    connectionStages.set(client, stages);
-  }
+  const { stages } = connectionState(client);
   let use = stages.get(sink.name);
   if (!use) {
     await client.query(sink.sql.createStage);
@@ -624,7 +622,7 @@ export class BatchApplier {
       steps.push({ what: 'lock-cascading', text: sql.lockCascading, counts: undefined });
       for (const [i, cascade] of sql.cascades.entries()) steps.push({ what: `cascade-${i}`, text: cascade.update, counts: undefined });
     }
-    const prepared = preparedOn(client);
+    const { prepared } = connectionState(client);
     const named = steps.map((step) => ({ ...step, name: `${sink.statementPrefix}-${step.what}` }));
     if (ctx.deferred !== undefined && named.every((step) => prepared.has(step.name))) {
       for (const step of named) ctx.deferred.push({ sql: `EXECUTE ${quoteIdent(step.name)}`, counts: step.counts });
