@@ -14,6 +14,7 @@ export const contenderNames = [
   'engine',
   'engine-unix',
   'engine-debezium',
+  'engine-debezium-baseline',
   'engine-debezium-avro',
   'engine-debezium-schemas',
   'engine-debezium-schemas-baseline',
@@ -25,7 +26,7 @@ export const contenderNames = [
   'copy-ceiling',
 ] as const;
 /**
- * Run unless --contenders says otherwise. engine-baseline needs --baseline; engine-2p and engine-3p are
+ * Run unless --contenders says otherwise. The -baseline contenders need --baseline; engine-2p and engine-3p are
  * for the scaling check (docs/benchmarks.md: Scaling); the schema-envelope contenders need a dataset
  * small enough for the mock cluster's retention (SCHEMAS_MAX_EVENTS). engine-debezium-avro runs at the
  * full size, unlimited here: 200,000 Avro events keep every partition's log from offset 0 (400,000 do
@@ -33,7 +34,7 @@ export const contenderNames = [
  * stack's or SCHEMA_REGISTRY_URL's, and is left out without one.
  */
 export const defaultContenders = contenderNames.filter(
-  (c) => c !== 'engine-baseline' && c !== 'engine-2p' && c !== 'engine-3p' && !c.startsWith('engine-debezium-schemas'),
+  (c) => !c.endsWith('-baseline') && c !== 'engine-2p' && c !== 'engine-3p' && !c.startsWith('engine-debezium-schemas'),
 );
 
 /**
@@ -139,7 +140,7 @@ export const benchOptions = {
   }),
   contenders: option<ContenderName[]>({
     flag: 'contenders',
-    describe: `Contenders to run, comma-separated: ${contenderNames.join(', ')} (engine-baseline needs --baseline; it is added when --baseline is given; engine-debezium-avro reads the events as Debezium's AvroConverter writes them and needs a schema registry: the dev stack's, or SCHEMA_REGISTRY_URL's with an external stack; the engine-debezium-schemas contenders read the events with the schema envelope and need --events ${SCHEMAS_MAX_EVENTS} or fewer on the dev stack, engine-debezium-schemas-baseline also --baseline)`,
+    describe: `Contenders to run, comma-separated: ${contenderNames.join(', ')} (engine-baseline needs --baseline; it is added when --baseline is given; engine-debezium-avro reads the events as Debezium's AvroConverter writes them and needs a schema registry: the dev stack's, or SCHEMA_REGISTRY_URL's with an external stack; the engine-debezium-schemas contenders read the events with the schema envelope and need --events ${SCHEMAS_MAX_EVENTS} or fewer on the dev stack, engine-debezium-schemas-baseline also --baseline; engine-debezium-baseline runs the --baseline build on the Debezium-form events)`,
     default: [...defaultContenders],
     parse: (v, name) => {
       const list = parse.nameList(v, name);
@@ -229,7 +230,7 @@ export function benchPlan(o: BenchOptions): BenchPlan {
     latencyRate: o.latencyRate,
     latencyMs: o.latencyDurationMs ?? m.latencyMs,
     pgDelayMs: o.pgDelayMs,
-    contenders: withSchemasFitting(withBaseline(o.contenders, o.baseline), o.events ?? m.events, o.baseline),
+    contenders: withSchemasFitting(withBaseline(o.contenders, o.baseline), o.events ?? m.events),
     seed: o.seed,
     jsonPath: o.json,
     svgPath,
@@ -241,23 +242,21 @@ export function benchPlan(o: BenchOptions): BenchPlan {
 }
 
 /** The schema-envelope dataset must fit the dev stack's retention, or a run would miss its oldest events. */
-function withSchemasFitting(contenders: ContenderName[], events: number, baseline: string | undefined): ContenderName[] {
+function withSchemasFitting(contenders: ContenderName[], events: number): ContenderName[] {
   const schemas = contenders.filter((c) => c.startsWith('engine-debezium-schemas'));
   if (schemas.length > 0 && events > SCHEMAS_MAX_EVENTS)
     throw new InvalidOptionError(
       '--events',
       `invalid --events ${events}: ${schemas.join(' and ')} read Debezium events with the schema envelope (about 3.8 KB each), of which the dev stack's mock Kafka keeps about 5 MiB per partition; use --events ${SCHEMAS_MAX_EVENTS} or fewer`,
     );
-  if (contenders.includes('engine-debezium-schemas-baseline') && baseline === undefined)
-    throw new InvalidOptionError('--contenders', 'invalid --contenders: engine-debezium-schemas-baseline needs --baseline DIR');
   return contenders;
 }
 
 /** --baseline adds engine-baseline right after engine, so the two run back to back in every round. */
 function withBaseline(contenders: ContenderName[], baseline: string | undefined): ContenderName[] {
   if (baseline === undefined) {
-    if (contenders.includes('engine-baseline'))
-      throw new InvalidOptionError('--contenders', 'invalid --contenders: engine-baseline needs --baseline DIR');
+    const needing = contenders.find((c) => c.endsWith('-baseline'));
+    if (needing !== undefined) throw new InvalidOptionError('--contenders', `invalid --contenders: ${needing} needs --baseline DIR`);
     return contenders;
   }
   if (contenders.includes('engine-baseline')) return contenders;

@@ -9,7 +9,8 @@
  * Debezium's AvroConverter writes them (that mapping with `encoding: avro`, the stack's schema registry,
  * as the Avro demo runs it). engine-unix: the same engine connected to Postgres over its Unix socket
  * instead of loopback TCP. engine-baseline: another build of this project (--baseline DIR), run the same
- * way on the same data, to measure a change side by side.
+ * way on the same data, to measure a change side by side; engine-debezium-baseline likewise on the
+ * Debezium-form events.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -74,6 +75,14 @@ export const engineDebezium = engineContender({
   describe:
     'this project on the same events in Debezium form (cdc-produce --format debezium, --sinks lib/sinks/mappings/seed-debezium.yaml)',
   bin: () => consumeBin,
+  args: ['--sinks', DEBEZIUM_MAPPING],
+  dataset: 'debezium',
+});
+
+export const engineDebeziumBaseline = engineContender({
+  name: 'engine-debezium-baseline',
+  describe: 'another build of this project (--baseline DIR) on the Debezium-form events, the same command',
+  bin: (ctx) => join(ctx.plan.baselineDir ?? '.', 'bin', 'cdc-consume'),
   args: ['--sinks', DEBEZIUM_MAPPING],
   dataset: 'debezium',
 });

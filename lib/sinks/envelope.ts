@@ -108,3 +108,65 @@ export function splitEnvelope(bytes: Uint8Array): EnvelopeSpans | undefined {
 export function isNullSpan(bytes: Uint8Array, span: Span): boolean {
   return span.end - span.start === 4 && bytes[span.start] === 0x6e && bytes[span.start + 1] === 0x75;
 }
+
+/** Where a change event's parts lie: its `op` (one ASCII letter) and its row images' spans. */
+export interface ChangeEventSpans {
+  op: number;
+  before: Span | undefined;
+  after: Span | undefined;
+}
+
+const BEFORE = Buffer.from('before');
+const AFTER = Buffer.from('after');
+
+function isKey(bytes: Uint8Array, start: number, end: number, key: Buffer): boolean {
+  if (end - start !== key.length) return false;
+  for (let k = 0; k < key.length; k++) if (bytes[start + k] !== key[k]) return false;
+  return true;
+}
+
+/**
+ * A change event's `op` and row images, found by walking the bytes of its top-level members: only the
+ * image the event needs is then decoded and parsed, not `source`, `transaction` and the timestamps,
+ * which are most of a Debezium event's bytes and which no column reads. The members skipped are checked
+ * only for balanced strings and brackets. Undefined for anything else (a key with an escape, an `op`
+ * that is not one letter, no `op`, malformed JSON): the caller parses the whole text, which names what
+ * is wrong. The last of duplicate keys wins, as in JSON.parse.
+ */
+export function changeEventSpans(bytes: Uint8Array, span: Span): ChangeEventSpans | undefined {
+  const end = span.end;
+  let i = skipSpace(bytes, span.start);
+  if (bytes[i] !== OPEN_BRACE) return undefined;
+  let op = -1;
+  let before: Span | undefined;
+  let after: Span | undefined;
+  i = skipSpace(bytes, i + 1);
+  if (bytes[i] === CLOSE_BRACE) return undefined;
+  for (;;) {
+    if (bytes[i] !== QUOTE) return undefined;
+    const keyEnd = endOfString(bytes, i);
+    if (keyEnd < 0 || keyEnd > end) return undefined;
+    const keyStart = i + 1;
+    const keyLast = keyEnd - 1;
+    i = skipSpace(bytes, keyEnd);
+    if (bytes[i] !== COLON) return undefined;
+    i = skipSpace(bytes, i + 1);
+    const valueEnd = endOfValue(bytes, i);
+    if (valueEnd < 0 || valueEnd > end) return undefined;
+    const length = keyLast - keyStart;
+    if (length === 2 && bytes[keyStart] === 0x6f && bytes[keyStart + 1] === 0x70) {
+      // "op": a one-letter string.
+      if (valueEnd - i !== 3 || bytes[i] !== QUOTE) return undefined;
+      op = bytes[i + 1] as number;
+    } else if (isKey(bytes, keyStart, keyLast, AFTER)) after = { start: i, end: valueEnd };
+    else if (isKey(bytes, keyStart, keyLast, BEFORE)) before = { start: i, end: valueEnd };
+    else for (let k = keyStart; k < keyLast; k++) if (bytes[k] === BACKSLASH) return undefined;
+    i = skipSpace(bytes, valueEnd);
+    if (bytes[i] === COMMA) {
+      i = skipSpace(bytes, i + 1);
+      continue;
+    }
+    if (bytes[i] !== CLOSE_BRACE || skipSpace(bytes, i + 1) !== end) return undefined;
+    return op < 0 ? undefined : { op, before, after };
+  }
+}

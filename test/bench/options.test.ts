@@ -64,6 +64,9 @@ describe('bench/options', () => {
         parseBenchArgs(['--events', '1000', '--contenders', 'engine-debezium-schemas,engine-debezium-schemas-baseline']),
       );
       expect(noBaseline.message).to.equal('invalid --contenders: engine-debezium-schemas-baseline needs --baseline DIR');
+      const debeziumNoBaseline = await optionRejection(parseBenchArgs(['--contenders', 'engine-debezium,engine-debezium-baseline']));
+      expect(debeziumNoBaseline.message).to.equal('invalid --contenders: engine-debezium-baseline needs --baseline DIR');
+      expect(defaultContenders.some((c) => c.endsWith('-baseline'))).to.equal(false);
       expect(defaultContenders.some((c) => c.startsWith('engine-debezium-schemas'))).to.equal(false);
     });
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { isNullSpan, splitEnvelope } from '../../lib/sinks/envelope.js';
+import { changeEventSpans, isNullSpan, splitEnvelope } from '../../lib/sinks/envelope.js';
 
 const bytes = (s: string) => Buffer.from(s, 'utf8');
 
@@ -42,5 +42,53 @@ describe('sinks/envelope', () => {
     ]) {
       expect(splitEnvelope(bytes(text)), text).to.equal(undefined);
     }
+  });
+
+  describe('changeEventSpans', () => {
+    function event(text: string): { op: string; before?: string; after?: string } | undefined {
+      const b = bytes(text);
+      const spans = changeEventSpans(b, { start: 0, end: b.length });
+      if (!spans) return undefined;
+      const at = (s: { start: number; end: number } | undefined) => (s ? b.subarray(s.start, s.end).toString() : undefined);
+      return {
+        op: String.fromCharCode(spans.op),
+        ...(spans.before ? { before: at(spans.before) } : {}),
+        ...(spans.after ? { after: at(spans.after) } : {}),
+      };
+    }
+
+    it('finds op and the row images, walking past members it does not read (strings with brackets, quotes and escapes, nested values)', () => {
+      const after = String.raw`{"id":1,"name":"a}\\\"b{","tags":[1,{"x":"]"}]}`;
+      const source = '{"version":"2.7.0.Final","sequence":"[null,\\"33554432\\"]","db":"}{","nested":{"a":[1,2]},"xmin":null}';
+      expect(event(`{"before":null,"after":${after},"source":${source},"transaction":null,"op":"c","ts_ms":1700000000000}`)).to.deep.equal({
+        op: 'c',
+        before: 'null',
+        after,
+      });
+      expect(event(` { "op" : "d" ,\n "before" : {"id":1} } `)).to.deep.equal({ op: 'd', before: '{"id":1}' });
+    });
+
+    it('takes the last of duplicate keys, as JSON.parse does', () => {
+      expect(event('{"op":"c","after":{"id":1},"op":"u","after":{"id":2}}')).to.deep.equal({ op: 'u', after: '{"id":2}' });
+    });
+
+    it('leaves anything it cannot read exactly to a full parse', () => {
+      for (const text of [
+        '{"after":{"id":1}}', // no op
+        '{"op":"cu","after":{"id":1}}', // op not one letter
+        '{"op":1,"after":{"id":1}}',
+        '{"op":"\\u0063","after":{"id":1}}', // an escaped op
+        '{"\\u006fp":"c","after":{"id":1}}', // an escaped key: JSON.parse reads "op"
+        '{"op":"c","after":{"id":1}', // unterminated
+        '{"op":"c","after":{"id":1}} x',
+        '{"op":"c","after":{"id":"1}}', // an unterminated string
+        '{"op":"c" "after":{}}',
+        '{}',
+        '[]',
+        '',
+      ]) {
+        expect(event(text), text).to.equal(undefined);
+      }
+    });
   });
 });

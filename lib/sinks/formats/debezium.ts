@@ -22,7 +22,7 @@
 import { type AvroDecoders, fieldSchemasOf } from '../../avro/decoder.js';
 import { CdcError, type ErrorCode } from '../../errors.js';
 import { BITS, bitsLength, type ConnectSchema, isEnvelope, isTransformField } from '../connect-schema.js';
-import { isNullSpan, splitEnvelope } from '../envelope.js';
+import { changeEventSpans, isNullSpan, splitEnvelope, type Span } from '../envelope.js';
 import type { ColumnType } from '../column-types.js';
 import { keyOf, type Layout, type StagedColumn } from '../layout.js';
 import type { Encoding, SinkDeclaration } from '../mapping.js';
@@ -34,6 +34,7 @@ import {
   jsonText,
   jsonType,
   elementTextsAtPath,
+  type JsonObject,
   numberTextAtPath,
   parseJsonObject,
   preview,
@@ -423,6 +424,23 @@ const AVRO_DEAD_LETTERS: Partial<Record<ErrorCode, DeadLetterCode>> = {
   ERR_CDC_SCHEMA_REGISTRY: 'INVALID_AVRO',
 };
 
+const OP_C = 0x63;
+const OP_D = 0x64;
+const OP_R = 0x72;
+const OP_U = 0x75;
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The JSON object at `span` of `bytes`, with its text; undefined when there is none or it is not valid. */
+function imageAt(bytes: Uint8Array, span: Span | undefined): JsonObject | undefined {
+  if (span === undefined || bytes[span.start] !== 0x7b) return undefined;
+  try {
+    const json = strictUtf8.decode(bytes.subarray(span.start, span.end));
+    return { object: JSON.parse(json) as Record<string, unknown>, json };
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * A change event has its row images (`before`, `after`) or `op` beside `source`; anything else is taken
  * for a flattened record (the row itself), unless the sink declares which it reads (`envelope`).
@@ -660,6 +678,10 @@ export function compileDebeziumDecoder(
 
   const decodeWith = (key: Uint8Array | null, value: Uint8Array | null, binding: SchemaBinding | undefined): DecodeResult<RowEvent> => {
     if (value === null) return tombstone(key);
+    if (envelope !== 'flattened') {
+      const scanned = decodeImage(key, value, binding);
+      if (scanned !== undefined) return scanned;
+    }
     const parsed = parseJsonObject(value);
     if (isRejection(parsed)) return parsed.message === 'value is JSON null' ? tombstone(key) : parsed;
     let payload: unknown = parsed.object;
@@ -678,6 +700,27 @@ export function compileDebeziumDecoder(
   };
 
   /**
+   * A change event whose parts the byte scan found: only the row image its op needs is decoded and
+   * parsed, and its text is where the readers find numbers' digits. Undefined when the scan found no
+   * plain change event or the image is not a JSON object: the whole text is parsed then.
+   */
+  const decodeImage = (
+    key: Uint8Array | null,
+    value: Uint8Array,
+    binding: SchemaBinding | undefined,
+  ): DecodeResult<RowEvent> | undefined => {
+    const spans = changeEventSpans(value, { start: 0, end: value.length });
+    if (spans === undefined) return undefined;
+    const op = spans.op;
+    const deletes = op === OP_D;
+    if (!deletes && op !== OP_C && op !== OP_U && op !== OP_R) return undefined;
+    const image = imageAt(value, deletes ? spans.before : spans.after);
+    if (image === undefined) return undefined;
+    const p = deletes ? { op: 'd', before: image.object } : { op: String.fromCharCode(op), after: image.object };
+    return decodeObject(key, p, image.json, binding, false, undefined, true);
+  };
+
+  /**
    * A payload (a change event, or a flattened row), parsed from JSON or decoded from Avro; `json` is the
    * message's text, where the readers find the digits of numbers JSON.parse rounds ('' for Avro, whose
    * numbers are exact), and `schema` the envelope's when there is one and no binding.
@@ -689,6 +732,7 @@ export function compileDebeziumDecoder(
     binding: SchemaBinding | undefined,
     enveloped: boolean,
     schema: unknown,
+    imageText = false,
   ): DecodeResult<RowEvent> => {
     // A flattened record (ExtractNewRecordState) is the row itself: `__deleted` marks a delete.
     const flat = envelope === 'flattened' || (envelope === 'auto' && !isChangeEvent(p));
@@ -716,11 +760,12 @@ export function compileDebeziumDecoder(
             missing = fields[i] as string;
             break;
           }
-          const v = (readers[i] as ColumnReader)(raw, bs?.get(fields[i] as string), json, [
-            ...prefix,
-            ...(flat ? [] : ['before']),
-            fields[i] as string,
-          ]);
+          const v = (readers[i] as ColumnReader)(
+            raw,
+            bs?.get(fields[i] as string),
+            json,
+            imageText ? (flatPlainPaths[i] as string[]) : [...prefix, ...(flat ? [] : ['before']), fields[i] as string],
+          );
           if (isRejection(v)) return v;
           values[i] = v;
         }
@@ -736,7 +781,7 @@ export function compileDebeziumDecoder(
     if (typeof after !== 'object' || Array.isArray(after)) return wrongType('after', 'an object', after);
     const a = after as Record<string, unknown>;
     const as = binding ? binding.after : enveloped ? (flat ? structSchemas(schema) : fieldSchemas(schema, 'after')) : undefined;
-    const pathsNow = flat ? (enveloped ? flatEnvelopedPaths : flatPlainPaths) : enveloped ? envelopedPaths : plainPaths;
+    const pathsNow = flat || imageText ? (enveloped ? flatEnvelopedPaths : flatPlainPaths) : enveloped ? envelopedPaths : plainPaths;
     let set: Uint8Array | undefined;
     for (let i = 0; i < n; i++) {
       const read = readers[i];

@@ -483,6 +483,38 @@ describe('sinks/formats/debezium decoder', () => {
     });
   });
 
+  describe('reading only the row image the op needs', () => {
+    // The member the engine reads is decoded and parsed; source, transaction and the timestamps are only
+    // walked past (their strings and brackets balanced), so bytes there no column reads do not cost a row.
+    const withSource = (sourceText: string) => {
+      const text = new TextDecoder().decode(plain(createPayload()));
+      const at = text.indexOf('"source":');
+      const end = text.indexOf('}', at) + 1;
+      return Buffer.concat([Buffer.from(`${text.slice(0, at)}"source":`), Buffer.from(sourceText, 'latin1'), Buffer.from(text.slice(end))]);
+    };
+
+    it('loads the row whatever the members it does not read hold: a byte that is not UTF-8, a number JSON would refuse', () => {
+      const expected = upsert('1', [1, 'Anne', 'Kretchmar', 'annek@noanswer.org']);
+      expect(expectEvent(customers.decode(KEY, withSource('{"db":"caf\xe9","lsn":12abc}')))).to.deep.equal(expected);
+      expect(expectEvent(customers.decode(KEY, enveloped(createPayload())))).to.deep.equal(expected);
+    });
+
+    it('reads a delete from before alone, and parses the whole event when it cannot read it so (an escaped key)', () => {
+      const del = { op: 'delete', key: '1', values: [1, null, null, null], set: undefined, cascades: false };
+      expect(expectEvent(customers.decode(KEY, plain(deletePayload())))).to.deep.equal(del);
+      const escaped = new TextDecoder().decode(plain(deletePayload())).replace('"op"', '"\\u006fp"');
+      expect(expectEvent(customers.decode(KEY, bytes(escaped)))).to.deep.equal(del);
+    });
+
+    it('a row image that is not valid JSON or UTF-8 is still a dead letter, named as the whole parse names it', () => {
+      const text = new TextDecoder().decode(plain(createPayload()));
+      expectRejected(customers.decode(KEY, bytes(text.replace('"Anne"', '"Anne"x'))), 'INVALID_JSON', /^invalid JSON: /);
+      const badUtf8 = Buffer.from(text.replace('"Anne"', '"Ann~"'));
+      badUtf8[badUtf8.indexOf('~')] = 0xe9; // a lone Latin-1 é
+      expectRejected(customers.decode(KEY, badUtf8), 'INVALID_JSON', 'value is not valid UTF-8');
+    });
+  });
+
   describe('columns of the after image', () => {
     it('a declared column absent from the after image is a dead letter', () => {
       const { email: _email, ...withoutEmail } = ANNE;
