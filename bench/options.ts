@@ -23,6 +23,7 @@ export const contenderNames = [
   'engine-3p',
   'per-row-insert',
   'multi-row-insert',
+  'multi-row-insert-debezium',
   'copy-ceiling',
 ] as const;
 /**

@@ -25,7 +25,7 @@ import {
   engineDebeziumSchemasBaseline,
   engineUnix,
 } from './contenders/engine.js';
-import { multiRowInsert } from './contenders/multi-row-insert.js';
+import { multiRowInsert, multiRowInsertDebezium } from './contenders/multi-row-insert.js';
 import { perRowInsert } from './contenders/per-row-insert.js';
 import type { Contender, ContenderDataset, ContenderRun } from './contenders/types.js';
 import { CpuRecorder, type CpuSeconds, cpuSince, settledCpuSnapshot } from './cpu.js';
@@ -62,6 +62,7 @@ const CONTENDERS: Record<ContenderName, Contender> = {
   'engine-3p': engine3p,
   'per-row-insert': perRowInsert,
   'multi-row-insert': multiRowInsert,
+  'multi-row-insert-debezium': multiRowInsertDebezium,
   'copy-ceiling': copyCeiling,
 };
 

@@ -19,7 +19,17 @@ import { CdcError } from '../../lib/errors.js';
 import { qualified } from '../../lib/postgres/index.js';
 import { connectConsumer, consumeBatch, disconnectConsumer, sleep } from './kafka.js';
 import type { Contender, ContenderContext, ContenderRun } from './types.js';
-import { decodeEvent, foldOrders, foldUsers, type OrderFold, type OrderOp, type UserFold, type UserOp, type WireOp } from './wire.js';
+import {
+  decodeDebeziumEvent,
+  decodeEvent,
+  type DebeziumRowOp,
+  type Folded,
+  foldDebezium,
+  foldSeed,
+  type OrderFold,
+  type UserFold,
+  type WireOp,
+} from './wire.js';
 
 export const BATCH_MAX = 1000;
 const ORPHAN_GIVE_UP_MS = 120_000;
@@ -28,35 +38,36 @@ export function columns<T>(rows: readonly T[], ...fields: Array<(row: T) => unkn
   return fields.map((f) => rows.map(f));
 }
 
-interface Item {
+/** What a batch's events are read into, and how they fold: the seed form's, or Debezium's. */
+interface WireForm<E extends { entity: 'user' | 'order'; id: string }> {
+  decode: (value: Buffer) => E;
+  fold: (events: readonly E[]) => Folded;
+}
+
+interface Item<E> {
   topic: string;
   partition: number;
   offset: number;
-  event: WireOp;
+  event: E;
 }
 
-export class BatchWriter {
+export class BatchWriter<E extends { entity: 'user' | 'order'; id: string }> {
   readonly #client: pg.Client;
   readonly #users: string;
   readonly #orders: string;
+  readonly #fold: WireForm<E>['fold'];
 
-  constructor(client: pg.Client, schema: string) {
+  constructor(client: pg.Client, schema: string, fold: WireForm<E>['fold']) {
     this.#client = client;
     this.#users = qualified(schema, 'users');
     this.#orders = qualified(schema, 'orders');
+    this.#fold = fold;
   }
 
   /** Applies the batch in one transaction; returns the items held back (orders without their user). */
-  async apply(items: Item[]): Promise<Item[]> {
+  async apply(items: Array<Item<E>>): Promise<Array<Item<E>>> {
     const c = this.#client;
-    const userEvents: UserOp[] = [];
-    const orderEvents: OrderOp[] = [];
-    for (const i of items) {
-      if (i.event.entity === 'user') userEvents.push(i.event);
-      else orderEvents.push(i.event);
-    }
-    const users = [...foldUsers(userEvents).values()];
-    const orders = foldOrders(orderEvents);
+    const { users, orders } = this.#fold(items.map((i) => i.event));
     await c.query('BEGIN');
     try {
       await this.#applyUsers(users);
@@ -169,7 +180,7 @@ export class BatchWriter {
 }
 
 /** Offsets to commit after a batch: past everything applied, but not past anything still held back. */
-export function commitOffsets(batch: readonly Item[], held: readonly Item[]): Kafka.TopicPartitionOffset[] {
+export function commitOffsets(batch: ReadonlyArray<Item<unknown>>, held: ReadonlyArray<Item<unknown>>): Kafka.TopicPartitionOffset[] {
   const next = new Map<string, Kafka.TopicPartitionOffset>();
   for (const i of batch) {
     const key = `${i.topic}/${i.partition}`;
@@ -186,62 +197,78 @@ export function commitOffsets(batch: readonly Item[], held: readonly Item[]): Ka
 export const multiRowInsert: Contender = {
   name: 'multi-row-insert',
   describe: `node-rdkafka; batches of up to ${BATCH_MAX} messages folded per key; one multi-row INSERT ... ON CONFLICT and one multi-row UPDATE per table per batch, one transaction, then one offset commit`,
+  run: (ctx) => runMultiRow<WireOp>(ctx, { decode: decodeEvent, fold: foldSeed }),
+};
 
-  async run(ctx: ContenderContext): Promise<ContenderRun> {
-    const client = new pg.Client({ connectionString: ctx.databaseUrl });
-    await client.connect();
+/**
+ * The same consumer on the same events in Debezium form: every event a whole row image, so a batch is
+ * one multi-row upsert per table (no patches). A reference for what the Debezium form costs a consumer
+ * that does only this, beside what it costs the engine.
+ */
+export const multiRowInsertDebezium: Contender = {
+  name: 'multi-row-insert-debezium',
+  describe: `multi-row-insert on the same events in Debezium form (cdc-produce --format debezium): JSON.parse, each key's last after image, one multi-row upsert per table per batch`,
+  dataset: 'debezium',
+  run: (ctx) => runMultiRow<DebeziumRowOp>(ctx, { decode: decodeDebeziumEvent, fold: foldDebezium }),
+};
+
+async function runMultiRow<E extends { entity: 'user' | 'order'; id: string }>(
+  ctx: ContenderContext,
+  form: WireForm<E>,
+): Promise<ContenderRun> {
+  const client = new pg.Client({ connectionString: ctx.databaseUrl });
+  await client.connect();
+  try {
+    const writer = new BatchWriter<E>(client, ctx.schema, form.fold);
+    const consumer = await connectConsumer(ctx.brokers, ctx.group, [ctx.topics.users, ctx.topics.orders]);
+    const total = ctx.dataset.total;
+    const acceptFrom = new Map<string, number>();
+    let firstAt: number | undefined;
+    let lastCommitAt = 0;
+    let applied = 0;
+    let held: Array<Item<E>> = [];
+    let heldSince: number | undefined;
+    let writing: Promise<void> = Promise.resolve();
     try {
-      const writer = new BatchWriter(client, ctx.schema);
-      const consumer = await connectConsumer(ctx.brokers, ctx.group, [ctx.topics.users, ctx.topics.orders]);
-      const total = ctx.dataset.total;
-      const acceptFrom = new Map<string, number>();
-      let firstAt: number | undefined;
-      let lastCommitAt = 0;
-      let applied = 0;
-      let held: Item[] = [];
-      let heldSince: number | undefined;
-      let writing: Promise<void> = Promise.resolve();
-      try {
-        while (applied < total) {
-          const messages = await consumeBatch(consumer, BATCH_MAX);
-          if (messages.length > 0) firstAt ??= Date.now();
-          // Parsing overlaps the previous batch's transaction.
-          const items: Item[] = [];
-          for (const m of messages) {
-            const key = `${m.topic}/${m.partition}`;
-            if (m.offset < (acceptFrom.get(key) ?? 0)) continue;
-            acceptFrom.set(key, m.offset + 1);
-            items.push({ topic: m.topic, partition: m.partition, offset: m.offset, event: decodeEvent(m.value as Buffer) });
-          }
-          await writing;
-          if (items.length === 0 && held.length === 0) continue;
-          if (items.length === 0) await sleep(5);
-          // Held-back events go first: they precede any later event of the same order.
-          const batch = held.length > 0 ? [...held, ...items] : items;
-          writing = (async () => {
-            const keep = await writer.apply(batch);
-            if (keep.length === 0) heldSince = undefined;
-            else {
-              heldSince ??= Date.now();
-              if (Date.now() - heldSince > ORPHAN_GIVE_UP_MS)
-                throw new CdcError('ERR_CDC_INTERNAL', `${keep.length} orders never got their user`);
-            }
-            const offsets = commitOffsets(batch, keep);
-            if (offsets.length > 0) consumer.commit(offsets);
-            applied += batch.length - keep.length;
-            held = keep;
-            lastCommitAt = Date.now();
-          })();
+      while (applied < total) {
+        const messages = await consumeBatch(consumer, BATCH_MAX);
+        if (messages.length > 0) firstAt ??= Date.now();
+        // Parsing overlaps the previous batch's transaction.
+        const items: Array<Item<E>> = [];
+        for (const m of messages) {
+          const key = `${m.topic}/${m.partition}`;
+          if (m.offset < (acceptFrom.get(key) ?? 0)) continue;
+          acceptFrom.set(key, m.offset + 1);
+          items.push({ topic: m.topic, partition: m.partition, offset: m.offset, event: form.decode(m.value as Buffer) });
         }
         await writing;
-      } finally {
-        await writing.catch(() => undefined);
-        await disconnectConsumer(consumer);
+        if (items.length === 0 && held.length === 0) continue;
+        if (items.length === 0) await sleep(5);
+        // Held-back events go first: they precede any later event of the same order.
+        const batch = held.length > 0 ? [...held, ...items] : items;
+        writing = (async () => {
+          const keep = await writer.apply(batch);
+          if (keep.length === 0) heldSince = undefined;
+          else {
+            heldSince ??= Date.now();
+            if (Date.now() - heldSince > ORPHAN_GIVE_UP_MS)
+              throw new CdcError('ERR_CDC_INTERNAL', `${keep.length} orders never got their user`);
+          }
+          const offsets = commitOffsets(batch, keep);
+          if (offsets.length > 0) consumer.commit(offsets);
+          applied += batch.length - keep.length;
+          held = keep;
+          lastCommitAt = Date.now();
+        })();
       }
-      if (firstAt === undefined) return { events: applied, seconds: 0 };
-      return { events: applied, seconds: (lastCommitAt - firstAt) / 1000, span: { from: firstAt, to: lastCommitAt } };
+      await writing;
     } finally {
-      await client.end();
+      await writing.catch(() => undefined);
+      await disconnectConsumer(consumer);
     }
-  },
-};
+    if (firstAt === undefined) return { events: applied, seconds: 0 };
+    return { events: applied, seconds: (lastCommitAt - firstAt) / 1000, span: { from: firstAt, to: lastCommitAt } };
+  } finally {
+    await client.end();
+  }
+}

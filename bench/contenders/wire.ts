@@ -1,7 +1,8 @@
 /**
  * How the INSERT baselines read events: JSON.parse of the seed wire format (lib/loadgen/generator/types.ts), as
  * a typical consumer does, and, for batches, folding each key's events in order into one row (a
- * multi-row INSERT ... ON CONFLICT cannot touch the same row twice). The semantics are those of
+ * multi-row INSERT ... ON CONFLICT cannot touch the same row twice). multi-row-insert-debezium reads the
+ * same events in Debezium form (cdc-produce --format debezium): each is a whole row image. The semantics are those of
  * docs/architecture.md (Semantics), the same the engine's sinks apply:
  * - user CREATE: the whole row, modified_at = created_at, not deleted (an upsert);
  *   UPDATE: name, modified_at; DELETE: is_deleted, modified_at, and the user's orders become deleted;
@@ -185,4 +186,101 @@ export function foldOrders(events: Iterable<OrderOp>): Map<string, OrderFold> {
     }
   }
   return out;
+}
+
+/** A batch's events folded per key: users in first-seen order, and orders by id. */
+export interface Folded {
+  users: UserFold[];
+  orders: Map<string, OrderFold>;
+}
+
+/** Seed events folded with their semantics (above). */
+export function foldSeed(events: readonly WireOp[]): Folded {
+  const users: UserOp[] = [];
+  const orders: OrderOp[] = [];
+  for (const e of events) {
+    if (e.entity === 'user') users.push(e);
+    else orders.push(e);
+  }
+  return { users: [...foldUsers(users).values()], orders: foldOrders(orders) };
+}
+
+/** A Debezium change event of users or orders, read into the row it leaves. */
+export type DebeziumRowOp = { entity: 'user'; id: string; row: UserFold } | { entity: 'order'; id: string; row: OrderFold };
+
+interface DebeziumJson {
+  op?: string;
+  after?: Record<string, unknown> | null;
+}
+
+const DAY_MS = 86_400_000;
+
+/** org.apache.kafka.connect.data.Decimal: base64 of the big-endian two's-complement unscaled value. */
+function decimalText(base64: string, scale: number): string {
+  const bytes = Buffer.from(base64, 'base64');
+  let n = 0n;
+  for (const b of bytes) n = (n << 8n) | BigInt(b);
+  if (bytes.length > 0 && ((bytes[0] as number) & 0x80) !== 0) n -= 1n << BigInt(bytes.length * 8);
+  const digits = (n < 0n ? -n : n).toString().padStart(scale + 1, '0');
+  return `${n < 0n ? '-' : ''}${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
+}
+
+/**
+ * JSON.parse of the payload (no schema envelope), its `after` image as the row: dates arrive as days
+ * since 1970, numeric(10,2) as Decimal bytes, timestamps as ISO text. The Go tables soft-delete, so
+ * every event of this stream is a create or an update (lib/loadgen/generator/debezium.ts).
+ */
+export function decodeDebeziumEvent(value: Buffer): DebeziumRowOp {
+  const e = JSON.parse(value.toString('utf8')) as DebeziumJson;
+  const a = e.after;
+  if ((e.op !== 'c' && e.op !== 'u' && e.op !== 'r') || a === null || a === undefined)
+    throw new Error(`unexpected Debezium event: op ${JSON.stringify(e.op)}`);
+  const id = String(a.id);
+  if ('status' in a) {
+    return {
+      entity: 'order',
+      id,
+      row: {
+        id,
+        full: true,
+        status: String(a.status),
+        userId: String(a.user_id),
+        quantity: a.quantity as number,
+        total: decimalText(String(a.total_amount), 2),
+        placedAt: a.placed_at as string,
+        modifiedAt: a.modified_at as string,
+        deleted: a.is_deleted === true,
+      },
+    };
+  }
+  const deleted = a.is_deleted === true;
+  return {
+    entity: 'user',
+    id,
+    row: {
+      id,
+      full: true,
+      name: a.name as string,
+      dob: new Date((a.dob as number) * DAY_MS).toISOString().slice(0, 10),
+      createdAt: a.created_at as string,
+      modifiedAt: a.modified_at as string,
+      deleted,
+      cascade: deleted,
+    },
+  };
+}
+
+/** Debezium events folded: each key's last image, a user's cascade if any of its images was deleted. */
+export function foldDebezium(events: readonly DebeziumRowOp[]): Folded {
+  const users = new Map<string, UserFold>();
+  const orders = new Map<string, OrderFold>();
+  for (const e of events) {
+    if (e.entity === 'order') {
+      orders.set(e.id, e.row);
+      continue;
+    }
+    const before = users.get(e.id);
+    users.set(e.id, before?.cascade && !e.row.cascade ? { ...e.row, cascade: true } : e.row);
+  }
+  return { users: [...users.values()], orders };
 }

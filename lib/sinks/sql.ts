@@ -77,6 +77,24 @@ function tuple(alias: string, columns: readonly string[]): string {
   return columns.length === 1 ? list : `(${list})`;
 }
 
+/**
+ * Rows of `alias` whose `columns` equal those of staged rows matching `where`: each column
+ * `= ANY(ARRAY(SELECT ...))`, and for more than one column the whole tuple's IN as well. The staging
+ * table is analyzed while empty, so the planner cannot know that a batch cascades a few rows: given
+ * `IN (SELECT ...)` alone it hashed them and scanned the whole target table on every batch (7 ms for
+ * 35 of 30,000 rows, growing with the table); arrays of the values are probed through the target's
+ * index instead (0.3 ms). Every column gets its array: a composite key's leading column alone may match
+ * much of the table (a country of a region's key).
+ */
+function inStaged(alias: string, columns: readonly string[], stage: string, stageColumns: readonly string[], where: string): string {
+  const each = columns.map(
+    (c, i) => `${alias}.${q(c)} = ANY(ARRAY(SELECT s.${q(stageColumns[i] as string)} FROM ${stage} s WHERE ${where}))`,
+  );
+  if (columns.length > 1)
+    each.push(`${tuple(alias, columns)} IN (SELECT ${stageColumns.map((c) => `s.${q(c)}`).join(', ')} FROM ${stage} s WHERE ${where})`);
+  return each.join(' AND ');
+}
+
 function joinOn(left: string, leftColumns: readonly string[], right: string, rightColumns: readonly string[]): string {
   return leftColumns.map((c, i) => `${left}.${q(c)} = ${right}.${q(rightColumns[i] as string)}`).join(' AND ');
 }
@@ -156,11 +174,11 @@ export function sinkSql(
     lockCascading:
       children.length === 0 || soft === undefined
         ? undefined
-        : `SELECT 1 FROM ${table} t WHERE ${tuple('t', key)} IN (SELECT ${key.map((k) => `s.${q(k)}`).join(', ')} FROM ${stage} s WHERE s.cdc_cascade) ORDER BY ${key.map((k) => `t.${q(k)}`).join(', ')} FOR UPDATE`,
+        : `SELECT 1 FROM ${table} t WHERE ${inStaged('t', key, stage, key, 's.cdc_cascade')} ORDER BY ${key.map((k) => `t.${q(k)}`).join(', ')} FOR UPDATE`,
     cascades: children.map((c) => ({
       childTable: c.childTable,
-      update: `UPDATE ${c.childTable} AS c SET ${q(c.childSoft)} = true FROM ${stage} s
-      WHERE s.cdc_cascade AND ${joinOn('c', c.childColumns, 's', c.parentColumns)} AND c.${q(c.childSoft)} IS DISTINCT FROM true`,
+      update: `UPDATE ${c.childTable} AS c SET ${q(c.childSoft)} = true
+      WHERE ${inStaged('c', c.childColumns, stage, c.parentColumns, 's.cdc_cascade')} AND c.${q(c.childSoft)} IS DISTINCT FROM true`,
     })),
     relations: parents.map((p) => ({
       parentTable: p.parentTable,

@@ -36,6 +36,7 @@ describe('bench/options', () => {
         'engine-debezium-avro',
         'per-row-insert',
         'multi-row-insert',
+        'multi-row-insert-debezium',
         'copy-ceiling',
       ]);
       expect(plan?.contenders).to.deep.equal(defaultContenders);
